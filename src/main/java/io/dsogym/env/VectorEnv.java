@@ -1,0 +1,60 @@
+package io.dsogym.env;
+
+import java.util.Map;
+
+/**
+ * N lanes of one env stepped together (gymnasium.vector.VectorEnv). Java-native envs and
+ * remote Python workers both appear as a VectorEnv, so everything above this interface is
+ * indifferent to where the env runs.
+ */
+public interface VectorEnv extends AutoCloseable {
+  /** The spec of one lane. */
+  EnvSpec spec();
+
+  int numEnvs();
+
+  AutoresetMode autoresetMode();
+
+  /**
+   * Resets lanes.
+   *
+   * @param seeds null or empty: no seeding; one seed s: lane i gets s + i; N seeds: one per lane
+   * @param options reset options, may be empty
+   * @param mask null: reset every lane; else reset only the lanes marked true
+   */
+  VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask);
+
+  default VectorResetResult reset(long[] seeds) {
+    return reset(seeds, Map.of(), null);
+  }
+
+  /** Steps every lane with batched actions [N, ...]. */
+  VectorStepResult step(Value actions);
+
+  @Override
+  void close();
+
+  /** Batched observations [N, ...] and info tensors [N, ...]. */
+  record VectorResetResult(Value observations, Map<String, Tensor> info) {
+    public VectorResetResult {
+      info = info == null ? Map.of() : info;
+    }
+  }
+
+  /**
+   * One batched step.
+   *
+   * @param observations batched [N, ...]
+   * @param endedLanes SAME_STEP mode: ascending lanes whose episode ended in this step; empty
+   *     otherwise
+   * @param finalObservations SAME_STEP mode: the last observations of the ended lanes, batched
+   *     [endedLanes.length, ...]; null when no lane ended
+   */
+  record VectorStepResult(Value observations, double[] rewards, boolean[] terminated,
+      boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info) {
+    public VectorStepResult {
+      info = info == null ? Map.of() : info;
+      endedLanes = endedLanes == null ? new int[0] : endedLanes;
+    }
+  }
+}
