@@ -1,0 +1,170 @@
+package io.dsogym.env;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * N {@link Env} lanes stepped one after another in the calling thread
+ * (gymnasium.vector.SyncVectorEnv), with any {@link AutoresetMode}.
+ *
+ * <p>Every request is validated as a whole before any lane moves, so a rejected reset or step
+ * leaves every lane as it was.
+ */
+public final class SyncVectorEnv implements VectorEnv {
+  private final List<Env> lanes;
+  private final EnvSpec spec;
+  private final AutoresetMode mode;
+  private final Value[] lastObs;
+  /** NEXT_STEP: the lane ended on the previous step and resets on this one. DISABLED: ended. */
+  private final boolean[] ended;
+
+  public SyncVectorEnv(List<? extends Env> lanes, AutoresetMode mode) {
+    if (lanes.isEmpty()) {
+      throw new IllegalArgumentException("lanes: expected at least one env, got none");
+    }
+    this.lanes = List.copyOf(lanes);
+    this.spec = lanes.get(0).spec();
+    this.mode = mode;
+    this.lastObs = new Value[lanes.size()];
+    this.ended = new boolean[lanes.size()];
+  }
+
+  @Override
+  public EnvSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public int numEnvs() {
+    return lanes.size();
+  }
+
+  @Override
+  public AutoresetMode autoresetMode() {
+    return mode;
+  }
+
+  @Override
+  public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+    int n = lanes.size();
+    if (seeds != null && seeds.length > 1 && seeds.length != n) {
+      throw new IllegalArgumentException("seeds: expected 0, 1 or " + n + " seeds, got "
+          + seeds.length);
+    }
+    if (mask != null) {
+      if (mask.length != n) {
+        throw new IllegalArgumentException("mask: expected " + n + " elements, got "
+            + mask.length);
+      }
+      for (int i = 0; i < n; i++) {
+        if (!mask[i] && lastObs[i] == null) {
+          throw new IllegalArgumentException("mask[" + i + "]: expected true for a lane that "
+              + "has never been reset, got false");
+        }
+      }
+    }
+    List<Map<String, Tensor>> infos = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (mask != null && !mask[i]) {
+        infos.add(Map.of());
+        continue;
+      }
+      Long seed = seeds == null || seeds.length == 0 ? null
+          : seeds.length == 1 ? Long.valueOf(seeds[0] + i) : Long.valueOf(seeds[i]);
+      Env.ResetResult r = lanes.get(i).reset(seed, options == null ? Map.of() : options);
+      lastObs[i] = r.observation();
+      ended[i] = false;
+      infos.add(r.info());
+    }
+    return new VectorResetResult(Spaces.stack(Arrays.asList(lastObs)), mergeInfos(infos));
+  }
+
+  @Override
+  public VectorStepResult step(Value actions) {
+    int n = lanes.size();
+    for (int i = 0; i < n; i++) {
+      if (lastObs[i] == null) {
+        throw new IllegalStateException("step called before reset (lane " + i
+            + " has never been reset)");
+      }
+      if (mode == AutoresetMode.DISABLED && ended[i]) {
+        throw new IllegalStateException("lane " + i + ": episode ended and autoreset is "
+            + "DISABLED; reset it (mask) before stepping");
+      }
+    }
+    spec.actionSpace().checkBatch(actions, n, "actions");
+
+    double[] rewards = new double[n];
+    boolean[] terminated = new boolean[n];
+    boolean[] truncated = new boolean[n];
+    List<Map<String, Tensor>> infos = new ArrayList<>(n);
+    List<Integer> endedLanes = new ArrayList<>();
+    List<Value> finalObs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Env lane = lanes.get(i);
+      if (mode == AutoresetMode.NEXT_STEP && ended[i]) {
+        Env.ResetResult r = lane.reset(null, Map.of());
+        lastObs[i] = r.observation();
+        ended[i] = false;
+        infos.add(r.info());
+        continue;
+      }
+      Env.StepResult s = lane.step(Spaces.lane(actions, i));
+      rewards[i] = s.reward();
+      terminated[i] = s.terminated();
+      truncated[i] = s.truncated();
+      infos.add(s.info());
+      lastObs[i] = s.observation();
+      boolean done = s.terminated() || s.truncated();
+      if (done && mode == AutoresetMode.SAME_STEP) {
+        endedLanes.add(i);
+        finalObs.add(s.observation());
+        lastObs[i] = lane.reset(null, Map.of()).observation();
+      } else {
+        ended[i] = done;
+      }
+    }
+    return new VectorStepResult(Spaces.stack(Arrays.asList(lastObs)), rewards, terminated,
+        truncated, endedLanes.stream().mapToInt(Integer::intValue).toArray(),
+        finalObs.isEmpty() ? null : Spaces.stack(finalObs), mergeInfos(infos));
+  }
+
+  /**
+   * Merges per-lane infos into batched tensors [N, ...] with a BOOL "_key" mask per key, as
+   * gymnasium's vector envs do. Lanes without a key hold zeros.
+   */
+  static Map<String, Tensor> mergeInfos(List<Map<String, Tensor>> infos) {
+    Map<String, Tensor> template = new LinkedHashMap<>();
+    for (Map<String, Tensor> info : infos) {
+      info.forEach(template::putIfAbsent);
+    }
+    if (template.isEmpty()) {
+      return Map.of();
+    }
+    int n = infos.size();
+    Map<String, Tensor> out = new HashMap<>();
+    template.forEach((key, t) -> {
+      List<Tensor> parts = new ArrayList<>(n);
+      boolean[] mask = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        Tensor v = infos.get(i).get(key);
+        mask[i] = v != null;
+        parts.add(v != null ? v : Tensor.zeros(t.dtype(), t.shape()));
+      }
+      out.put(key, (Tensor) Spaces.stack(parts));
+      out.put("_" + key, Tensor.ofBool(new int[] {n}, mask));
+    });
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (Env lane : lanes) {
+      lane.close();
+    }
+  }
+}
