@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up everything dsogym needs on a fresh machine: the Java build (shaded jar) and a Python
+# venv with the client, Gymnasium and MuJoCo. Idempotent; a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need java || ! need mvn; then
+  echo "setup: installing Java 17 and Maven from Debian's packages" >&2
+  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+fi
+java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
+if [ "${java_major%%.*}" -lt 17 ]; then
+  echo "setup: Java 17 or newer is required, found $java_major" >&2
+  exit 1
+fi
+
+echo "setup: building target/dsogym.jar" >&2
+mvn -q -B package -DskipTests
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  python3 -m venv .venv
+fi
+echo "setup: installing the Python client (dsogym) with Gymnasium and MuJoCo into .venv" >&2
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e "python-client[mujoco,test]"
+echo "setup: done" >&2
