@@ -1,0 +1,34 @@
+"""dsogym: the Python side of the dsogym bridge.
+
+* ``python -m dsogym.worker --server HOST:PORT --env ID --num-envs N`` serves N lanes of a
+  Gymnasium env to the Java server (see dsogym.worker).
+* ``dsogym.RemoteEnv`` / ``dsogym.RemoteVectorEnv`` use an env hosted by the Java server as a
+  ``gymnasium.Env`` / ``gymnasium.vector.VectorEnv``; importing dsogym registers
+  ``gymnasium.make("dsogym/Remote-v0", address="127.0.0.1:PORT", env_id="CartPole-v1")``
+  (and ``gymnasium.make_vec`` of the same id).
+* ``dsogym.codec``: numpy/Gymnasium <-> wire protocol conversions.
+"""
+
+from __future__ import annotations
+
+import gymnasium as _gym
+
+__version__ = "0.1.0"
+__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "__version__"]
+
+REMOTE_ENV_ID = "dsogym/Remote-v0"
+
+if REMOTE_ENV_ID not in _gym.registry:
+    _gym.register(
+        REMOTE_ENV_ID,
+        entry_point="dsogym.remote:RemoteEnv",
+        vector_entry_point="dsogym.remote:RemoteVectorEnv",
+    )
+
+
+def __getattr__(name):  # lazy: `import dsogym` stays cheap and never dials anything
+    if name in ("RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs"):
+        from dsogym import remote
+
+        return getattr(remote, name)
+    raise AttributeError(f"module 'dsogym' has no attribute {name!r}")
