@@ -1,0 +1,218 @@
+"""Test helpers: the real Java server as a context manager, and a minimal Python stand-in for
+the server's WorkerService to drive workers in tests.
+
+    with JavaServer() as server:          # java -jar target/dsogym.jar serve --port 0
+        env = dsogym.RemoteEnv(server.address, "CartPole-v1")
+
+    with WorkerDriver() as driver:        # a WorkerService on 127.0.0.1:<free port>
+        proc = subprocess.Popen([sys.executable, "-m", "dsogym.worker", "--server", driver.address, ...])
+        session = driver.accept(timeout=30)
+        session.hello(autoreset_mode=pb.SAME_STEP)
+        reply = session.command(reset=pb.ResetRequest(seeds=[0]))
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from dsogym.proto import pb, pb_grpc
+
+__all__ = ["JavaServer", "find_jar", "WorkerDriver", "WorkerSession"]
+
+LISTENING_RE = re.compile(r"dsogym server listening on (\S+):(\d+)")
+
+
+def find_jar() -> Path:
+    """$DSOGYM_JAR, else target/dsogym.jar in the first ancestor of this file (or of the
+    current directory) that has one."""
+    env = os.environ.get("DSOGYM_JAR")
+    if env:
+        return Path(env)
+    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
+        for d in [start, *start.parents]:
+            jar = d / "target" / "dsogym.jar"
+            if jar.is_file():
+                return jar
+    raise FileNotFoundError(
+        "dsogym.jar not found: build it with `mvn -q -B package -DskipTests` at the repository "
+        "root, or set DSOGYM_JAR"
+    )
+
+
+class JavaServer:
+    """Starts ``java -jar dsogym.jar serve --port 0`` and stops it at exit.
+
+    ``address`` is "HOST:PORT" parsed from the server's line
+    "dsogym server listening on HOST:PORT". The server's output is kept in ``output``
+    (a list of lines) for failing tests to show."""
+
+    def __init__(self, jar: str | os.PathLike | None = None, extra_args: list[str] | None = None,
+                 java: str | None = None, startup_timeout: float = 60.0):
+        self.jar = Path(jar) if jar else find_jar()
+        self.java = java or os.environ.get("DSOGYM_JAVA") or shutil.which("java") or "java"
+        self.extra_args = list(extra_args or [])
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self.address: str | None = None
+        self.host: str | None = None
+        self.port: int | None = None
+        self.output: list[str] = []
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> "JavaServer":
+        cmd = [self.java, "-jar", str(self.jar), "serve", "--port", "0", *self.extra_args]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, text=True, bufsize=1)
+        found: queue.SimpleQueue = queue.SimpleQueue()
+
+        def read():
+            for line in self.process.stdout:
+                self.output.append(line.rstrip("\n"))
+                m = LISTENING_RE.search(line)
+                if m:
+                    found.put((m.group(1), int(m.group(2))))
+            found.put(None)
+
+        self._reader = threading.Thread(target=read, name="dsogym-java-server-output", daemon=True)
+        self._reader.start()
+        try:
+            got = found.get(timeout=self.startup_timeout)
+        except queue.Empty:
+            got = None
+        if got is None:
+            self.stop()
+            tail = "\n".join(self.output[-30:])
+            raise RuntimeError(f"dsogym server did not print its listening line; command {cmd}; output:\n{tail}")
+        self.host, self.port = got
+        self.address = f"{self.host}:{self.port}"
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        p = self.process
+        if p is None or p.poll() is not None:
+            return
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout)
+
+    def __enter__(self) -> "JavaServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python stand-in for the Java server's WorkerService
+# ---------------------------------------------------------------------------------------------
+
+
+class WorkerSession:
+    """One connected worker, driven from the test thread."""
+
+    def __init__(self, hello: Any):
+        self.worker_hello = hello.hello
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._replies: queue.SimpleQueue = queue.SimpleQueue()
+        self._next_id = 1
+        self.ended = threading.Event()
+
+    def hello(self, autoreset_mode: int = pb.NEXT_STEP, worker_id: str = "w-1",
+              protocol_version: int = pb.PROTOCOL_VERSION_1) -> None:
+        self._commands.put(pb.ServerCommand(hello=pb.ServerHello(
+            protocol_version=protocol_version, worker_id=worker_id,
+            autoreset_mode=autoreset_mode, max_message_bytes=64 << 20)))
+
+    def send(self, **command: Any) -> int:
+        """Queues a command without waiting (pipelining); returns its id."""
+        cid = self._next_id
+        self._next_id += 1
+        self._commands.put(pb.ServerCommand(id=cid, **command))
+        return cid
+
+    def reply(self, timeout: float = 30.0) -> Any:
+        """The next reply; None when the worker ended the stream."""
+        r = self._replies.get(timeout=timeout)
+        return r
+
+    def command(self, timeout: float = 30.0, **command: Any) -> Any:
+        cid = self.send(**command)
+        r = self.reply(timeout)
+        if r is not None and r.id != cid:
+            raise AssertionError(f"reply id: expected {cid}, actual {r.id}")
+        return r
+
+    def end(self) -> None:
+        """Ends the stream from the server side (as a server that goes away would)."""
+        self._commands.put(None)
+
+
+class _WorkerServicer(pb_grpc.WorkerServiceServicer):
+    def __init__(self, sessions: queue.SimpleQueue):
+        self._sessions = sessions
+
+    def Connect(self, request_iterator, context):
+        try:
+            first = next(request_iterator)
+        except StopIteration:
+            return
+        session = WorkerSession(first)
+        self._sessions.put(session)
+
+        def pump_replies():
+            try:
+                for msg in request_iterator:
+                    session._replies.put(msg)
+            except grpc.RpcError:
+                pass
+            session._replies.put(None)
+            session.ended.set()
+
+        threading.Thread(target=pump_replies, daemon=True).start()
+        while context.is_active():
+            try:
+                cmd = session._commands.get(timeout=0.2)
+            except queue.Empty:
+                if session.ended.is_set():
+                    return
+                continue
+            if cmd is None:
+                return
+            yield cmd
+
+
+class WorkerDriver:
+    """A WorkerService on loopback that hands each connecting worker to the test as a
+    WorkerSession (``accept``)."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self._sessions: queue.SimpleQueue = queue.SimpleQueue()
+        opts = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=opts)
+        pb_grpc.add_WorkerServiceServicer_to_server(_WorkerServicer(self._sessions), self._server)
+        port = self._server.add_insecure_port(f"{host}:0")
+        self.address = f"{host}:{port}"
+
+    def accept(self, timeout: float = 60.0) -> WorkerSession:
+        return self._sessions.get(timeout=timeout)
+
+    def __enter__(self) -> "WorkerDriver":
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop(grace=0.5)

@@ -1,0 +1,515 @@
+"""A worker: hosts N lanes of a Gymnasium env for the Java server (WorkerService.Connect).
+
+    python -m dsogym.worker --server HOST:PORT --env CartPole-v1 --num-envs 16 \
+        [--env-kwargs JSON] [--auth-token T] [--name NAME] [--reconnect]
+
+The worker is a gRPC *client*: it opens the stream, sends a WorkerHello (protocol version 1,
+the EnvSpec of one lane, N, the autoreset modes it can run, its capabilities), waits for the
+ServerHello that picks the autoreset mode, builds ``gymnasium.vector.SyncVectorEnv`` in that
+mode and then answers the server's reset/step/close commands, one reply per command, in order.
+
+An env id of the form ``module:EnvId`` imports ``module`` first (gymnasium's convention), which
+is how a worker serves envs registered by your own code.
+
+Errors never kill the stream: a malformed command gets an in-band Error with code
+INVALID_ARGUMENT (3) and changes nothing; an exception raised inside the env gets code
+INTERNAL (13) with the exception's type, message and traceback, and the worker keeps serving
+(the vector env may then need a reset; the message says so).
+
+Transport: the serving loop runs on ``grpc.aio`` (``--transport aio``, the default); the sync
+API with a queue-fed request iterator is kept as ``--transport sync`` for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+import grpc
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import concatenate, create_empty_array
+
+from dsogym import codec
+from dsogym.proto import pb, pb_grpc
+
+log = logging.getLogger("dsogym.worker")
+
+PROTOCOL_VERSION = pb.PROTOCOL_VERSION_1
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors")
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    # a dead server is noticed within ~30 s even when no command is in flight
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+_TO_GYM_MODE = {
+    pb.NEXT_STEP: AutoresetMode.NEXT_STEP,
+    pb.SAME_STEP: AutoresetMode.SAME_STEP,
+    pb.DISABLED: AutoresetMode.DISABLED,
+    pb.AUTORESET_MODE_UNSPECIFIED: AutoresetMode.NEXT_STEP,
+}
+
+# grpc status code numbers
+INVALID_ARGUMENT = 3
+FAILED_PRECONDITION = 9
+INTERNAL = 13
+
+
+class RequestError(ValueError):
+    """A malformed command: reported as INVALID_ARGUMENT, nothing changed."""
+
+
+class ResetRequired(RuntimeError):
+    """A step the lanes' state does not allow (FAILED_PRECONDITION), nothing changed."""
+
+
+def _error(code: int, message: str, exc: BaseException | None = None) -> Any:
+    err = pb.Error(code=code, message=message)
+    if exc is not None:
+        err.exception_type = type(exc).__name__
+        err.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return err
+
+
+class _LeafCodec:
+    """Fast path for a space that is a single tensor (Box, Discrete, MultiDiscrete,
+    MultiBinary): the dtype code, the batched shape and the byte count computed once."""
+
+    def __init__(self, space: gym.Space, num_envs: int):
+        self.dtype = np.dtype(space.dtype)
+        self.code = codec.NUMPY_TO_DTYPE[self.dtype]
+        self.shape = (num_envs, *space.shape)
+        self.nbytes = int(np.prod(self.shape)) * self.dtype.itemsize
+
+    def decode(self, t: Any) -> np.ndarray | None:
+        """The array, or None when the tensor does not match (the slow path then explains)."""
+        if t.dtype == self.code and len(t.data) == self.nbytes and tuple(t.shape) == self.shape:
+            return np.frombuffer(t.data, self.dtype).reshape(self.shape)
+        return None
+
+    def encode(self, a: np.ndarray, t: Any) -> None:
+        if a.dtype != self.dtype:
+            a = a.astype(self.dtype)
+        t.dtype = self.code
+        t.shape.extend(a.shape)
+        t.data = a.tobytes()
+
+
+def _is_leaf(space: gym.Space) -> bool:
+    return not isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple))
+
+
+class Worker:
+    """The transport-free part of a worker: the vector env and the command handler.
+
+    ``handle(command) -> WorkerMessage`` never raises for a bad command or a failing env; it
+    returns an Error reply instead. Construct it, send ``hello()``, call ``start(server_hello)``,
+    then ``handle`` each command.
+    """
+
+    def __init__(
+        self,
+        env_id: str,
+        num_envs: int,
+        env_kwargs: dict | None = None,
+        name: str | None = None,
+        auth_token: str = "",
+        env_fn: Callable[[], gym.Env] | None = None,
+    ):
+        if num_envs < 1:
+            raise ValueError(f"num_envs: expected >= 1, actual {num_envs}")
+        self.env_id = env_id
+        self.num_envs = num_envs
+        self.env_kwargs = dict(env_kwargs or {})
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.auth_token = auth_token
+        self._env_fn = env_fn or (lambda: gym.make(env_id, **self.env_kwargs))
+        # one env made now for the spec; it becomes lane 0 of the vector env
+        self._first_env: gym.Env | None = self._env_fn()
+        self.single_observation_space = self._first_env.observation_space
+        self.single_action_space = self._first_env.action_space
+        self.spec = codec.env_spec_of(self._first_env, env_id=env_id.split(":")[-1], kwargs=self.env_kwargs)
+        self.envs: gym.vector.SyncVectorEnv | None = None
+        self.autoreset_mode = AutoresetMode.NEXT_STEP
+        self.worker_id = ""
+        self.closed = False
+        N = num_envs
+        self._obs_leaf = _LeafCodec(self.single_observation_space, N) if _is_leaf(self.single_observation_space) else None
+        self._act_leaf = _LeafCodec(self.single_action_space, N) if _is_leaf(self.single_action_space) else None
+        self._shape_n = [N]
+        self._ended = np.zeros(N, dtype=np.bool_)  # DISABLED mode: lanes that need a reset
+
+    # -- handshake -------------------------------------------------------------------------
+
+    def hello(self) -> Any:
+        return pb.WorkerMessage(hello=pb.WorkerHello(
+            protocol_version=PROTOCOL_VERSION,
+            worker_name=self.name,
+            env=self.spec,
+            num_envs=self.num_envs,
+            autoreset_modes=[pb.NEXT_STEP, pb.SAME_STEP, pb.DISABLED],
+            capabilities=list(CAPABILITIES),
+            auth_token=self.auth_token,
+        ))
+
+    def start(self, hello: Any) -> None:
+        """Applies the ServerHello: checks the version, builds the vector env in its mode."""
+        if hello.protocol_version != PROTOCOL_VERSION:
+            raise RuntimeError(
+                f"server hello protocol_version: expected {pb.ProtocolVersion.Name(PROTOCOL_VERSION)}, "
+                f"actual {hello.protocol_version}"
+            )
+        mode = _TO_GYM_MODE.get(hello.autoreset_mode)
+        if mode is None:
+            raise RuntimeError(f"server hello autoreset_mode: expected NEXT_STEP, SAME_STEP or DISABLED, actual {hello.autoreset_mode}")
+        self.worker_id = hello.worker_id
+        if self.envs is not None and mode == self.autoreset_mode:
+            return  # a reconnect in the same mode keeps the lanes (the server resets them)
+        if self.envs is not None:
+            self.envs.close()
+            self._first_env = None
+        self.autoreset_mode = mode
+        first = self._first_env
+        self._first_env = None
+        fns = [(lambda e=first: e) if (i == 0 and first is not None) else self._env_fn for i in range(self.num_envs)]
+        # copy=False: observations are serialized at once, so gymnasium's deepcopy is waste
+        self.envs = gym.vector.SyncVectorEnv(fns, copy=False, autoreset_mode=mode)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def handle(self, cmd: Any) -> Any:
+        """One command -> its reply (with the echoed id)."""
+        kind = cmd.WhichOneof("command")
+        try:
+            if kind == "step":
+                return self._step(cmd)
+            if kind == "reset":
+                return self._reset(cmd)
+            if kind == "close":
+                self.close()
+                return pb.WorkerMessage(id=cmd.id, closed=pb.CloseResult())
+            if kind == "hello":
+                raise RequestError("command: expected reset, step or close after the handshake, actual a second hello")
+            raise RequestError("command: expected one of reset, step, close; actual unset")
+        except RequestError as e:
+            return pb.WorkerMessage(id=cmd.id, error=_error(INVALID_ARGUMENT, str(e), e))
+        except (gym.error.ResetNeeded, ResetRequired) as e:
+            return pb.WorkerMessage(id=cmd.id, error=_error(FAILED_PRECONDITION, str(e), e))
+        except Exception as e:  # raised inside the env (or encoding its output)
+            log.warning("env raised in %s: %s: %s", kind, type(e).__name__, e)
+            msg = (f"{type(e).__name__} raised by env {self.env_id!r} in {kind}: {e} "
+                   f"(the worker keeps serving; its vector env may need a reset)")
+            return pb.WorkerMessage(id=cmd.id, error=_error(INTERNAL, msg, e))
+
+    def _require_envs(self) -> gym.vector.SyncVectorEnv:
+        if self.envs is None:
+            raise RequestError("command: expected after the ServerHello, actual before it")
+        return self.envs
+
+    def _reset(self, cmd: Any) -> Any:
+        envs = self._require_envs()
+        req = cmd.reset
+        N = self.num_envs
+        seeds = list(req.seeds)
+        if not seeds:
+            seed = None
+        elif len(seeds) == 1:
+            seed = int(seeds[0])
+        elif len(seeds) == N:
+            seed = [int(s) for s in seeds]
+        else:
+            raise RequestError(f"reset.seeds: expected 0, 1 or {N} elements, actual {len(seeds)}")
+        options = None
+        partial_mask = None
+        if req.options_json:
+            try:
+                options = json.loads(req.options_json)
+            except ValueError as e:
+                raise RequestError(f"reset.options_json: expected a JSON object, actual {req.options_json!r} ({e})") from None
+            if not isinstance(options, dict):
+                raise RequestError(f"reset.options_json: expected a JSON object, actual {type(options).__name__}")
+        if req.HasField("mask"):
+            try:
+                mask = codec.decode_tensor(req.mask, "reset.mask")
+            except ValueError as e:
+                raise RequestError(str(e)) from None
+            if mask.dtype != np.bool_ or mask.shape != (N,):
+                raise RequestError(f"reset.mask: expected BOOL shape [{N}], actual {mask.dtype} {list(mask.shape)}")
+            if not mask.any():
+                raise RequestError("reset.mask: expected at least one lane marked true, actual none")
+            if not mask.all():
+                partial_mask = mask
+                options = dict(options or {})
+                options["reset_mask"] = mask
+        obs, info = envs.reset(seed=seed, options=options)
+        if partial_mask is not None:
+            self._ended[partial_mask] = False
+        else:
+            self._ended[:] = False
+        reply = pb.WorkerMessage(id=cmd.id)
+        r = reply.reset_result
+        self._encode_obs(obs, r.observations)
+        if info:
+            codec.encode_info(info, N, r.info)
+        return reply
+
+    def _step(self, cmd: Any) -> Any:
+        envs = self._require_envs()
+        actions = None
+        if self._act_leaf is not None and cmd.step.actions.HasField("tensor"):
+            actions = self._act_leaf.decode(cmd.step.actions.tensor)
+        if actions is None:
+            try:
+                actions = codec.decode_value(cmd.step.actions, self.single_action_space, self.num_envs, "step.actions")
+            except (ValueError, TypeError) as e:
+                raise RequestError(str(e)) from None
+        if self.autoreset_mode == AutoresetMode.DISABLED:
+            if self._ended.any():
+                raise ResetRequired(
+                    f"step: lanes {np.flatnonzero(self._ended).tolist()} ended and autoreset is DISABLED; "
+                    f"expected a reset of those lanes (reset.mask) before the next step")
+            obs, rewards, terminated, truncated, info = envs.step(actions)
+            np.logical_or(terminated, truncated, out=self._ended)
+        else:
+            obs, rewards, terminated, truncated, info = envs.step(actions)
+        reply = pb.WorkerMessage(id=cmd.id)
+        r = reply.step_result
+        self._encode_obs(obs, r.observations)
+        t = r.rewards
+        t.dtype = pb.FLOAT64
+        t.shape.extend(self._shape_n)
+        t.data = rewards.astype(np.float64, copy=False).tobytes()
+        t = r.terminated
+        t.dtype = pb.BOOL
+        t.shape.extend(self._shape_n)
+        t.data = terminated.tobytes()
+        t = r.truncated
+        t.dtype = pb.BOOL
+        t.shape.extend(self._shape_n)
+        t.data = truncated.tobytes()
+        if info:
+            if "_final_obs" in info:
+                ended = np.flatnonzero(info["_final_obs"])
+                if len(ended):
+                    space = self.single_observation_space
+                    final = info["final_obs"]
+                    batch = concatenate(space, [final[i] for i in ended], create_empty_array(space, n=len(ended)))
+                    r.ended_lanes.extend(ended.tolist())
+                    codec.encode_value(batch, space, r.final_observations, "final_observations")
+            codec.encode_info(info, self.num_envs, r.info)
+        return reply
+
+    def _encode_obs(self, obs: Any, out: Any) -> None:
+        if self._obs_leaf is not None:
+            self._obs_leaf.encode(obs, out.tensor)
+        else:
+            codec.encode_value(obs, self.single_observation_space, out, "observations")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.envs is not None:
+            self.envs.close()
+        elif self._first_env is not None:
+            self._first_env.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Transports
+# ---------------------------------------------------------------------------------------------
+
+
+class ServerClosed(Exception):
+    """The server ended the stream (or the connection dropped) without a CloseRequest."""
+
+
+async def serve_aio(worker: Worker, target: str) -> None:
+    """One session over grpc.aio. Returns after a CloseRequest; raises ServerClosed or
+    grpc.RpcError when the stream ends otherwise."""
+    async with grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
+        stub = pb_grpc.WorkerServiceStub(channel)
+        call = stub.Connect(wait_for_ready=False)
+        try:
+            await call.write(worker.hello())
+            first = await call.read()
+            if first is grpc.aio.EOF:
+                raise ServerClosed(f"server closed the stream before its hello: {await call.code()} {await call.details()}")
+            if first.WhichOneof("command") != "hello":
+                raise RuntimeError(f"first command: expected hello, actual {first.WhichOneof('command')}")
+            worker.start(first.hello)
+            log.info("worker %s connected to %s as %r (autoreset %s)", worker.name, target,
+                     worker.worker_id, worker.autoreset_mode.name)
+            read, write, handle = call.read, call.write, worker.handle
+            while True:
+                cmd = await read()
+                if cmd is grpc.aio.EOF:
+                    raise ServerClosed(f"server ended the stream: {await call.code()} {await call.details()}")
+                await write(handle(cmd))
+                if worker.closed:
+                    await call.done_writing()
+                    return
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+
+
+def serve_sync(worker: Worker, target: str) -> None:
+    """The same session over the sync API: a queue-fed request iterator (consumed by a gRPC
+    thread) and blocking ``next()`` on the responses."""
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    with grpc.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
+        stub = pb_grpc.WorkerServiceStub(channel)
+        outbox.put(worker.hello())
+        responses = stub.Connect(iter(outbox.get, None))
+        try:
+            try:
+                first = next(responses)
+            except StopIteration:
+                raise ServerClosed("server closed the stream before its hello") from None
+            if first.WhichOneof("command") != "hello":
+                raise RuntimeError(f"first command: expected hello, actual {first.WhichOneof('command')}")
+            worker.start(first.hello)
+            put, handle = outbox.put, worker.handle
+            for cmd in responses:
+                put(handle(cmd))
+                if worker.closed:
+                    outbox.put(None)
+                    # wait for the server to end the stream so the reply is flushed
+                    for _ in responses:
+                        pass
+                    return
+            raise ServerClosed("server ended the stream")
+        finally:
+            outbox.put(None)
+            responses.cancel()
+
+
+def run(worker: Worker, target: str, transport: str = "aio", reconnect: bool = False) -> int:
+    """Serves until a CloseRequest (exit code 0), a signal (0), or the end of the stream
+    (1; with ``reconnect``, reconnects with backoff instead). Closes the envs at exit."""
+    delay = 0.5
+    try:
+        while True:
+            t0 = time.monotonic()
+            try:
+                if transport == "aio":
+                    _run_aio_until_signal(worker, target)
+                else:
+                    serve_sync(worker, target)
+                log.info("worker %s: closed by the server", worker.name)
+                return 0
+            except _Stopped:
+                log.info("worker %s: stopped by a signal", worker.name)
+                return 0
+            except (ServerClosed, grpc.RpcError) as e:
+                text = f"{e.code().name}: {e.details()}" if isinstance(e, grpc.RpcError) and hasattr(e, "code") else str(e)
+                if not reconnect or worker.closed:
+                    log.error("worker %s: %s", worker.name, text)
+                    return 1
+                if time.monotonic() - t0 > 10:
+                    delay = 0.5  # the last session lived a while: start the backoff over
+                log.warning("worker %s: %s; reconnecting in %.1f s", worker.name, text, delay)
+                if _sleep_interruptibly(delay):
+                    return 0
+                delay = min(delay * 2, 10.0)
+    finally:
+        worker.close()
+
+
+class _Stopped(Exception):
+    pass
+
+
+_stop_event = threading.Event()
+
+
+def _sleep_interruptibly(seconds: float) -> bool:
+    return _stop_event.wait(seconds)
+
+
+def _run_aio_until_signal(worker: Worker, target: str) -> None:
+    async def main():
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, lambda: (_stop_event.set(), task.cancel()))
+            except (NotImplementedError, RuntimeError):  # not the main thread / not POSIX
+                pass
+        if _stop_event.is_set():
+            raise _Stopped()
+        try:
+            await serve_aio(worker, target)
+        except asyncio.CancelledError:
+            if _stop_event.is_set():
+                raise _Stopped() from None
+            raise
+
+    asyncio.run(main())
+
+
+def _install_sync_signal_handlers() -> None:
+    def on_signal(signum, frame):
+        _stop_event.set()
+        raise _Stopped()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dsogym.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--server", required=True, help="HOST:PORT of the dsogym Java server")
+    parser.add_argument("--env", required=True, help="gymnasium env id (module:EnvId imports module first)")
+    parser.add_argument("--num-envs", type=int, default=1, help="number of lanes N")
+    parser.add_argument("--env-kwargs", default="", help="keyword arguments of gymnasium.make as a JSON object")
+    parser.add_argument("--auth-token", default=os.environ.get("DSOGYM_AUTH_TOKEN", ""))
+    parser.add_argument("--name", default=None, help="worker name for the server's logs (default host:pid)")
+    parser.add_argument("--reconnect", action="store_true", help="reconnect with backoff when the stream drops")
+    parser.add_argument("--transport", choices=("aio", "sync"), default="aio")
+    parser.add_argument("--log-level", default=os.environ.get("DSOGYM_LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    kwargs = {}
+    if args.env_kwargs:
+        try:
+            kwargs = json.loads(args.env_kwargs)
+        except ValueError as e:
+            parser.error(f"--env-kwargs: expected a JSON object, actual {args.env_kwargs!r} ({e})")
+        if not isinstance(kwargs, dict):
+            parser.error(f"--env-kwargs: expected a JSON object, actual {type(kwargs).__name__}")
+    if args.transport == "sync":
+        _install_sync_signal_handlers()
+    try:
+        worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token)
+    except _Stopped:
+        return 0
+    try:
+        return run(worker, args.server, args.transport, args.reconnect)
+    except _Stopped:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
