@@ -28,7 +28,7 @@ import grpc
 
 from dsogym.proto import pb, pb_grpc
 
-__all__ = ["JavaServer", "find_jar", "WorkerDriver", "WorkerSession"]
+__all__ = ["JavaServer", "find_jar", "WorkerDriver", "WorkerSession", "PythonEnvServer"]
 
 LISTENING_RE = re.compile(r"dsogym server listening on (\S+):(\d+)")
 
@@ -211,6 +211,89 @@ class WorkerDriver:
         return self._sessions.get(timeout=timeout)
 
     def __enter__(self) -> "WorkerDriver":
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop(grace=0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python stand-in for the server's EnvService (envs hosted in this process)
+# ---------------------------------------------------------------------------------------------
+
+
+class _EnvServicer(pb_grpc.EnvServiceServicer):
+    def __init__(self, env_ids: list[str]):
+        self.env_ids = list(env_ids)
+
+    def ListEnvs(self, request, context):
+        from dsogym import codec
+        import gymnasium as gym
+
+        specs = []
+        for env_id in self.env_ids:
+            env = gym.make(env_id)
+            specs.append(codec.env_spec_of(env, env_id=env_id))
+            env.close()
+        return pb.ListEnvsResponse(envs=specs)
+
+    def Session(self, request_iterator, context):
+        import gymnasium as gym
+
+        from dsogym.worker import Worker
+
+        worker = None
+        try:
+            for req in request_iterator:
+                kind = req.WhichOneof("request")
+                if kind == "hello":
+                    yield pb.ClientResponse(id=req.id, hello=pb.ServerHello(protocol_version=pb.PROTOCOL_VERSION_1))
+                elif kind == "make":
+                    m = req.make
+                    if m.env_id not in self.env_ids:
+                        yield pb.ClientResponse(id=req.id, error=pb.Error(
+                            code=5, message=f"make.env_id: expected one of {self.env_ids}, actual {m.env_id!r}"))
+                        continue
+                    if worker is not None:
+                        worker.close()
+                    import json as _json
+
+                    worker = Worker(m.env_id, m.num_envs or 1, _json.loads(m.kwargs_json or "{}"))
+                    mode = m.autoreset_mode or pb.NEXT_STEP
+                    worker.start(pb.ServerHello(protocol_version=pb.PROTOCOL_VERSION_1, autoreset_mode=mode))
+                    yield pb.ClientResponse(id=req.id, made=pb.MadeEnv(
+                        spec=worker.spec, num_envs=worker.num_envs, autoreset_mode=mode))
+                elif kind in ("reset", "step"):
+                    if worker is None:
+                        yield pb.ClientResponse(id=req.id, error=pb.Error(
+                            code=9, message=f"{kind}: expected after make, actual before"))
+                        continue
+                    out = worker.handle(pb.ServerCommand(id=req.id, **{kind: getattr(req, kind)}))
+                    which = out.WhichOneof("message")
+                    yield pb.ClientResponse(id=req.id, **{which: getattr(out, which)})
+                elif kind == "close":
+                    yield pb.ClientResponse(id=req.id, closed=pb.CloseResult())
+                    return
+                else:
+                    yield pb.ClientResponse(id=req.id, error=pb.Error(code=3, message="request: expected one of hello, make, reset, step, close; actual unset"))
+        finally:
+            if worker is not None:
+                worker.close()
+
+
+class PythonEnvServer:
+    """An EnvService on loopback hosting Gymnasium envs of this process: the same protocol as
+    the Java server's, to test clients without Java (no action-range validation)."""
+
+    def __init__(self, env_ids: list[str], host: str = "127.0.0.1"):
+        opts = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=opts)
+        pb_grpc.add_EnvServiceServicer_to_server(_EnvServicer(env_ids), self._server)
+        port = self._server.add_insecure_port(f"{host}:0")
+        self.address = f"{host}:{port}"
+
+    def __enter__(self) -> "PythonEnvServer":
         self._server.start()
         return self
 

@@ -1,0 +1,408 @@
+"""Envs hosted by the dsogym server, used as ordinary Gymnasium envs (EnvService.Session).
+
+    import dsogym, gymnasium as gym
+    env = gym.make("dsogym/Remote-v0", address="127.0.0.1:50051", env_id="CartPole-v1")
+    envs = dsogym.RemoteVectorEnv("127.0.0.1:50051", "Pendulum-v1", num_envs=8,
+                                  autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+Each env holds one bidirectional stream: hello, make, then reset/step until close. Requests go
+one at a time (the sync gRPC API: a queue-fed request iterator and ``next()`` on the replies).
+An in-band Error reply raises a Python exception carrying the server's message, and the
+session stays usable:
+
+    INVALID_ARGUMENT (3)     -> RemoteInvalidArgument (a ValueError)
+    NOT_FOUND (5)            -> RemoteNotFound (a gymnasium.error.Error and KeyError)
+    FAILED_PRECONDITION (9)  -> RemoteFailedPrecondition (a RuntimeError, e.g. step before reset)
+    anything else            -> RemoteError (a RuntimeError)
+
+A dropped connection raises ``ConnectionError``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import socket
+from typing import Any
+
+import grpc
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from dsogym import codec
+from dsogym.proto import pb, pb_grpc
+
+__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "RemoteInvalidArgument",
+           "RemoteNotFound", "RemoteFailedPrecondition", "list_envs"]
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+_MODE_TO_PB = {
+    AutoresetMode.NEXT_STEP: pb.NEXT_STEP,
+    AutoresetMode.SAME_STEP: pb.SAME_STEP,
+    AutoresetMode.DISABLED: pb.DISABLED,
+}
+_PB_TO_MODE = {v: k for k, v in _MODE_TO_PB.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+class RemoteError(RuntimeError):
+    """An in-band Error reply of the server. ``code`` is the grpc status code number."""
+
+    def __init__(self, message: str, code: int = 2, exception_type: str = "", remote_traceback: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.exception_type = exception_type
+        self.remote_traceback = remote_traceback
+
+    def __str__(self) -> str:  # KeyError's str() would add quotes
+        return self.args[0] if self.args else ""
+
+
+class RemoteInvalidArgument(RemoteError, ValueError):
+    """INVALID_ARGUMENT: a bad action, seed, option or kwarg; nothing changed on the server."""
+
+
+class RemoteNotFound(RemoteError, gym.error.Error, KeyError):
+    """NOT_FOUND: e.g. an env id the server does not know."""
+
+
+class RemoteFailedPrecondition(RemoteError):
+    """FAILED_PRECONDITION: e.g. step before reset, or a step of an ended lane without autoreset."""
+
+
+_ERRORS = {3: RemoteInvalidArgument, 5: RemoteNotFound, 9: RemoteFailedPrecondition}
+
+
+def _raise(err: Any) -> None:
+    cls = _ERRORS.get(err.code, RemoteError)
+    raise cls(err.message or f"remote error with code {err.code}", err.code, err.exception_type, err.traceback)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"options: expected JSON-serializable values, actual {type(o).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The session
+# ---------------------------------------------------------------------------------------------
+
+
+class _Session:
+    """One EnvService.Session stream: ``call(**request)`` sends one request and returns its
+    reply, raising for an Error reply or a dropped stream."""
+
+    _END = object()
+
+    def __init__(self, address: str, auth_token: str = "", client_name: str | None = None,
+                 connect_timeout: float = 30.0):
+        self.address = address
+        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
+        except grpc.FutureTimeoutError:
+            self._channel.close()
+            raise ConnectionError(f"dsogym server at {address}: not reachable within {connect_timeout} s") from None
+        self._stub = pb_grpc.EnvServiceStub(self._channel)
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._responses = self._stub.Session(iter(self._requests.get, self._END))
+        self._ids = itertools.count(1)
+        self.closed = False
+        hello = self.call(hello=pb.ClientHello(
+            protocol_version=pb.PROTOCOL_VERSION_1,
+            client_name=client_name or f"python:{socket.gethostname()}:{os.getpid()}",
+            auth_token=auth_token,
+        )).hello
+        if hello.protocol_version != pb.PROTOCOL_VERSION_1:
+            self.close()
+            raise ConnectionError(f"server hello protocol_version: expected 1, actual {hello.protocol_version}")
+        self.server_hello = hello
+
+    def call(self, **request: Any) -> Any:
+        if self.closed:
+            raise RemoteFailedPrecondition(f"session with {self.address}: expected open, actual closed", 9)
+        rid = next(self._ids)
+        self._requests.put(pb.ClientRequest(id=rid, **request))
+        try:
+            resp = next(self._responses)
+        except StopIteration:
+            self._abandon()
+            raise ConnectionError(f"dsogym server at {self.address} ended the session") from None
+        except grpc.RpcError as e:
+            self._abandon()
+            raise ConnectionError(f"dsogym server at {self.address}: {e.code().name}: {e.details()}") from None
+        if resp.id != rid:
+            self._abandon()
+            raise ConnectionError(f"reply id: expected {rid}, actual {resp.id} (protocol violation)")
+        if resp.WhichOneof("response") == "error":
+            _raise(resp.error)
+        return resp
+
+    def _abandon(self) -> None:
+        self.closed = True
+        self._requests.put(self._END)
+        self._channel.close()
+
+    def close(self, reason: str = "client closed") -> None:
+        if self.closed:
+            return
+        try:
+            self.call(close=pb.CloseRequest(reason=reason))
+        except (RemoteError, ConnectionError):
+            pass
+        finally:
+            self.closed = True
+            self._requests.put(self._END)
+            try:
+                for _ in self._responses:  # let the server end the stream
+                    pass
+            except grpc.RpcError:
+                pass
+            self._channel.close()
+
+
+def list_envs(address: str, timeout: float = 30.0) -> list[codec.SpecInfo]:
+    """The envs the server can make (EnvService.ListEnvs)."""
+    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        resp = pb_grpc.EnvServiceStub(channel).ListEnvs(pb.ListEnvsRequest(), timeout=timeout,
+                                                        wait_for_ready=True)
+    return [codec.decode_env_spec(s) for s in resp.envs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Vector env
+# ---------------------------------------------------------------------------------------------
+
+
+def _copy_tree(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _copy_tree(v) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_copy_tree(v) for v in x)
+    return np.array(x)  # writable copy
+
+
+class RemoteVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` lanes of an env hosted by the dsogym server, as a Gymnasium VectorEnv.
+
+    Args:
+        address: "HOST:PORT" of the server.
+        env_id: an id the server lists (e.g. "CartPole-v1").
+        num_envs: number of lanes.
+        autoreset_mode: gymnasium.vector.AutoresetMode (or its value string); the server runs it.
+            In SAME_STEP mode ``info["final_obs"]``/``info["_final_obs"]`` hold the last
+            observations of the lanes that ended, as SyncVectorEnv does.
+        env_kwargs: keyword arguments of the remote env (sent as JSON).
+        copy: return writable copies of observations (True, like SyncVectorEnv) or read-only
+            views of the reply's bytes (False, no copy).
+        auth_token: for a server that demands one.
+    """
+
+    def __init__(self, address: str, env_id: str, num_envs: int = 1,
+                 autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+                 env_kwargs: dict | None = None, copy: bool = True, auth_token: str = "",
+                 connect_timeout: float = 30.0):
+        mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
+        self.copy = copy
+        self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout)
+        try:
+            made = self._session.call(make=pb.MakeRequest(
+                env_id=env_id, num_envs=num_envs,
+                kwargs_json=json.dumps(env_kwargs or {}, default=_json_default),
+                autoreset_mode=_MODE_TO_PB[mode],
+            )).made
+        except BaseException:
+            self._session.close()
+            raise
+        self.remote_spec = codec.decode_env_spec(made.spec)
+        self.num_envs = made.num_envs or num_envs
+        if self.num_envs != num_envs:
+            self._session.close()
+            raise RuntimeError(f"made num_envs: expected {num_envs}, actual {self.num_envs}")
+        self.autoreset_mode = _PB_TO_MODE.get(made.autoreset_mode, mode)
+        self.single_observation_space = self.remote_spec.observation_space
+        self.single_action_space = self.remote_spec.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.metadata = {"render_modes": [], **self.remote_spec.metadata, "autoreset_mode": self.autoreset_mode}
+        self.render_mode = None
+        self._address = address
+
+    # -- gymnasium API ---------------------------------------------------------------------
+
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
+        req = self._reset_request(seed, options)
+        r = self._session.call(reset=req).reset_result
+        obs = codec.decode_value(r.observations, self.single_observation_space, self.num_envs, "observations")
+        return (_copy_tree(obs) if self.copy else obs), self._info(r.info)
+
+    def step(self, actions: Any):
+        value = codec.encode_value(actions, self.single_action_space, field="actions")
+        r = self._session.call(step=pb.StepRequest(actions=value)).step_result
+        N = self.num_envs
+        obs = codec.decode_value(r.observations, self.single_observation_space, N, "observations")
+        rewards = codec.decode_tensor(r.rewards, "rewards").astype(np.float64)  # writable copy
+        terminated = codec.decode_tensor(r.terminated, "terminated").copy()
+        truncated = codec.decode_tensor(r.truncated, "truncated").copy()
+        info = self._info(r.info)
+        if r.ended_lanes:
+            ended = list(r.ended_lanes)
+            final = codec.decode_value(r.final_observations, self.single_observation_space, len(ended),
+                                       "final_observations")
+            final_obs = np.full(N, None, dtype=object)
+            mask = np.zeros(N, dtype=np.bool_)
+            for j, lane in enumerate(ended):
+                final_obs[lane] = _copy_tree(_lane(final, j))
+                mask[lane] = True
+            info["final_obs"] = final_obs
+            info["_final_obs"] = mask
+        return (_copy_tree(obs) if self.copy else obs), rewards, terminated, truncated, info
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self._session.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _reset_request(self, seed: Any, options: dict | None) -> Any:
+        req = pb.ResetRequest()
+        if seed is None:
+            pass
+        elif isinstance(seed, (int, np.integer)):
+            req.seeds.append(int(seed))
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"seed: expected an int or {self.num_envs} seeds, actual {len(seeds)}")
+            if all(s is None for s in seeds):
+                pass
+            elif any(s is None for s in seeds):
+                raise ValueError(f"seed: expected all ints or all None (the protocol seeds every lane), actual {seeds}")
+            else:
+                req.seeds.extend(int(s) for s in seeds)
+        if options:
+            options = dict(options)
+            mask = options.pop("reset_mask", None)
+            if mask is not None:
+                codec.encode_tensor(np.asarray(mask), req.mask, "options['reset_mask']")
+            if options:
+                req.options_json = json.dumps(options, default=_json_default)
+        return req
+
+    def _info(self, info_map: Any) -> dict:
+        if not info_map:
+            return {}
+        info = codec.decode_info(info_map)
+        return {k: np.array(v) for k, v in info.items()} if self.copy else info
+
+    def __repr__(self) -> str:
+        return (f"RemoteVectorEnv({self._address!r}, {self.remote_spec.id!r}, num_envs={self.num_envs}, "
+                f"autoreset_mode={self.autoreset_mode.name})")
+
+
+def _lane(x: Any, i: int) -> Any:
+    if isinstance(x, dict):
+        return {k: _lane(v, i) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_lane(v, i) for v in x)
+    return x[i]
+
+
+# ---------------------------------------------------------------------------------------------
+# Single env
+# ---------------------------------------------------------------------------------------------
+
+
+def _batch1(x: Any, space: spaces.Space) -> Any:
+    """One action -> the batch of one lane, leaves cast to the space's dtype where safe."""
+    if isinstance(space, spaces.Dict):
+        if not isinstance(x, dict):
+            raise TypeError(f"action: expected a dict for {space}, actual {type(x).__name__}")
+        return {k: _batch1(v, space.spaces[k]) if k in space.spaces else v for k, v in x.items()}
+    if isinstance(space, spaces.Tuple):
+        if not isinstance(x, (tuple, list)) or len(x) != len(space.spaces):
+            raise TypeError(f"action: expected a tuple of {len(space.spaces)} for {space}, actual {x!r}")
+        return tuple(_batch1(v, sub) for v, sub in zip(x, space.spaces))
+    return codec._as_leaf(x, space)[None]
+
+
+def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
+    if isinstance(space, spaces.Dict):
+        return {k: _unbatch1(x[k], sub, copy) for k, sub in space.spaces.items()}
+    if isinstance(space, spaces.Tuple):
+        return tuple(_unbatch1(v, sub, copy) for v, sub in zip(x, space.spaces))
+    item = x[0]
+    if isinstance(space, spaces.Discrete):
+        return item[()] if isinstance(item, np.ndarray) else item  # np.int64 scalar
+    return np.array(item) if copy else item
+
+
+class RemoteEnv(gym.Env):
+    """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
+
+    The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
+    ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
+    (a Discrete observation is a numpy int64 scalar).
+
+    Also made by ``gymnasium.make("dsogym/Remote-v0", address=..., env_id=..., **env_kwargs)``.
+    """
+
+    def __init__(self, address: str, env_id: str, env_kwargs: dict | None = None,
+                 auth_token: str = "", copy: bool = True, connect_timeout: float = 30.0,
+                 render_mode: str | None = None, **more_env_kwargs: Any):
+        if render_mode is not None:
+            raise ValueError(f"render_mode: expected None (remote envs do not render), actual {render_mode!r}")
+        kwargs = {**(env_kwargs or {}), **more_env_kwargs}
+        self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
+                                    env_kwargs=kwargs, copy=False, auth_token=auth_token,
+                                    connect_timeout=connect_timeout)
+        self.copy = copy
+        self.remote_spec = self._vec.remote_spec
+        self.observation_space = self._vec.single_observation_space
+        self.action_space = self._vec.single_action_space
+        self.metadata = {"render_modes": [], **self.remote_spec.metadata}
+        self.metadata.pop("autoreset_mode", None)
+        self.render_mode = None
+        self.reward_range = (-float("inf"), float("inf"))
+        self._closed = False
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)  # keeps gymnasium's np_random contract for local sampling
+        if options and "reset_mask" in options:
+            raise ValueError("options['reset_mask']: expected absent for a single env, actual present")
+        obs, info = self._vec.reset(seed=seed, options=options)
+        return _unbatch1(obs, self.observation_space, self.copy), codec.unbatch_info(info)
+
+    def step(self, action: Any):
+        batched = _batch1(action, self.action_space)
+        obs, rewards, terminated, truncated, info = self._vec.step(batched)
+        return (_unbatch1(obs, self.observation_space, self.copy), float(rewards[0]),
+                bool(terminated[0]), bool(truncated[0]), codec.unbatch_info(info))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._vec.close()
+
+    def __repr__(self) -> str:
+        return f"RemoteEnv({self._vec._address!r}, {self.remote_spec.id!r})"
