@@ -505,6 +505,9 @@ def main(argv: list[str] | None = None) -> int:
         worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token)
     except _Stopped:
         return 0
+    except Exception as e:  # an unknown id, bad kwargs, a missing dependency such as mujoco
+        log.error("cannot make env %r with kwargs %s: %s: %s", args.env, kwargs, type(e).__name__, e)
+        return 2
     try:
         return run(worker, args.server, args.transport, args.reconnect)
     except _Stopped:

@@ -232,3 +232,29 @@ def test_reconnect_after_the_stream_ends(driver, spawn_worker):
     assert r.WhichOneof("message") == "reset_result"
     assert s2.command(close=pb.CloseRequest()).WhichOneof("message") == "closed"
     assert proc.wait(20) == 0
+
+
+def test_exit_codes_for_an_unknown_env_and_an_unreachable_server(spawn_worker):
+    p = spawn_worker("--server", "127.0.0.1:1", "--env", "NoSuchEnv-v0", "--num-envs", "1")
+    assert p.wait(60) == 2
+    assert "NoSuchEnv" in p.stdout.read()
+    p = spawn_worker("--server", "127.0.0.1:1", "--env", "CartPole-v1", "--num-envs", "1")
+    assert p.wait(60) == 1
+    assert "UNAVAILABLE" in p.stdout.read()
+
+
+def test_a_mujoco_env_is_served(driver, spawn_worker):
+    pytest.importorskip("mujoco")
+    n = 2
+    _, s = connect(driver, spawn_worker, "InvertedPendulum-v5", n, pb.SAME_STEP)
+    spec = codec.decode_env_spec(s.worker_hello.env)
+    ref = local("InvertedPendulum-v5", n, AutoresetMode.SAME_STEP)
+    obs, _ = ref.reset(seed=5)
+    r = s.command(reset=pb.ResetRequest(seeds=[5]))
+    np.testing.assert_array_equal(codec.decode_value(r.reset_result.observations, spec.observation_space, n), obs)
+    a = np.full((n, 1), 0.1, np.float32)
+    for _ in range(10):
+        obs, rew, *_ = ref.step(a)
+        sr = s.command(step=step_cmd(a, spec.action_space)).step_result
+        np.testing.assert_array_equal(codec.decode_value(sr.observations, spec.observation_space, n), obs)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.rewards), rew)
