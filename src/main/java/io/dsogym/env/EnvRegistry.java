@@ -1,5 +1,9 @@
 package io.dsogym.env;
 
+import io.dsogym.env.chain.TabularChainEnv;
+import io.dsogym.env.classic.CartPole;
+import io.dsogym.env.control.LinearQuadraticRegulator;
+import io.dsogym.env.control.Pendulum;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +32,10 @@ public final class EnvRegistry {
   public static EnvRegistry defaults() {
     EnvRegistry registry = new EnvRegistry();
     // Native envs register here (one line each).
+    registry.register(CartPole.ID, CartPole::new);
+    registry.register(Pendulum.ID, Pendulum::new);
+    registry.register(LinearQuadraticRegulator.ID, LinearQuadraticRegulator::new);
+    registry.register(TabularChainEnv.ID, TabularChainEnv::new);
     return registry;
   }
 

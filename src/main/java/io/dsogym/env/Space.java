@@ -61,6 +61,15 @@ public sealed interface Space
       if (dtype == DType.BOOL) {
         throw new IllegalArgumentException("Box dtype: expected a numeric dtype, got bool");
       }
+      if (dtype == DType.FLOAT32) {
+        // As gymnasium casts the bounds to the dtype: a float32 element is then inside the
+        // box exactly when it is inside the rounded bounds (4.8 -> 4.800000190734863), and a
+        // sample rounded to float32 cannot land outside them.
+        for (int i = 0; i < size; i++) {
+          low[i] = (float) low[i];
+          high[i] = (float) high[i];
+        }
+      }
       for (int i = 0; i < size; i++) {
         if (!(low[i] <= high[i])) {
           throw new IllegalArgumentException("Box bounds: expected low <= high at element " + i

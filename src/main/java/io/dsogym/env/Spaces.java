@@ -67,44 +67,54 @@ public final class Spaces {
     }
     Value first = lanes.get(0);
     if (first instanceof Tensor t) {
-        int[] shape = new int[t.rank() + 1];
-        shape[0] = lanes.size();
-        System.arraycopy(t.shape(), 0, shape, 1, t.rank());
-        Tensor out = Tensor.zeros(t.dtype(), shape);
-        java.nio.ByteBuffer dst = out.bytesForWrite();
-        for (Value v : lanes) {
-          Tensor lane = (Tensor) v;
-          if (lane.dtype() != t.dtype() || !Arrays.equals(lane.shape(), t.shape())) {
-            throw new IllegalArgumentException("stack: lanes differ: " + kind(t) + " vs "
-                + kind(lane));
-          }
-          dst.put(lane.bytes());
+      int[] shape = new int[t.rank() + 1];
+      shape[0] = lanes.size();
+      System.arraycopy(t.shape(), 0, shape, 1, t.rank());
+      Tensor out = Tensor.zeros(t.dtype(), shape);
+      java.nio.ByteBuffer dst = out.bytesForWrite();
+      for (Value v : lanes) {
+        if (!(v instanceof Tensor lane) || lane.dtype() != t.dtype()
+            || !Arrays.equals(lane.shape(), t.shape())) {
+          throw new IllegalArgumentException("stack: lanes differ: " + kind(t) + " vs "
+              + kind(v));
         }
-        return out;
+        dst.put(lane.bytes());
+      }
+      return out;
     }
     if (first instanceof DictValue d) {
-        Map<String, Value> out = new LinkedHashMap<>();
-        for (String key : d.entries().keySet()) {
-          List<Value> parts = new ArrayList<>(lanes.size());
-          for (Value v : lanes) {
-            parts.add(((DictValue) v).entries().get(key));
-          }
-          out.put(key, stack(parts));
+      for (Value v : lanes) {
+        if (!(v instanceof DictValue dv) || !dv.entries().keySet().equals(d.entries().keySet())) {
+          throw new IllegalArgumentException("stack: lanes differ: " + kind(d) + " vs "
+              + kind(v));
         }
-        return new DictValue(out);
+      }
+      Map<String, Value> out = new LinkedHashMap<>();
+      for (String key : d.entries().keySet()) {
+        List<Value> parts = new ArrayList<>(lanes.size());
+        for (Value v : lanes) {
+          parts.add(((DictValue) v).entries().get(key));
+        }
+        out.put(key, stack(parts));
+      }
+      return new DictValue(out);
     }
     TupleValue tv = (TupleValue) first;
-    {
-        List<Value> out = new ArrayList<>();
-        for (int i = 0; i < tv.items().size(); i++) {
-          List<Value> parts = new ArrayList<>(lanes.size());
-          for (Value v : lanes) {
-            parts.add(((TupleValue) v).items().get(i));
-          }
-          out.add(stack(parts));
-        }
-        return new TupleValue(out);
+    for (Value v : lanes) {
+      if (!(v instanceof TupleValue other) || other.items().size() != tv.items().size()) {
+        throw new IllegalArgumentException("stack: lanes differ: " + kind(tv) + " vs "
+            + kind(v));
+      }
     }
+    List<Value> out = new ArrayList<>();
+    for (int i = 0; i < tv.items().size(); i++) {
+      List<Value> parts = new ArrayList<>(lanes.size());
+      for (Value v : lanes) {
+        parts.add(((TupleValue) v).items().get(i));
+      }
+      out.add(stack(parts));
+    }
+    return new TupleValue(out);
   }
 
   /** Lane {@code i} of a batched value (views, no copy). */

@@ -153,6 +153,8 @@ public final class Tensor implements Value {
       case FLOAT32 -> data.putFloat(i * 4, (float) v);
       case FLOAT64 -> data.putDouble(i * 8, v);
       case BOOL -> data.put(i, (byte) (v != 0.0 ? 1 : 0));
+      // (long) saturates at 2^63 - 1: values in [2^63, 2^64) go through the two's complement.
+      case UINT64 -> setLong(i, v >= 0x1p63 ? (long) (v - 0x1p63) + Long.MIN_VALUE : (long) v);
       default -> setLong(i, (long) v);
     }
   }
