@@ -1,0 +1,325 @@
+package io.dsogym.env.remote;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.EnvSpec;
+import io.dsogym.env.Value;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.wire.RemoteEnvException;
+import io.dsogym.wire.ResultCodec;
+import io.dsogym.wire.StatusMapping;
+import io.dsogym.wire.ValueCodec;
+import io.dsogym.wire.WorkerUnavailableException;
+import io.dsogym.wire.v1.CloseRequest;
+import io.dsogym.wire.v1.ServerCommand;
+import io.dsogym.wire.v1.StepRequest;
+import io.dsogym.wire.v1.WorkerMessage;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The {@link VectorEnv} backed by one connected worker (a Python process hosting N lanes).
+ * Obtain it from {@link WorkerPool#awaitWorker}.
+ *
+ * <p>Each reset/step sends one command with a fresh id and blocks until the worker's reply with
+ * that id arrives, the timeout passes (default 60 s) or the worker disconnects; the last two
+ * throw {@link WorkerUnavailableException} naming the worker and the command. The reply is
+ * handed over from the gRPC thread that receives it straight to the waiting caller (one
+ * hand-off, no executor in between).
+ *
+ * <p>Everything that can be checked locally is checked before sending, with the same messages
+ * as {@link io.dsogym.env.SyncVectorEnv}: step before reset, actions outside the action space
+ * (field "actions"), seed and mask counts, stepping an ended lane in DISABLED mode. Bad input
+ * therefore never reaches the worker and changes nothing. An error raised inside the worker's
+ * env arrives as a {@link io.dsogym.wire.RemoteEnvException} with the remote exception type,
+ * message and traceback.
+ *
+ * <p>Calls are serialized: one request is in flight at a time.
+ */
+public final class RemoteVectorEnv implements VectorEnv {
+  private static final Logger log = Logger.getLogger(RemoteVectorEnv.class.getName());
+  /** How long {@link #close} waits for the worker to confirm. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
+  private record Pending(long id, String what, CompletableFuture<WorkerMessage> reply) {}
+
+  private final WorkerInfo info;
+  private final CommandSink sink;
+  private final BiConsumer<RemoteVectorEnv, Throwable> onClosed;
+  private final ReentrantLock callLock = new ReentrantLock();
+  private volatile Duration timeout;
+  private volatile Pending pending;
+  private volatile Throwable failure;
+  private volatile boolean closed;
+  private long nextId = 1;  // 0 is the hello; guarded by callLock
+  // Local mirror of the lanes' state, for validating before sending; guarded by callLock.
+  private final boolean[] everReset;
+  private final boolean[] ended;
+
+  /**
+   * Transport side: the server makes one per worker after the handshake.
+   *
+   * @param onClosed called when the env is closed (cause null) or the worker is gone (cause);
+   *     may be called twice (a disconnect, then a close), so it must be idempotent
+   */
+  public RemoteVectorEnv(WorkerInfo info, CommandSink sink, Duration timeout,
+      BiConsumer<RemoteVectorEnv, Throwable> onClosed) {
+    this.info = Objects.requireNonNull(info, "info");
+    this.sink = Objects.requireNonNull(sink, "sink");
+    this.onClosed = onClosed == null ? (e, c) -> { } : onClosed;
+    setTimeout(timeout);
+    this.everReset = new boolean[info.numEnvs()];
+    this.ended = new boolean[info.numEnvs()];
+  }
+
+  public WorkerInfo info() {
+    return info;
+  }
+
+  /** The id the server gave the worker. */
+  public String workerId() {
+    return info.id();
+  }
+
+  /** How long a request waits for the worker's reply before failing. */
+  public void setTimeout(Duration timeout) {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout: expected a positive duration, got " + timeout);
+    }
+    this.timeout = timeout;
+  }
+
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** Whether the worker is still connected and the env not closed. */
+  public boolean isAlive() {
+    return !closed && failure == null;
+  }
+
+  @Override
+  public EnvSpec spec() {
+    return info.spec();
+  }
+
+  @Override
+  public int numEnvs() {
+    return info.numEnvs();
+  }
+
+  @Override
+  public AutoresetMode autoresetMode() {
+    return info.autoresetMode();
+  }
+
+  @Override
+  public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+    int n = numEnvs();
+    callLock.lock();
+    try {
+      if (seeds != null && seeds.length > 1 && seeds.length != n) {
+        throw new IllegalArgumentException("seeds: expected 0, 1 or " + n + " seeds, got "
+            + seeds.length);
+      }
+      if (mask != null) {
+        if (mask.length != n) {
+          throw new IllegalArgumentException("mask: expected " + n + " elements, got "
+              + mask.length);
+        }
+        for (int i = 0; i < n; i++) {
+          if (!mask[i] && !everReset[i]) {
+            throw new IllegalArgumentException("mask[" + i + "]: expected true for a lane that "
+                + "has never been reset, got false");
+          }
+        }
+      }
+      ServerCommand.Builder cmd = ServerCommand.newBuilder()
+          .setReset(ResultCodec.encodeReset(seeds, options, mask));
+      WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT);
+      VectorResetResult result = decode(() -> ResultCodec.decode(reply.getResetResult(), n,
+          "reset_result"), "reset");
+      for (int i = 0; i < n; i++) {
+        if (mask == null || mask[i]) {
+          everReset[i] = true;
+          ended[i] = false;
+        }
+      }
+      return result;
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  @Override
+  public VectorStepResult step(Value actions) {
+    int n = numEnvs();
+    callLock.lock();
+    try {
+      for (int i = 0; i < n; i++) {
+        if (!everReset[i]) {
+          throw new IllegalStateException("step called before reset (lane " + i
+              + " has never been reset) on " + info.describe());
+        }
+        if (autoresetMode() == AutoresetMode.DISABLED && ended[i]) {
+          throw new IllegalStateException("lane " + i + ": episode ended and autoreset is "
+              + "DISABLED; reset it (mask) before stepping");
+        }
+      }
+      spec().actionSpace().checkBatch(actions, n, "actions");
+      ServerCommand.Builder cmd = ServerCommand.newBuilder()
+          .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions)));
+      WorkerMessage reply = call(cmd, "step", WorkerMessage.MessageCase.STEP_RESULT);
+      VectorStepResult result = decode(() -> ResultCodec.decode(reply.getStepResult(), n,
+          "step_result"), "step");
+      if (autoresetMode() == AutoresetMode.DISABLED) {
+        for (int i = 0; i < n; i++) {
+          ended[i] = result.terminated()[i] || result.truncated()[i];
+        }
+      }
+      return result;
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  /**
+   * Asks the worker to close its env (waiting a few seconds for its confirmation), then ends the
+   * stream and removes the worker from its pool. Idempotent; never throws.
+   */
+  @Override
+  public void close() {
+    callLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (failure == null) {
+        try {
+          Duration wait = timeout.compareTo(CLOSE_WAIT) < 0 ? timeout : CLOSE_WAIT;
+          send(ServerCommand.newBuilder().setClose(CloseRequest.newBuilder()
+              .setReason("closed by the server")), "close", wait);
+        } catch (RuntimeException e) {
+          log.log(Level.FINE, info.describe() + ": close not confirmed", e);
+        }
+      }
+      sink.complete();
+    } finally {
+      callLock.unlock();
+    }
+    onClosed.accept(this, null);
+  }
+
+  // ---- transport side --------------------------------------------------------------------
+
+  /** Transport side: a message from the worker (called on a gRPC thread). */
+  public void deliver(WorkerMessage message) {
+    Pending p = pending;
+    if (p != null && p.id() == message.getId()) {
+      p.reply().complete(message);
+    } else {
+      // A late reply to a request that timed out, or a worker speaking out of turn.
+      log.fine(() -> info.describe() + ": dropped a reply with id " + message.getId()
+          + (p == null ? " (nothing pending)" : " (pending " + p.id() + ")"));
+    }
+  }
+
+  /** Transport side: the worker's stream ended; fails the pending request. Idempotent. */
+  public void disconnected(Throwable cause) {
+    if (failure != null) {
+      return;
+    }
+    failure = cause == null ? new IllegalStateException("stream ended") : cause;
+    Pending p = pending;
+    if (p != null) {
+      p.reply().completeExceptionally(failure);
+    }
+    if (!closed) {
+      onClosed.accept(this, failure);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private WorkerMessage call(ServerCommand.Builder cmd, String what,
+      WorkerMessage.MessageCase expected) {
+    if (closed) {
+      throw new IllegalStateException(info.describe() + ": " + what + " after close");
+    }
+    WorkerMessage reply = send(cmd, what, timeout);
+    if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
+      throw StatusMapping.toException(reply.getError(),
+          info.describe() + " " + what + " #" + reply.getId());
+    }
+    if (reply.getMessageCase() != expected) {
+      throw new RemoteEnvException(Status.Code.INTERNAL, "", info.describe() + ": " + what
+          + " #" + reply.getId() + ": expected a " + expected + " reply, got "
+          + reply.getMessageCase(), "");
+    }
+    return reply;
+  }
+
+  /** Sends one command and waits for its reply; the caller holds callLock. */
+  private WorkerMessage send(ServerCommand.Builder cmd, String what, Duration wait) {
+    long id = nextId++;
+    Pending p = new Pending(id, what, new CompletableFuture<>());
+    pending = p;
+    try {
+      Throwable gone = failure;
+      if (gone != null) {
+        throw unavailable(what, id, gone);
+      }
+      try {
+        sink.send(cmd.setId(id).build());
+      } catch (RuntimeException e) {
+        throw unavailable(what, id, e);
+      }
+      try {
+        return p.reply().get(wait.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        throw new WorkerUnavailableException(Status.Code.DEADLINE_EXCEEDED, info.describe()
+            + ": no reply to " + what + " #" + id + " within " + wait.toMillis() + " ms", e);
+      } catch (ExecutionException e) {
+        throw unavailable(what, id, e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new WorkerUnavailableException(Status.Code.CANCELLED, info.describe()
+            + ": interrupted while waiting for the reply to " + what + " #" + id, e);
+      }
+    } finally {
+      pending = null;
+    }
+  }
+
+  private WorkerUnavailableException unavailable(String what, long id, Throwable cause) {
+    String why = cause == null ? "stream ended"
+        : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+    return new WorkerUnavailableException(Status.Code.UNAVAILABLE, info.describe()
+        + " disconnected; " + what + " #" + id + " failed (" + why + ")", cause);
+  }
+
+  private <T> T decode(java.util.function.Supplier<T> decoder, String what) {
+    try {
+      return decoder.get();
+    } catch (IllegalArgumentException e) {
+      // The worker broke the protocol; not the caller's fault.
+      throw new RemoteEnvException(Status.Code.INTERNAL, "", info.describe()
+          + ": malformed " + what + " reply: " + e.getMessage(), "", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteVectorEnv(" + info.describe() + ", " + autoresetMode() + ")";
+  }
+}

@@ -1,0 +1,156 @@
+package io.dsogym.server;
+
+import io.dsogym.env.remote.WorkerPool;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
+ * {@link EnvSessionService} (clients use Java-native envs). In the style of the grpc-java
+ * examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown hook stops
+ * it.
+ *
+ * <p>It binds to 127.0.0.1 by default; any other bind address requires an auth token, which
+ * every worker and client hello must then carry. Messages up to
+ * {@link ServerOptions#MAX_MESSAGE_BYTES} (64 MiB, stated in the ServerHello) are accepted;
+ * larger or malformed ones fail only their own call. Services run on the transport's threads
+ * ({@code directExecutor}): a request is handled where it arrives, with no thread hop.
+ */
+public final class DsoGymServer {
+  private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
+  public static final String DEFAULT_BIND = "127.0.0.1";
+
+  private final Server server;
+  private final WorkerPool pool;
+  private final ServerOptions options;
+  private final String host;
+
+  /**
+   * A server over any transport (e.g. {@code InProcessServerBuilder} in tests). Adds the
+   * services, the executor and the message size limit to the builder.
+   */
+  public DsoGymServer(ServerBuilder<?> builder, ServerOptions options) {
+    this(builder, options, new WorkerPool(), "in-process");
+  }
+
+  private DsoGymServer(ServerBuilder<?> builder, ServerOptions options, WorkerPool pool,
+      String host) {
+    this.options = options;
+    this.pool = pool;
+    this.host = host;
+    this.server = builder
+        .directExecutor()
+        .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
+        .addService(new WorkerService(pool, options))
+        .addService(new EnvSessionService(options))
+        .build();
+  }
+
+  /**
+   * A TCP server on {@code bindAddress:port} (port 0 picks a free port).
+   *
+   * @throws IllegalArgumentException for a non-loopback bind address without an auth token, or
+   *     an address that does not resolve
+   */
+  public static DsoGymServer tcp(String bindAddress, int port, ServerOptions options) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port: expected a value in [0, 65535], got " + port);
+    }
+    String bind = bindAddress == null || bindAddress.isBlank() ? DEFAULT_BIND : bindAddress;
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(bind);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("bind address: expected a resolvable host, got '"
+          + bind + "'");
+    }
+    if (!address.isLoopbackAddress() && options.authToken().isEmpty()) {
+      throw new IllegalArgumentException("bind address " + bind + ": expected an auth token "
+          + "(--auth-token) when binding beyond loopback, got none");
+    }
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address,
+            port))
+        .maxInboundMetadataSize(64 * 1024)
+        // Detect dead workers even while idle; allow the workers' own 20 s pings.
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .permitKeepAliveTime(5, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    return new DsoGymServer(builder, options, new WorkerPool(), address.getHostAddress());
+  }
+
+  /** A loopback TCP server with default options. */
+  public static DsoGymServer tcp(int port) {
+    return tcp(DEFAULT_BIND, port, ServerOptions.defaults());
+  }
+
+  public DsoGymServer start() throws IOException {
+    server.start();
+    log.info(() -> "dsogym server started on " + address());
+    return this;
+  }
+
+  /** Stops the server on JVM shutdown (Ctrl-C, SIGTERM). */
+  public DsoGymServer addShutdownHook() {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        stop();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "dsogym-server-shutdown"));
+    return this;
+  }
+
+  /**
+   * Stops accepting calls, gives running calls two seconds, then cancels the rest (worker
+   * streams never end by themselves; their pending requests fail at once).
+   */
+  public void stop() throws InterruptedException {
+    if (server.isShutdown() && server.isTerminated()) {
+      return;
+    }
+    server.shutdown();
+    if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  public void blockUntilShutdown() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /** The workers connected to this server. */
+  public WorkerPool pool() {
+    return pool;
+  }
+
+  public ServerOptions options() {
+    return options;
+  }
+
+  /** The bound TCP port, or -1 for a non-TCP server. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** "HOST:PORT" for a TCP server. */
+  public String address() {
+    for (SocketAddress a : server.getListenSockets()) {
+      if (a instanceof InetSocketAddress inet) {
+        String h = inet.getAddress() == null ? host : inet.getAddress().getHostAddress();
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + inet.getPort();
+      }
+    }
+    return host;
+  }
+}

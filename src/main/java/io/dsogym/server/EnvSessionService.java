@@ -1,0 +1,207 @@
+package io.dsogym.server;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Env;
+import io.dsogym.env.EnvRegistry;
+import io.dsogym.env.SyncVectorEnv;
+import io.dsogym.env.Value;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.wire.EnvSpecCodec;
+import io.dsogym.wire.Json;
+import io.dsogym.wire.ResultCodec;
+import io.dsogym.wire.StatusMapping;
+import io.dsogym.wire.ValueCodec;
+import io.dsogym.wire.v1.ClientHello;
+import io.dsogym.wire.v1.ClientRequest;
+import io.dsogym.wire.v1.ClientResponse;
+import io.dsogym.wire.v1.CloseResult;
+import io.dsogym.wire.v1.EnvServiceGrpc;
+import io.dsogym.wire.v1.ListEnvsRequest;
+import io.dsogym.wire.v1.ListEnvsResponse;
+import io.dsogym.wire.v1.MadeEnv;
+import io.dsogym.wire.v1.MakeRequest;
+import io.dsogym.wire.v1.ProtocolVersion;
+import io.dsogym.wire.v1.ServerHello;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * EnvService: clients use Java-native envs over one stream per session (hello, make, then
+ * reset/step until close). Each request is translated, delegated to a {@link SyncVectorEnv},
+ * and its result translated back; any failure becomes an in-band Error reply carrying the
+ * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on.
+ */
+public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
+  private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
+
+  private final ServerOptions options;
+
+  public EnvSessionService(ServerOptions options) {
+    this.options = options;
+  }
+
+  @Override
+  public void listEnvs(ListEnvsRequest request, StreamObserver<ListEnvsResponse> responses) {
+    ListEnvsResponse.Builder b = ListEnvsResponse.newBuilder();
+    try {
+      EnvRegistry registry = options.registry();
+      for (String id : registry.ids()) {
+        b.addEnvs(EnvSpecCodec.encode(registry.spec(id)));
+      }
+    } catch (RuntimeException e) {
+      responses.onError(StatusMapping.toStatus(e).asRuntimeException());
+      return;
+    }
+    responses.onNext(b.build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<ClientRequest> session(StreamObserver<ClientResponse> responses) {
+    return new Session(responses);
+  }
+
+  /** One client's session; gRPC delivers its requests one at a time. */
+  private final class Session implements StreamObserver<ClientRequest> {
+    private final StreamObserver<ClientResponse> responses;
+    private boolean greeted;
+    private VectorEnv env;
+
+    Session(StreamObserver<ClientResponse> responses) {
+      this.responses = responses;
+    }
+
+    @Override
+    public void onNext(ClientRequest request) {
+      ClientResponse.Builder reply = ClientResponse.newBuilder().setId(request.getId());
+      try {
+        handle(request, reply);
+      } catch (RuntimeException e) {
+        if (StatusMapping.codeOf(e) == Status.Code.INTERNAL) {
+          log.log(Level.WARNING, "session request " + request.getId() + " failed", e);
+        }
+        reply.clearResponse().setError(StatusMapping.toError(e));
+      }
+      responses.onNext(reply.build());
+    }
+
+    private void handle(ClientRequest request, ClientResponse.Builder reply) {
+      switch (request.getRequestCase()) {
+        case HELLO:
+          reply.setHello(hello(request.getHello()));
+          return;
+        case REQUEST_NOT_SET:
+          throw new IllegalArgumentException("request: expected one of hello, make, reset, "
+              + "step, close, got none");
+        default:
+          break;
+      }
+      if (!greeted) {
+        throw new IllegalStateException("request " + request.getRequestCase().name()
+            .toLowerCase() + ": expected a hello first");
+      }
+      switch (request.getRequestCase()) {
+        case MAKE:
+          reply.setMade(make(request.getMake()));
+          break;
+        case RESET: {
+          VectorEnv e = requireEnv("reset");
+          ResultCodec.Reset r = ResultCodec.decodeReset(request.getReset(), e.numEnvs());
+          reply.setResetResult(ResultCodec.encode(e.reset(r.seeds(), r.options(), r.mask())));
+          break;
+        }
+        case STEP: {
+          VectorEnv e = requireEnv("step");
+          if (!request.getStep().hasActions()) {
+            throw new IllegalArgumentException("step.actions: expected a batched value, got none");
+          }
+          Value actions = ValueCodec.decode(request.getStep().getActions(), "step.actions");
+          reply.setStepResult(ResultCodec.encode(e.step(actions)));
+          break;
+        }
+        case CLOSE:
+          closeEnv();
+          reply.setClosed(CloseResult.getDefaultInstance());
+          break;
+        default:
+          throw new IllegalArgumentException("request: unknown kind "
+              + request.getRequestCase());
+      }
+    }
+
+    private ServerHello hello(ClientHello hello) {
+      if (hello.getProtocolVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
+        throw new IllegalStateException("hello.protocol_version: expected PROTOCOL_VERSION_1, "
+            + "got " + hello.getProtocolVersion());
+      }
+      if (!options.authorizes(hello.getAuthToken())) {
+        throw Status.UNAUTHENTICATED.withDescription("hello.auth_token: expected the server's "
+            + "token, got " + (hello.getAuthToken().isEmpty() ? "none" : "a different one"))
+            .asRuntimeException();
+      }
+      greeted = true;
+      return ServerHello.newBuilder().setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
+          .addAllCapabilities(WorkerService.CAPABILITIES)
+          .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES).build();
+    }
+
+    private MadeEnv make(MakeRequest make) {
+      if (env != null) {
+        throw new IllegalStateException("make: this session already has " + env.spec().id()
+            + "; close it first");
+      }
+      int n = make.getNumEnvs() == 0 ? 1 : make.getNumEnvs();
+      if (n < 1 || n > ServerOptions.MAX_SESSION_LANES) {
+        throw new IllegalArgumentException("make.num_envs: expected a value in [1, "
+            + ServerOptions.MAX_SESSION_LANES + "] (0 means 1), got " + make.getNumEnvs());
+      }
+      AutoresetMode mode = EnvSpecCodec.decode(make.getAutoresetMode(), AutoresetMode.NEXT_STEP,
+          "make.autoreset_mode");
+      Map<String, Object> kwargs = Json.parseObject(make.getKwargsJson(), "make.kwargs_json");
+      List<Env> lanes = new ArrayList<>(n);
+      try {
+        for (int i = 0; i < n; i++) {
+          lanes.add(options.registry().make(make.getEnvId(), kwargs));
+        }
+      } catch (RuntimeException e) {
+        lanes.forEach(Env::close);
+        throw e;
+      }
+      env = new SyncVectorEnv(lanes, mode);
+      return MadeEnv.newBuilder().setSpec(EnvSpecCodec.encode(env.spec())).setNumEnvs(n)
+          .setAutoresetMode(EnvSpecCodec.encode(mode)).build();
+    }
+
+    private VectorEnv requireEnv(String what) {
+      if (env == null) {
+        throw new IllegalStateException(what + ": expected a made env (send make first), got "
+            + "none");
+      }
+      return env;
+    }
+
+    private void closeEnv() {
+      if (env != null) {
+        VectorEnv e = env;
+        env = null;
+        e.close();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      closeEnv();
+    }
+
+    @Override
+    public void onCompleted() {
+      closeEnv();
+      responses.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.dsogym.server;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.EnvRegistry;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link DsoGymServer}.
+ *
+ * @param authToken the token every hello must carry; "" accepts any hello (loopback only)
+ * @param workerAutoresetMode the mode the server asks workers to run; SAME_STEP by default,
+ *     since the DSO chain recorder wants every step to be a real transition
+ * @param workerRequestTimeout how long a {@code RemoteVectorEnv} waits for a worker's reply
+ *     (60 s by default)
+ * @param registry the Java-native envs that sessions can make
+ */
+public record ServerOptions(String authToken, AutoresetMode workerAutoresetMode,
+    Duration workerRequestTimeout, EnvRegistry registry) {
+  /** The largest message the server accepts (observations of big envs need more than 4 MiB). */
+  public static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+  /** The most lanes one session may make. */
+  public static final int MAX_SESSION_LANES = 4096;
+
+  public ServerOptions {
+    authToken = authToken == null ? "" : authToken;
+    Objects.requireNonNull(workerAutoresetMode, "workerAutoresetMode");
+    Objects.requireNonNull(registry, "registry");
+    if (workerRequestTimeout == null || workerRequestTimeout.isNegative()
+        || workerRequestTimeout.isZero()) {
+      throw new IllegalArgumentException("workerRequestTimeout: expected a positive duration, "
+          + "got " + workerRequestTimeout);
+    }
+  }
+
+  public static ServerOptions defaults() {
+    return new ServerOptions("", AutoresetMode.SAME_STEP, Duration.ofSeconds(60),
+        EnvRegistry.defaults());
+  }
+
+  public ServerOptions withAuthToken(String token) {
+    return new ServerOptions(token, workerAutoresetMode, workerRequestTimeout, registry);
+  }
+
+  public ServerOptions withWorkerAutoresetMode(AutoresetMode mode) {
+    return new ServerOptions(authToken, mode, workerRequestTimeout, registry);
+  }
+
+  public ServerOptions withWorkerRequestTimeout(Duration timeout) {
+    return new ServerOptions(authToken, workerAutoresetMode, timeout, registry);
+  }
+
+  public ServerOptions withRegistry(EnvRegistry r) {
+    return new ServerOptions(authToken, workerAutoresetMode, workerRequestTimeout, r);
+  }
+
+  /** Whether {@code token} is the expected one (constant-time comparison). */
+  boolean authorizes(String token) {
+    if (authToken.isEmpty()) {
+      return true;
+    }
+    return java.security.MessageDigest.isEqual(
+        authToken.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        (token == null ? "" : token).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+}
