@@ -136,8 +136,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
     private ServerHello hello(ClientHello hello) {
       if (hello.getProtocolVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
-        throw new IllegalStateException("hello.protocol_version: expected PROTOCOL_VERSION_1, "
-            + "got " + hello.getProtocolVersion());
+        throw new IllegalStateException("hello.protocol_version: expected PROTOCOL_VERSION_1 (1), "
+            + "got " + hello.getProtocolVersionValue());
       }
       if (!options.authorizes(hello.getAuthToken())) {
         throw Status.UNAUTHENTICATED.withDescription("hello.auth_token: expected the server's "

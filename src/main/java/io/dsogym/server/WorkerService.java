@@ -96,7 +96,7 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
       WorkerHello hello = message.getHello();
       if (hello.getProtocolVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
         refuse(Status.FAILED_PRECONDITION, "hello.protocol_version: expected "
-            + "PROTOCOL_VERSION_1, got " + hello.getProtocolVersion());
+            + "PROTOCOL_VERSION_1 (1), got " + hello.getProtocolVersionValue());
         return;
       }
       if (!options.authorizes(hello.getAuthToken())) {
