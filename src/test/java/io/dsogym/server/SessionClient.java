@@ -47,6 +47,12 @@ final class SessionClient implements AutoCloseable {
     return r;
   }
 
+  /** Sends a request as is and returns whatever comes next (a reply, an error, completion). */
+  Object sendAndNext(ClientRequest request) {
+    requests.onNext(request);
+    return next();
+  }
+
   Object next() {
     try {
       Object o = inbox.poll(10, TimeUnit.SECONDS);
@@ -61,6 +67,10 @@ final class SessionClient implements AutoCloseable {
 
   @Override
   public void close() {
-    requests.onCompleted();
+    try {
+      requests.onCompleted();
+    } catch (IllegalStateException alreadyEnded) {
+      // the call ended with an error first
+    }
   }
 }
