@@ -31,7 +31,8 @@ public final class Main {
     COMMANDS.put("serve", new Serve());
     COMMANDS.put("envs", new Envs());
     // COMMANDS.put("train", new Train());   // the training loop (package train)
-    // COMMANDS.put("bench", new Bench());   // bridge vs raw gymnasium benchmark
+    COMMANDS.put("rollout", new RolloutCommand());
+    COMMANDS.put("bench", new BenchCommand());
     COMMANDS.put("help", new Help());
   }
 

@@ -1,0 +1,93 @@
+package io.dsogym.cli;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Env;
+import io.dsogym.env.EnvRegistry;
+import io.dsogym.env.SyncVectorEnv;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.server.DsoGymServer;
+import io.dsogym.server.ServerOptions;
+import io.dsogym.wire.Json;
+import io.dsogym.wire.WorkerUnavailableException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a command's env lanes come from: {@code java} makes Java-native envs in this process;
+ * {@code python} starts a loopback server and a local Python worker (Gymnasium, MuJoCo) and
+ * uses it through the bridge. Closing it stops whatever it started.
+ */
+final class EnvSource implements AutoCloseable {
+  final VectorEnv env;
+  private final DsoGymServer server;
+  private final WorkerLauncher launcher;
+
+  private EnvSource(VectorEnv env, DsoGymServer server, WorkerLauncher launcher) {
+    this.env = env;
+    this.server = server;
+    this.launcher = launcher;
+  }
+
+  static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
+      Duration workerTimeout) throws IOException, InterruptedException {
+    if (source.equals("java")) {
+      Map<String, Object> kwargs = Json.parseObject(kwargsJson == null ? "{}" : kwargsJson,
+          "--env-kwargs");
+      EnvRegistry registry = EnvRegistry.defaults();
+      List<Env> lanes = new ArrayList<>();
+      for (int i = 0; i < numEnvs; i++) {
+        lanes.add(registry.make(envId, kwargs));
+      }
+      return new EnvSource(new SyncVectorEnv(lanes, AutoresetMode.SAME_STEP), null, null);
+    }
+    if (!source.equals("python")) {
+      throw new Main.UsageException("--source: expected java or python, got '" + source + "'");
+    }
+    DsoGymServer server = DsoGymServer.tcp(DsoGymServer.DEFAULT_BIND, 0, ServerOptions.defaults());
+    server.start();
+    WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython());
+    try {
+      Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson,
+          "local-" + envId);
+      return new EnvSource(awaitWorker(server, worker, envId, workerTimeout), server, launcher);
+    } catch (RuntimeException | IOException e) {
+      launcher.close();
+      server.stop();
+      throw e;
+    }
+  }
+
+  /** Waits for the worker to connect, failing at once if its process exits first. */
+  private static VectorEnv awaitWorker(DsoGymServer server, Process worker, String envId,
+      Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return server.pool().awaitWorker(envId, Duration.ofMillis(200));
+      } catch (WorkerUnavailableException e) {
+        if (!worker.isAlive()) {
+          throw new IllegalStateException("the Python worker for " + envId + " exited with code "
+              + worker.waitFor() + " before connecting (its error is printed above)");
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the Python worker for " + envId + " did not connect "
+              + "within " + timeout.toSeconds() + " s");
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    env.close();
+    if (launcher != null) {
+      launcher.close();
+    }
+    if (server != null) {
+      server.stop();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.dsogym.cli;
+
+import io.dsogym.env.Tensor;
+import io.dsogym.env.Value;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.policy.LinearPolicy;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Drives a {@link VectorEnv} with a {@link LinearPolicy} evaluated in Java for every lane
+ * (server-side inference) and keeps the figures the rollout and bench commands print:
+ * env steps, finished episodes and their returns, and optionally the latency of every step.
+ */
+final class PolicyDriver {
+  private final VectorEnv env;
+  private final LinearPolicy policy;
+  private final double[] theta;
+  private final SplittableRandom rng;
+  private final double[] laneReturn;
+  private Tensor observations;
+
+  long envSteps;
+  long episodes;
+  double returnSum;
+  double returnSqSum;
+
+  PolicyDriver(VectorEnv env, long seed) {
+    this.env = env;
+    this.policy = new LinearPolicy(env.spec());
+    this.theta = policy.initialTheta(seed);
+    this.rng = new SplittableRandom(seed);
+    this.laneReturn = new double[env.numEnvs()];
+    this.observations = asTensor(env.reset(new long[] {seed}).observations());
+  }
+
+  /**
+   * Steps every lane {@code vectorSteps} times.
+   *
+   * @param latenciesNanos when not null, receives the duration of each step call
+   */
+  void run(long vectorSteps, long[] latenciesNanos) {
+    for (long k = 0; k < vectorSteps; k++) {
+      Value actions = policy.act(theta, observations, rng);
+      long t0 = System.nanoTime();
+      VectorEnv.VectorStepResult r = env.step(actions);
+      if (latenciesNanos != null) {
+        latenciesNanos[(int) k] = System.nanoTime() - t0;
+      }
+      record(r);
+    }
+  }
+
+  /** Steps until {@code seconds} of wall time have passed; returns the vector steps taken. */
+  long runFor(double seconds) {
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
+    long steps = 0;
+    while (System.nanoTime() < deadline) {
+      run(8, null);
+      steps += 8;
+    }
+    return steps;
+  }
+
+  private void record(VectorEnv.VectorStepResult r) {
+    observations = asTensor(r.observations());
+    int n = laneReturn.length;
+    envSteps += n;
+    for (int i = 0; i < n; i++) {
+      laneReturn[i] += r.rewards()[i];
+      if (r.terminated()[i] || r.truncated()[i]) {
+        episodes++;
+        returnSum += laneReturn[i];
+        returnSqSum += laneReturn[i] * laneReturn[i];
+        laneReturn[i] = 0;
+      }
+    }
+  }
+
+  double meanReturn() {
+    return episodes == 0 ? Double.NaN : returnSum / episodes;
+  }
+
+  double stdReturn() {
+    if (episodes == 0) {
+      return Double.NaN;
+    }
+    double m = meanReturn();
+    return Math.sqrt(Math.max(0, returnSqSum / episodes - m * m));
+  }
+
+  private static Tensor asTensor(Value v) {
+    if (v instanceof Tensor t) {
+      return t;
+    }
+    throw new IllegalArgumentException("observations: expected a Box tensor for the linear "
+        + "policy, got a structured value");
+  }
+
+  /** The q-quantile (0..1) of the first {@code count} values, in microseconds. */
+  static double quantileMicros(long[] nanos, int count, double q) {
+    long[] sorted = Arrays.copyOf(nanos, count);
+    Arrays.sort(sorted);
+    int idx = (int) Math.min(count - 1, Math.max(0, Math.ceil(q * count) - 1));
+    return sorted[idx] / 1000.0;
+  }
+}
