@@ -1,0 +1,51 @@
+package io.dsogym.integration;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.EnvSpec;
+import org.junit.jupiter.api.Nested;
+
+/**
+ * The VectorEnv contract holds for a real Python CartPole-v1 worker in the other two autoreset
+ * modes the server can ask for (SAME_STEP is {@link PythonWorkerContractTest}): NEXT_STEP
+ * (Gymnasium's default) and DISABLED (the caller resets ended lanes with a mask).
+ */
+class PythonWorkerAutoresetModesContractTest {
+
+  abstract static class CartPole extends PythonWorkerContract {
+    @Override
+    String envId() {
+      return "CartPole-v1";
+    }
+
+    @Override
+    protected boolean reachesTimeLimitUnderRandomActions() {
+      return false;
+    }
+
+    @Override
+    protected boolean terminatesUnderRandomActions() {
+      return true;
+    }
+
+    @Override
+    protected int timeLimitTestSteps(EnvSpec spec) {
+      return 120;
+    }
+  }
+
+  @Nested
+  class NextStep extends CartPole {
+    @Override
+    AutoresetMode mode() {
+      return AutoresetMode.NEXT_STEP;
+    }
+  }
+
+  @Nested
+  class Disabled extends CartPole {
+    @Override
+    AutoresetMode mode() {
+      return AutoresetMode.DISABLED;
+    }
+  }
+}

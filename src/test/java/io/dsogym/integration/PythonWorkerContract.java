@@ -1,0 +1,67 @@
+package io.dsogym.integration;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.env.VectorEnvContractTest;
+import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.server.ServerOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The {@link VectorEnvContractTest} over a {@link RemoteVectorEnv} backed by a real Python
+ * worker process hosting a real Gymnasium env, connected to the real server over TCP loopback.
+ *
+ * <p>One server per class. The contract closes every env it makes, and a worker exits when
+ * its env is closed, so each {@link #makeVectorEnv} takes a fresh worker; to hide Python's
+ * start-up, the next worker is launched as soon as one is taken.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class PythonWorkerContract extends VectorEnvContractTest {
+  private LiveServer live;
+  private Process next;
+  private int nextLanes;
+
+  /** The Gymnasium env id the worker hosts. */
+  abstract String envId();
+
+  /** The autoreset mode the server asks of its workers. */
+  abstract AutoresetMode mode();
+
+  @BeforeAll
+  void startServerAndFirstWorker() throws IOException {
+    live = LiveServer.start(ServerOptions.defaults().withWorkerAutoresetMode(mode()));
+    prelaunch(numEnvs());
+  }
+
+  @AfterAll
+  void stopEverything() throws InterruptedException {
+    if (live != null) {
+      live.close();
+    }
+  }
+
+  @Override
+  protected VectorEnv makeVectorEnv(int numEnvs) {
+    try {
+      if (next == null || nextLanes != numEnvs) {
+        prelaunch(numEnvs);
+      }
+      Process p = next;
+      next = null;
+      RemoteVectorEnv env = live.await(envId(), p);
+      prelaunch(numEnvs());
+      return env;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void prelaunch(int lanes) throws IOException {
+    next = live.launch(envId(), lanes, null, getClass().getSimpleName());
+    nextLanes = lanes;
+  }
+}

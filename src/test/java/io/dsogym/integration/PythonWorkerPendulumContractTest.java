@@ -1,0 +1,19 @@
+package io.dsogym.integration;
+
+import io.dsogym.env.AutoresetMode;
+
+/**
+ * The VectorEnv contract holds for a real Python worker hosting Gymnasium's Pendulum-v1 (a
+ * float32 Box action, episodes that only end by truncation at 200 steps).
+ */
+class PythonWorkerPendulumContractTest extends PythonWorkerContract {
+  @Override
+  String envId() {
+    return "Pendulum-v1";
+  }
+
+  @Override
+  AutoresetMode mode() {
+    return AutoresetMode.SAME_STEP;
+  }
+}
