@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 from setuptools import setup
-from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 HERE = Path(__file__).resolve().parent
@@ -20,13 +19,15 @@ def _protogen():
     return module
 
 
-class BuildPyWithStubs(build_py):
-    def run(self):
-        gen = _protogen()
-        # Generated into the source tree (git-ignored): build_py copies it into wheels, and an
-        # editable install imports it from there.
-        gen.generate(gen.find_proto_root(HERE), HERE / "dsogym" / "_proto")
-        super().run()
+def _generate_stubs():
+    # Generated into the source tree (git-ignored) before setuptools looks at the packages:
+    # a fresh clone has no dsogym/_proto yet, and every build step (egg_info for editable
+    # installs, build_py for wheels) needs it to exist.
+    gen = _protogen()
+    gen.generate(gen.find_proto_root(HERE), HERE / "dsogym" / "_proto")
+
+
+_generate_stubs()
 
 
 class SdistWithProtos(sdist):
@@ -45,5 +46,5 @@ class SdistWithProtos(sdist):
 setup(
     packages=["dsogym", "dsogym._proto"],
     package_data={"dsogym._proto": ["*.pyi"]},
-    cmdclass={"build_py": BuildPyWithStubs, "sdist": SdistWithProtos},
+    cmdclass={"sdist": SdistWithProtos},
 )
