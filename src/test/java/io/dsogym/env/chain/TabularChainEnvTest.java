@@ -209,18 +209,18 @@ class TabularChainEnvTest {
     @Override
     protected VectorEnv makeVectorEnv(int numEnvs) {
       // A short time limit so random actions both reach the goal and run out of time.
-      Map<String, Object> kw = new HashMap<>(TabularChainEnv.gridworldKwargs(3, 3, 0.1));
+      Map<String, Object> kw = new HashMap<>(TabularChainEnv.gridworldKwargs(5, 5, 0.1));
       kw.put("max_episode_steps", 12.0);
+      // Start anywhere but the goal (state 24), so the seeding part of the contract applies
+      // (random initial states, one per lane, that differ between seeds).
+      List<Object> initial = new ArrayList<>(java.util.Collections.nCopies(24, (Object) (1.0 / 24)));
+      initial.add(0.0);
+      kw.put("initial", initial);
       List<Env> lanes = new ArrayList<>();
       for (int i = 0; i < numEnvs; i++) {
         lanes.add(new TabularChainEnv(kw));
       }
       return new SyncVectorEnv(lanes, mode());
-    }
-
-    @Override
-    protected boolean hasRandomInitialState() {
-      return false;
     }
 
     @Override
