@@ -19,8 +19,7 @@ public final class SyncVectorEnv implements VectorEnv {
   private final EnvSpec spec;
   private final AutoresetMode mode;
   private final Value[] lastObs;
-  /** NEXT_STEP: the lane ended on the previous step and resets on this one. DISABLED: ended. */
-  private final boolean[] ended;
+  private final LaneBook book;
 
   public SyncVectorEnv(List<? extends Env> lanes, AutoresetMode mode) {
     if (lanes.isEmpty()) {
@@ -30,7 +29,7 @@ public final class SyncVectorEnv implements VectorEnv {
     this.spec = lanes.get(0).spec();
     this.mode = mode;
     this.lastObs = new Value[lanes.size()];
-    this.ended = new boolean[lanes.size()];
+    this.book = new LaneBook(lanes.size(), mode);
   }
 
   @Override
@@ -51,22 +50,7 @@ public final class SyncVectorEnv implements VectorEnv {
   @Override
   public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
     int n = lanes.size();
-    if (seeds != null && seeds.length > 1 && seeds.length != n) {
-      throw new IllegalArgumentException("seeds: expected 0, 1 or " + n + " seeds, got "
-          + seeds.length);
-    }
-    if (mask != null) {
-      if (mask.length != n) {
-        throw new IllegalArgumentException("mask: expected " + n + " elements, got "
-            + mask.length);
-      }
-      for (int i = 0; i < n; i++) {
-        if (!mask[i] && lastObs[i] == null) {
-          throw new IllegalArgumentException("mask[" + i + "]: expected true for a lane that "
-              + "has never been reset, got false");
-        }
-      }
-    }
+    book.checkReset(seeds, mask);
     List<Map<String, Tensor>> infos = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       if (mask != null && !mask[i]) {
@@ -77,26 +61,16 @@ public final class SyncVectorEnv implements VectorEnv {
           : seeds.length == 1 ? Long.valueOf(seeds[0] + i) : Long.valueOf(seeds[i]);
       Env.ResetResult r = lanes.get(i).reset(seed, options == null ? Map.of() : options);
       lastObs[i] = r.observation();
-      ended[i] = false;
       infos.add(r.info());
     }
+    book.recordReset(mask);
     return new VectorResetResult(Spaces.stack(Arrays.asList(lastObs)), mergeInfos(infos));
   }
 
   @Override
   public VectorStepResult step(Value actions) {
     int n = lanes.size();
-    for (int i = 0; i < n; i++) {
-      if (lastObs[i] == null) {
-        throw new IllegalStateException("step called before reset (lane " + i
-            + " has never been reset)");
-      }
-      if (mode == AutoresetMode.DISABLED && ended[i]) {
-        throw new IllegalStateException("lane " + i + ": episode ended and autoreset is "
-            + "DISABLED; reset it (mask) before stepping");
-      }
-    }
-    spec.actionSpace().checkBatch(actions, n, "actions");
+    book.checkStep(spec.actionSpace(), actions);
 
     double[] rewards = new double[n];
     boolean[] terminated = new boolean[n];
@@ -106,10 +80,9 @@ public final class SyncVectorEnv implements VectorEnv {
     List<Value> finalObs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Env lane = lanes.get(i);
-      if (mode == AutoresetMode.NEXT_STEP && ended[i]) {
+      if (mode == AutoresetMode.NEXT_STEP && book.ended(i)) {
         Env.ResetResult r = lane.reset(null, Map.of());
         lastObs[i] = r.observation();
-        ended[i] = false;
         infos.add(r.info());
         continue;
       }
@@ -119,15 +92,13 @@ public final class SyncVectorEnv implements VectorEnv {
       truncated[i] = s.truncated();
       infos.add(s.info());
       lastObs[i] = s.observation();
-      boolean done = s.terminated() || s.truncated();
-      if (done && mode == AutoresetMode.SAME_STEP) {
+      if ((s.terminated() || s.truncated()) && mode == AutoresetMode.SAME_STEP) {
         endedLanes.add(i);
         finalObs.add(s.observation());
         lastObs[i] = lane.reset(null, Map.of()).observation();
-      } else {
-        ended[i] = done;
       }
     }
+    book.recordStep(terminated, truncated);
     return new VectorStepResult(Spaces.stack(Arrays.asList(lastObs)), rewards, terminated,
         truncated, endedLanes.stream().mapToInt(Integer::intValue).toArray(),
         finalObs.isEmpty() ? null : Spaces.stack(finalObs), mergeInfos(infos));

@@ -2,6 +2,7 @@ package io.dsogym.env.remote;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.LaneBook;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.wire.RemoteEnvException;
@@ -62,8 +63,7 @@ public final class RemoteVectorEnv implements VectorEnv {
   private volatile boolean closed;
   private long nextId = 1;  // 0 is the hello; guarded by callLock
   // Local mirror of the lanes' state, for validating before sending; guarded by callLock.
-  private final boolean[] everReset;
-  private final boolean[] ended;
+  private final LaneBook book;
 
   /**
    * Transport side: the server makes one per worker after the handshake.
@@ -77,8 +77,7 @@ public final class RemoteVectorEnv implements VectorEnv {
     this.sink = Objects.requireNonNull(sink, "sink");
     this.onClosed = onClosed == null ? (e, c) -> { } : onClosed;
     setTimeout(timeout);
-    this.everReset = new boolean[info.numEnvs()];
-    this.ended = new boolean[info.numEnvs()];
+    this.book = new LaneBook(info.numEnvs(), info.autoresetMode());
   }
 
   public WorkerInfo info() {
@@ -127,33 +126,13 @@ public final class RemoteVectorEnv implements VectorEnv {
     int n = numEnvs();
     callLock.lock();
     try {
-      if (seeds != null && seeds.length > 1 && seeds.length != n) {
-        throw new IllegalArgumentException("seeds: expected 0, 1 or " + n + " seeds, got "
-            + seeds.length);
-      }
-      if (mask != null) {
-        if (mask.length != n) {
-          throw new IllegalArgumentException("mask: expected " + n + " elements, got "
-              + mask.length);
-        }
-        for (int i = 0; i < n; i++) {
-          if (!mask[i] && !everReset[i]) {
-            throw new IllegalArgumentException("mask[" + i + "]: expected true for a lane that "
-                + "has never been reset, got false");
-          }
-        }
-      }
+      book.checkReset(seeds, mask);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setReset(ResultCodec.encodeReset(seeds, options, mask));
       WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT);
       VectorResetResult result = decode(() -> ResultCodec.decode(reply.getResetResult(), n,
           "reset_result"), "reset");
-      for (int i = 0; i < n; i++) {
-        if (mask == null || mask[i]) {
-          everReset[i] = true;
-          ended[i] = false;
-        }
-      }
+      book.recordReset(mask);
       return result;
     } finally {
       callLock.unlock();
@@ -165,27 +144,13 @@ public final class RemoteVectorEnv implements VectorEnv {
     int n = numEnvs();
     callLock.lock();
     try {
-      for (int i = 0; i < n; i++) {
-        if (!everReset[i]) {
-          throw new IllegalStateException("step called before reset (lane " + i
-              + " has never been reset) on " + info.describe());
-        }
-        if (autoresetMode() == AutoresetMode.DISABLED && ended[i]) {
-          throw new IllegalStateException("lane " + i + ": episode ended and autoreset is "
-              + "DISABLED; reset it (mask) before stepping");
-        }
-      }
-      spec().actionSpace().checkBatch(actions, n, "actions");
+      book.checkStep(spec().actionSpace(), actions);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions)));
       WorkerMessage reply = call(cmd, "step", WorkerMessage.MessageCase.STEP_RESULT);
       VectorStepResult result = decode(() -> ResultCodec.decode(reply.getStepResult(), n,
           "step_result"), "step");
-      if (autoresetMode() == AutoresetMode.DISABLED) {
-        for (int i = 0; i < n; i++) {
-          ended[i] = result.terminated()[i] || result.truncated()[i];
-        }
-      }
+      book.recordStep(result.terminated(), result.truncated());
       return result;
     } finally {
       callLock.unlock();
