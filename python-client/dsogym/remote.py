@@ -36,26 +36,11 @@ from gymnasium.vector.utils import batch_space
 
 from dsogym import codec
 from dsogym.proto import pb, pb_grpc
+from dsogym.transport import AUTORESET_FROM_PB, AUTORESET_TO_PB, CHANNEL_OPTIONS, PROTOCOL_VERSION
 
 __all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "RemoteInvalidArgument",
            "RemoteNotFound", "RemoteFailedPrecondition", "list_envs"]
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-CHANNEL_OPTIONS = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 20_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-]
-
-_MODE_TO_PB = {
-    AutoresetMode.NEXT_STEP: pb.NEXT_STEP,
-    AutoresetMode.SAME_STEP: pb.SAME_STEP,
-    AutoresetMode.DISABLED: pb.DISABLED,
-}
-_PB_TO_MODE = {v: k for k, v in _MODE_TO_PB.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,11 +115,11 @@ class _Session:
         self._ids = itertools.count(1)
         self.closed = False
         hello = self.call(hello=pb.ClientHello(
-            protocol_version=pb.PROTOCOL_VERSION_1,
+            protocol_version=PROTOCOL_VERSION,
             client_name=client_name or f"python:{socket.gethostname()}:{os.getpid()}",
             auth_token=auth_token,
         )).hello
-        if hello.protocol_version != pb.PROTOCOL_VERSION_1:
+        if hello.protocol_version != PROTOCOL_VERSION:
             self.close()
             raise ConnectionError(f"server hello protocol_version: expected 1, actual {hello.protocol_version}")
         self.server_hello = hello
@@ -230,7 +215,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
             made = self._session.call(make=pb.MakeRequest(
                 env_id=env_id, num_envs=num_envs,
                 kwargs_json=json.dumps(env_kwargs or {}, default=_json_default),
-                autoreset_mode=_MODE_TO_PB[mode],
+                autoreset_mode=AUTORESET_TO_PB[mode],
             )).made
         except BaseException:
             self._session.close()
@@ -240,7 +225,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         if self.num_envs != num_envs:
             self._session.close()
             raise RuntimeError(f"made num_envs: expected {num_envs}, actual {self.num_envs}")
-        self.autoreset_mode = _PB_TO_MODE.get(made.autoreset_mode, mode)
+        self.autoreset_mode = AUTORESET_FROM_PB.get(made.autoreset_mode, mode)
         self.single_observation_space = self.remote_spec.observation_space
         self.single_action_space = self.remote_spec.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

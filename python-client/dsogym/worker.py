@@ -44,29 +44,11 @@ from gymnasium.vector.utils import concatenate, create_empty_array
 
 from dsogym import codec
 from dsogym.proto import pb, pb_grpc
+from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, PROTOCOL_VERSION
 
 log = logging.getLogger("dsogym.worker")
 
-PROTOCOL_VERSION = pb.PROTOCOL_VERSION_1
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors")
-
-CHANNEL_OPTIONS = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    # a dead server is noticed within ~30 s even when no command is in flight
-    ("grpc.keepalive_time_ms", 20_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-]
-
-_TO_GYM_MODE = {
-    pb.NEXT_STEP: AutoresetMode.NEXT_STEP,
-    pb.SAME_STEP: AutoresetMode.SAME_STEP,
-    pb.DISABLED: AutoresetMode.DISABLED,
-    pb.AUTORESET_MODE_UNSPECIFIED: AutoresetMode.NEXT_STEP,
-}
 
 # grpc status code numbers
 INVALID_ARGUMENT = 3
@@ -178,7 +160,7 @@ class Worker:
                 f"server hello protocol_version: expected {pb.ProtocolVersion.Name(PROTOCOL_VERSION)}, "
                 f"actual {hello.protocol_version}"
             )
-        mode = _TO_GYM_MODE.get(hello.autoreset_mode)
+        mode = AUTORESET_FROM_PB.get(hello.autoreset_mode)
         if mode is None:
             raise RuntimeError(f"server hello autoreset_mode: expected NEXT_STEP, SAME_STEP or DISABLED, actual {hello.autoreset_mode}")
         self.worker_id = hello.worker_id
