@@ -1,0 +1,25 @@
+package io.dsogym.dso;
+
+import io.dsogym.policy.ObservationNormalizer;
+
+/**
+ * Runs the closed loop of a policy and an env and records it as chain transitions (the MDP ->
+ * chain mapping of DSO.md §2a). Two implementations: server-side inference (the policy is
+ * evaluated in Java for every lane of a {@code VectorEnv}) and worker-side inference (a Python
+ * worker samples with numpy from the parameters it was sent, and streams trajectory chunks).
+ * Episodes continue across calls: lanes are reset once, then autoreset.
+ */
+public interface Collector extends AutoCloseable {
+  /**
+   * Collects {@code stepsPerLane} steps of every lane under {@code theta}, the policy's inputs
+   * normalized with {@code normalizer}'s current statistics (which this call does not update).
+   * ln pi of each recorded action is the one under theta.
+   */
+  void collect(double[] theta, ObservationNormalizer normalizer, int stepsPerLane,
+      TrajectoryBatch out);
+
+  int numLanes();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,55 @@
+package io.dsogym.policy;
+
+import java.util.SplittableRandom;
+
+/**
+ * A stochastic policy pi(a|x, theta) over flat (already normalized) observation vectors, with
+ * every parameter in one flat {@code theta}. The MDP -> chain mapping of DSO.md §2a
+ * marginalizes it; its score grad ln pi(a|x) is the sampled-action score of DSO.md §2c
+ * route 2.
+ *
+ * <p>Observations and actions are passed as (array, offset) so that a whole batch can live in
+ * one flat array. An action is {@link #actionDim()} doubles: the index for a discrete policy,
+ * the unclipped sample for a Gaussian one (clipping happens only at the env, so ln pi is of
+ * the unclipped sample). Instances keep scratch buffers: they are not thread-safe, and no
+ * method allocates.
+ */
+public interface Policy {
+  PolicySpec spec();
+
+  default int obsDim() {
+    return spec().obsDim();
+  }
+
+  default int actionDim() {
+    return spec().actionDim();
+  }
+
+  default int numParams() {
+    return spec().numParams();
+  }
+
+  /** A fresh parameter vector (deterministic in the seed). */
+  double[] initialTheta(long seed);
+
+  /** Samples a ~ pi(.|x) into {@code action[aOff..]} and returns ln pi(a|x). */
+  double sample(double[] theta, double[] x, int xOff, SplittableRandom rng, double[] action,
+      int aOff);
+
+  /** ln pi(a|x, theta). */
+  double logProb(double[] theta, double[] x, int xOff, double[] action, int aOff);
+
+  /** grad += weight * grad_theta ln pi(a|x, theta); returns ln pi(a|x, theta). */
+  double accumulateScore(double[] theta, double[] x, int xOff, double[] action, int aOff,
+      double weight, double[] grad);
+
+  /** The deterministic action used for evaluation: the argmax (discrete) or the mean. */
+  void mode(double[] theta, double[] x, int xOff, double[] action, int aOff);
+
+  /**
+   * The distribution's parameters at x: the logits (discrete, {@code spec().outputs()} values)
+   * or the means followed by the log standard deviations (Gaussian, 2 * actionDim values).
+   * These are what the numpy policy of the Python worker must reproduce.
+   */
+  void distributionParams(double[] theta, double[] x, int xOff, double[] out);
+}
