@@ -24,24 +24,54 @@ final class EnvSource implements AutoCloseable {
   final VectorEnv env;
   private final DsoGymServer server;
   private final WorkerLauncher launcher;
+  private final String envId;
+  private final String kwargsJson;
+  private final Duration workerTimeout;
+  private final List<VectorEnv> extra = new ArrayList<>();
 
-  private EnvSource(VectorEnv env, DsoGymServer server, WorkerLauncher launcher) {
+  private EnvSource(VectorEnv env, DsoGymServer server, WorkerLauncher launcher, String envId,
+      String kwargsJson, Duration workerTimeout) {
     this.env = env;
     this.server = server;
     this.launcher = launcher;
+    this.envId = envId;
+    this.kwargsJson = kwargsJson;
+    this.workerTimeout = workerTimeout;
+  }
+
+  /**
+   * Opens another vector of {@code numEnvs} lanes from the same source (evaluation lanes, or a
+   * replacement for a lost worker): Java-native lanes, or a new local worker on the same
+   * server. Closed with this source.
+   */
+  VectorEnv openLanes(int numEnvs, String name) throws IOException, InterruptedException {
+    VectorEnv lanes;
+    if (server == null) {
+      lanes = javaLanes(envId, numEnvs, kwargsJson);
+    } else {
+      Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson, name);
+      lanes = awaitWorker(server, worker, envId, workerTimeout);
+    }
+    extra.add(lanes);
+    return lanes;
+  }
+
+  private static VectorEnv javaLanes(String envId, int numEnvs, String kwargsJson) {
+    Map<String, Object> kwargs = Json.parseObject(kwargsJson == null ? "{}" : kwargsJson,
+        "--env-kwargs");
+    EnvRegistry registry = EnvRegistry.defaults();
+    List<Env> lanes = new ArrayList<>();
+    for (int i = 0; i < numEnvs; i++) {
+      lanes.add(registry.make(envId, kwargs));
+    }
+    return new SyncVectorEnv(lanes, AutoresetMode.SAME_STEP);
   }
 
   static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
       Duration workerTimeout) throws IOException, InterruptedException {
     if (source.equals("java")) {
-      Map<String, Object> kwargs = Json.parseObject(kwargsJson == null ? "{}" : kwargsJson,
-          "--env-kwargs");
-      EnvRegistry registry = EnvRegistry.defaults();
-      List<Env> lanes = new ArrayList<>();
-      for (int i = 0; i < numEnvs; i++) {
-        lanes.add(registry.make(envId, kwargs));
-      }
-      return new EnvSource(new SyncVectorEnv(lanes, AutoresetMode.SAME_STEP), null, null);
+      return new EnvSource(javaLanes(envId, numEnvs, kwargsJson), null, null, envId, kwargsJson,
+          workerTimeout);
     }
     if (!source.equals("python")) {
       throw new Main.UsageException("--source: expected java or python, got '" + source + "'");
@@ -52,7 +82,8 @@ final class EnvSource implements AutoCloseable {
     try {
       Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson,
           "local-" + envId);
-      return new EnvSource(awaitWorker(server, worker, envId, workerTimeout), server, launcher);
+      return new EnvSource(awaitWorker(server, worker, envId, workerTimeout), server, launcher,
+          envId, kwargsJson, workerTimeout);
     } catch (RuntimeException | IOException e) {
       launcher.close();
       server.stop();
@@ -83,6 +114,9 @@ final class EnvSource implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     env.close();
+    for (VectorEnv lanes : extra) {
+      lanes.close();
+    }
     if (launcher != null) {
       launcher.close();
     }

@@ -1,0 +1,75 @@
+package io.dsogym.train;
+
+import io.dsogym.env.Space;
+import io.dsogym.env.Tensor;
+import io.dsogym.env.Value;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.policy.ObservationNormalizer;
+import io.dsogym.policy.EnvActions;
+import io.dsogym.policy.Policy;
+
+/**
+ * Evaluates a policy's deterministic action (argmax or mean, as RL Baselines3 Zoo evaluates)
+ * over a number of whole episodes on dedicated lanes, so training episodes are not disturbed.
+ * Every lane is given the same quota of episodes, so short episodes are not over-counted.
+ */
+public final class Evaluator {
+  private Evaluator() {}
+
+  /** Returns the undiscounted return of each of {@code episodes} episodes. */
+  public static double[] evaluate(VectorEnv env, Policy policy, double[] theta,
+      ObservationNormalizer normalizer, int episodes, long seed) {
+    int lanes = env.numEnvs();
+    int obsDim = policy.obsDim();
+    int actDim = policy.actionDim();
+    int[] quota = new int[lanes];
+    for (int e = 0; e < episodes; e++) {
+      quota[e % lanes]++;
+    }
+    double[] returns = new double[episodes];
+    double[] running = new double[lanes];
+    double[] z = new double[obsDim];
+    double[] actions = new double[lanes * actDim];
+    Space actionSpace = env.spec().actionSpace();
+    double[] obs = ((Tensor) env.reset(new long[] {seed}).observations()).toDoubleArray();
+    int done = 0;
+    while (done < episodes) {
+      for (int lane = 0; lane < lanes; lane++) {
+        normalizer.normalize(obs, lane * obsDim, z, 0);
+        policy.mode(theta, z, 0, actions, lane * actDim);
+      }
+      Value envActions = EnvActions.toEnv(actionSpace, actions, lanes, actDim);
+      VectorEnv.VectorStepResult r = env.step(envActions);
+      obs = ((Tensor) r.observations()).toDoubleArray();
+      for (int lane = 0; lane < lanes; lane++) {
+        if (quota[lane] == 0) {
+          continue;
+        }
+        running[lane] += r.rewards()[lane];
+        if (r.terminated()[lane] || r.truncated()[lane]) {
+          returns[done++] = running[lane];
+          running[lane] = 0;
+          quota[lane]--;
+        }
+      }
+    }
+    return returns;
+  }
+
+  public static double mean(double[] xs) {
+    double s = 0;
+    for (double x : xs) {
+      s += x;
+    }
+    return s / xs.length;
+  }
+
+  public static double std(double[] xs) {
+    double m = mean(xs);
+    double s = 0;
+    for (double x : xs) {
+      s += (x - m) * (x - m);
+    }
+    return Math.sqrt(s / xs.length);
+  }
+}
