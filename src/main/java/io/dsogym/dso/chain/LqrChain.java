@@ -1,5 +1,6 @@
 package io.dsogym.dso.chain;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.ArrayRealVector;
@@ -174,18 +175,11 @@ public final class LqrChain implements Chain<double[]> {
       return;
     }
     // route 1: x' ~ N(m, S), m = (A-BK)x, S = BΣuBᵀ + W; v = BᵀS⁻¹(x'-m), G = BᵀS⁻¹B
-    RealMatrix sInv = inverse(chainCovariance(theta));
+    Route1Cache cache = route1Cache(theta);
     double[] resid = residual(x, next, theta);
-    double[] sInvResid = sInv.operate(resid);
     for (int i = 0; i < nu; i++) {
-      double v = 0;
-      double g = 0;
-      for (int p = 0; p < nx; p++) {
-        v += b[p][i] * sInvResid[p];
-        for (int s = 0; s < nx; s++) {
-          g += b[p][i] * sInv.getEntry(p, s) * b[s][i];
-        }
-      }
+      double v = Softmax.dot(cache.btSInv[i], resid);
+      double g = cache.btSInvBDiagonal[i];
       double var = Math.exp(2 * theta[nu * nx + i]);
       for (int j = 0; j < nx; j++) {
         gradAccum[i * nx + j] += weight * (-v * x[j]); // ∂m/∂K_ij = -B[:,i] x_j
@@ -270,8 +264,30 @@ public final class LqrChain implements Chain<double[]> {
     return resid;
   }
 
-  private static RealMatrix inverse(RealMatrix s) {
-    return cholesky("BΣuBᵀ + W", s).getSolver().getInverse();
+  /** BᵀS⁻¹ and diag(BᵀS⁻¹B) at one θ: route 1 scores many transitions under the same θ. */
+  private record Route1Cache(double[] theta, double[][] btSInv, double[] btSInvBDiagonal) {}
+
+  private volatile Route1Cache route1Cache;
+
+  private Route1Cache route1Cache(double[] theta) {
+    Route1Cache c = route1Cache;
+    if (c != null && Arrays.equals(c.theta, theta)) {
+      return c;
+    }
+    RealMatrix sInv = cholesky("BΣuBᵀ + W", chainCovariance(theta)).getSolver().getInverse();
+    double[][] btSInv = new double[nu][nx];
+    double[] diag = new double[nu];
+    for (int i = 0; i < nu; i++) {
+      for (int s = 0; s < nx; s++) {
+        for (int p = 0; p < nx; p++) {
+          btSInv[i][s] += b[p][i] * sInv.getEntry(p, s);
+        }
+        diag[i] += btSInv[i][s] * b[s][i];
+      }
+    }
+    c = new Route1Cache(theta.clone(), btSInv, diag);
+    route1Cache = c;
+    return c;
   }
 
   private static CholeskyDecomposition cholesky(String field, RealMatrix s) {

@@ -71,10 +71,6 @@ final class Lin {
     return s;
   }
 
-  static double[][] zeros(int r, int c) {
-    return new double[r][c];
-  }
-
   /** a += s · u vᵀ. */
   static void addOuter(double[][] a, double s, double[] u, double[] v) {
     for (int i = 0; i < u.length; i++) {

@@ -3,6 +3,7 @@ package io.dsogym.dso.exact;
 import io.dsogym.dso.chain.Shapes;
 import io.dsogym.dso.chain.TabularChain;
 import io.dsogym.dso.chain.TimeIndexedTabularChain;
+import java.util.Arrays;
 import org.apache.commons.math3.linear.DecompositionSolver;
 
 /** Exact DSO quantities of tabular chains by linear algebra, one entry point per setting. */
@@ -42,7 +43,7 @@ public final class TabularExact {
       }
     }
     double[] ones = new double[n];
-    java.util.Arrays.fill(ones, 1.0);
+    Arrays.fill(ones, 1.0);
     double[] d = Lin.solve(Lin.lu("I - Pᵀ + 11ᵀ", a), ones);
     double j = Lin.dot(d, l);
     // V solves (I - P)V = L - J (Eq. 8) and dᵀV = 0, i.e. (I - P + 1dᵀ) V = L - J
