@@ -19,6 +19,9 @@ import io.dsogym.dso.exact.LmdpExact;
 import io.dsogym.dso.exact.LqrExact;
 import io.dsogym.dso.exact.SmdpExact;
 import io.dsogym.dso.exact.TabularExact;
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.ArrayRealVector;
+import org.apache.commons.math3.linear.LUDecomposition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -188,8 +191,7 @@ class OracleCasesTest {
         }
       }
     }
-    return new org.apache.commons.math3.linear.LUDecomposition(
-        new org.apache.commons.math3.linear.Array2DRowRealMatrix(a)).getSolver()
-        .solve(new org.apache.commons.math3.linear.ArrayRealVector(l)).toArray();
+    return new LUDecomposition(new Array2DRowRealMatrix(a)).getSolver()
+        .solve(new ArrayRealVector(l)).toArray();
   }
 }

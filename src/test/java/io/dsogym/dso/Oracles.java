@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.TreeMap;
 
 /**
  * The oracle cases of src/test/resources/oracles/dso_oracles.json (written by
@@ -141,7 +142,7 @@ final class Oracles {
   // ---- comparisons: |actual - expected| <= tol · max(1, |expected|) entrywise ----
 
   /** The largest |actual - expected| / max(1, |expected|) per tolerance since the last reset. */
-  static final java.util.TreeMap<Double, Double> worstScaledError = new java.util.TreeMap<>();
+  static final TreeMap<Double, Double> worstScaledError = new TreeMap<>();
 
   static void close(String field, double expected, double actual, double tol) {
     double bound = tol * Math.max(1, Math.abs(expected));
