@@ -27,7 +27,7 @@ public final class TrainPresets {
         Map.entry("--max-grad-norm", "0"), Map.entry("--anneal-lr", "false"),
         Map.entry("--eval-every", "5000"), Map.entry("--eval-episodes", "20")));
     if (envId.startsWith("CartPole")) {
-      d.put("--max-steps", "50000");
+      d.putAll(Map.of("--max-steps", "50000", "--lr", "0.03", "--steps-per-lane", "64"));
     } else if (envId.startsWith("Pendulum")) {
       d.putAll(Map.of("--max-steps", "500000", "--hidden", "64,64", "--gamma", "0.95",
           "--lr", "0.001", "--eval-every", "20000", "--eval-episodes", "10"));

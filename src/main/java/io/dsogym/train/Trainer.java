@@ -27,7 +27,7 @@ import java.util.SplittableRandom;
  * Algorithm 1 end to end (DSO.md §3f): each iteration collects a batch of chain transitions
  * under θ_k, evaluates V̂ fitted on the previous batch, accumulates the gradient backwards
  * with that baseline (§3d), takes an Adam step, then refits V̂ on this batch and updates the
- * observation statistics. It evaluates, logs metrics, and checkpoints after every iteration.
+ * observation statistics. It evaluates, logs metrics, and checkpoints (see {@link #CHECKPOINT_INTERVAL_NANOS}).
  */
 public final class Trainer {
   private final TrainConfig config;
@@ -42,7 +42,14 @@ public final class Trainer {
   private final Double threshold;
   private final Algorithm1.Options options;
 
+  /**
+   * Checkpoints are written after an evaluation, at the end, and otherwise at most every 10 s:
+   * a 64x64 MLP's state is ~0.5 MB of JSON, too much to write for every small batch.
+   */
+  private static final long CHECKPOINT_INTERVAL_NANOS = 10_000_000_000L;
+
   private Collector collector;
+  private long lastCheckpointNanos = System.nanoTime();
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
@@ -174,7 +181,12 @@ public final class Trainer {
         metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
             stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, gradNorm, lr,
             policyStd());
-        saveCheckpoint();
+        boolean last = state.envSteps >= config.maxSteps();
+        if (last || !Double.isNaN(evalMean)
+            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
+          saveCheckpoint();
+          lastCheckpointNanos = System.nanoTime();
+        }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos);
       }
     } finally {
