@@ -29,8 +29,13 @@ public final class TrainPresets {
     if (envId.startsWith("CartPole")) {
       d.putAll(Map.of("--max-steps", "50000", "--lr", "0.03", "--steps-per-lane", "64"));
     } else if (envId.startsWith("Pendulum")) {
-      d.putAll(Map.of("--max-steps", "500000", "--hidden", "64,64", "--gamma", "0.95",
-          "--lr", "0.001", "--eval-every", "20000", "--eval-episodes", "10"));
+      d.putAll(Map.ofEntries(Map.entry("--max-steps", "500000"), Map.entry("--hidden", "64,64"),
+          Map.entry("--num-envs", "16"), Map.entry("--steps-per-lane", "16"),
+          Map.entry("--lr", "0.003"), Map.entry("--value-lr", "0.003"),
+          Map.entry("--value-epochs", "4"), Map.entry("--gamma", "0.9"),
+          Map.entry("--lambda", "0.9"), Map.entry("--init-log-std", "-0.5"),
+          Map.entry("--eval-every", "25000"), Map.entry("--eval-episodes", "10"),
+          Map.entry("--target-return", "-250")));
     }
     return d;
   }
