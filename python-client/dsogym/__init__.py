@@ -7,6 +7,8 @@
   ``gymnasium.make("dsogym/Remote-v0", address="127.0.0.1:PORT", env_id="CartPole-v1")``
   (and ``gymnasium.make_vec`` of the same id).
 * ``dsogym.codec``: numpy/Gymnasium <-> wire protocol conversions.
+* ``dsogym.train(env_id, ...)`` starts a Java training run (``bin/dsogym train``) and watches
+  it; ``dsogym.read_metrics(dir)`` reads its metrics.csv.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import gymnasium as _gym
 
 __version__ = "0.1.0"
-__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "__version__"]
+__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "train", "read_metrics",
+           "__version__"]
 
 REMOTE_ENV_ID = "dsogym/Remote-v0"
 
@@ -31,4 +34,8 @@ def __getattr__(name):  # lazy: `import dsogym` stays cheap and never dials anyt
         from dsogym import remote
 
         return getattr(remote, name)
+    if name in ("train", "read_metrics", "TrainingFailed"):
+        from dsogym import training
+
+        return getattr(training, name)
     raise AttributeError(f"module 'dsogym' has no attribute {name!r}")

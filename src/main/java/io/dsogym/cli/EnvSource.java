@@ -48,6 +48,10 @@ final class EnvSource implements AutoCloseable {
     VectorEnv lanes;
     if (server == null) {
       lanes = javaLanes(envId, numEnvs, kwargsJson);
+    } else if (launcher == null) {
+      System.err.printf("dsogym: waiting for a remote worker: python -m dsogym.worker --server "
+          + "%s --env %s --num-envs %d%n", server.address(), envId, numEnvs);
+      lanes = server.pool().awaitWorker(envId, workerTimeout);
     } else {
       Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson, name);
       lanes = awaitWorker(server, worker, envId, workerTimeout);
@@ -89,6 +93,31 @@ final class EnvSource implements AutoCloseable {
       server.stop();
       throw e;
     }
+  }
+
+  /**
+   * Starts a server on {@code bind:port} and waits for workers started elsewhere (this machine
+   * or others) instead of launching local ones.
+   */
+  static EnvSource openRemote(String envId, String bind, int port, String authToken,
+      Duration workerTimeout) throws IOException, InterruptedException {
+    DsoGymServer server = DsoGymServer.tcp(bind, port,
+        ServerOptions.defaults().withAuthToken(authToken));
+    server.start();
+    System.err.printf("dsogym: listening on %s; start workers with: python -m dsogym.worker "
+        + "--server %s --env %s --num-envs N%n", server.address(), server.address(), envId);
+    try {
+      return new EnvSource(server.pool().awaitWorker(envId, workerTimeout), server, null, envId,
+          null, workerTimeout);
+    } catch (RuntimeException e) {
+      server.stop();
+      throw e;
+    }
+  }
+
+  /** True when lanes come from workers started elsewhere. */
+  boolean remote() {
+    return server != null && launcher == null;
   }
 
   /** Waits for the worker to connect, failing at once if its process exits first. */

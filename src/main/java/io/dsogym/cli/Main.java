@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * The {@code dsogym} command line: wiring only. Each subcommand is one {@link Command} in
- * {@link #COMMANDS}; add new ones (bench, train, eval) there.
+ * {@link #COMMANDS}; add new ones there.
  */
 public final class Main {
   /** One subcommand. */
@@ -24,13 +24,14 @@ public final class Main {
     int run(List<String> args, PrintStream out) throws Exception;
   }
 
-  /** The subcommands in help order. Register bench/train/eval here. */
+  /** The subcommands in help order.  */
   static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {
     COMMANDS.put("serve", new Serve());
     COMMANDS.put("envs", new Envs());
-    // COMMANDS.put("train", new Train());   // the training loop (package train)
+    COMMANDS.put("train", new TrainCommand());
+    COMMANDS.put("eval", new EvalCommand());
     COMMANDS.put("rollout", new RolloutCommand());
     COMMANDS.put("bench", new BenchCommand());
     COMMANDS.put("help", new Help());

@@ -1,0 +1,196 @@
+package io.dsogym.policy;
+
+import java.util.SplittableRandom;
+
+/**
+ * The policy families of the engine over one {@link Mlp} (a linear policy is the MLP with no
+ * hidden layer): a softmax over logits for discrete actions, or a diagonal Gaussian with a
+ * state-independent log standard deviation for continuous ones. ln pi and its score are
+ * analytic; the score is the sampled-action score of DSO.md §2c route 2.
+ */
+public final class MlpPolicy implements Policy {
+  private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+  private final PolicySpec spec;
+  private final Mlp net;
+  private final double initLogStd;
+  private final int logStdOffset;
+  private final double[] out;
+  private final double[] dOut;
+
+  /** @param initLogStd the Gaussian head's initial log standard deviation (unused otherwise) */
+  public MlpPolicy(PolicySpec spec, double initLogStd) {
+    this.spec = spec;
+    this.net = new Mlp(spec.layerSizes(), spec.activation());
+    this.initLogStd = initLogStd;
+    this.logStdOffset = spec.netParams();
+    this.out = new double[spec.outputs()];
+    this.dOut = new double[spec.outputs()];
+  }
+
+  @Override
+  public PolicySpec spec() {
+    return spec;
+  }
+
+  private boolean categorical() {
+    return spec.head() == PolicySpec.Head.CATEGORICAL;
+  }
+
+  @Override
+  public double[] initialTheta(long seed) {
+    double[] theta = new double[spec.numParams()];
+    net.initialize(theta, 0, new SplittableRandom(seed), 0.01);
+    if (!categorical()) {
+      for (int j = 0; j < spec.outputs(); j++) {
+        theta[logStdOffset + j] = initLogStd;
+      }
+    }
+    return theta;
+  }
+
+  /** out = logits or means; returns log-sum-exp of the logits (categorical) or 0. */
+  private double evaluate(double[] theta, double[] x, int xOff) {
+    net.forward(theta, 0, x, xOff, out, 0);
+    if (!categorical()) {
+      return 0.0;
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : out) {
+      max = Math.max(max, v);
+    }
+    double s = 0;
+    for (double v : out) {
+      s += Math.exp(v - max);
+    }
+    return max + Math.log(s);
+  }
+
+  @Override
+  public double sample(double[] theta, double[] x, int xOff, SplittableRandom rng,
+      double[] action, int aOff) {
+    double lse = evaluate(theta, x, xOff);
+    if (categorical()) {
+      double u = rng.nextDouble();
+      int chosen = out.length - 1;
+      for (int k = 0; k < out.length; k++) {
+        u -= Math.exp(out[k] - lse);
+        if (u < 0) {
+          chosen = k;
+          break;
+        }
+      }
+      action[aOff] = chosen;
+      return out[chosen] - lse;
+    }
+    double logp = 0;
+    for (int j = 0; j < out.length; j++) {
+      double logStd = theta[logStdOffset + j];
+      double eps = gaussian(rng);
+      action[aOff + j] = out[j] + Math.exp(logStd) * eps;
+      logp += -0.5 * eps * eps - logStd - HALF_LOG_2PI;
+    }
+    return logp;
+  }
+
+  @Override
+  public double logProb(double[] theta, double[] x, int xOff, double[] action, int aOff) {
+    double lse = evaluate(theta, x, xOff);
+    if (categorical()) {
+      return out[checkedIndex(action[aOff])] - lse;
+    }
+    double logp = 0;
+    for (int j = 0; j < out.length; j++) {
+      double logStd = theta[logStdOffset + j];
+      double e = (action[aOff + j] - out[j]) * Math.exp(-logStd);
+      logp += -0.5 * e * e - logStd - HALF_LOG_2PI;
+    }
+    return logp;
+  }
+
+  @Override
+  public double accumulateScore(double[] theta, double[] x, int xOff, double[] action,
+      int aOff, double weight, double[] grad) {
+    double lse = evaluate(theta, x, xOff);
+    double logp;
+    if (categorical()) {
+      int a = checkedIndex(action[aOff]);
+      // d ln softmax_a / d logit_k = 1[k = a] - p_k
+      for (int k = 0; k < out.length; k++) {
+        dOut[k] = (k == a ? 1.0 : 0.0) - Math.exp(out[k] - lse);
+      }
+      logp = out[a] - lse;
+    } else {
+      logp = 0;
+      for (int j = 0; j < out.length; j++) {
+        double logStd = theta[logStdOffset + j];
+        double invVar = Math.exp(-2 * logStd);
+        double diff = action[aOff + j] - out[j];
+        double e2 = diff * diff * invVar;
+        logp += -0.5 * e2 - logStd - HALF_LOG_2PI;
+        dOut[j] = diff * invVar;                      // d ln pi / d mean_j
+        grad[logStdOffset + j] += weight * (e2 - 1);  // d ln pi / d logStd_j
+      }
+    }
+    net.backward(theta, 0, dOut, 0, weight, grad);
+    return logp;
+  }
+
+  @Override
+  public void mode(double[] theta, double[] x, int xOff, double[] action, int aOff) {
+    evaluate(theta, x, xOff);
+    if (categorical()) {
+      int best = 0;
+      for (int k = 1; k < out.length; k++) {
+        if (out[k] > out[best]) {
+          best = k;
+        }
+      }
+      action[aOff] = best;
+    } else {
+      System.arraycopy(out, 0, action, aOff, out.length);
+    }
+  }
+
+  @Override
+  public void distributionParams(double[] theta, double[] x, int xOff, double[] params) {
+    evaluate(theta, x, xOff);
+    System.arraycopy(out, 0, params, 0, out.length);
+    if (!categorical()) {
+      System.arraycopy(theta, logStdOffset, params, out.length, out.length);
+    }
+  }
+
+  /** The mean entropy of the action distribution at x (nats). */
+  public double entropy(double[] theta, double[] x, int xOff) {
+    double lse = evaluate(theta, x, xOff);
+    double h = 0;
+    if (categorical()) {
+      for (double v : out) {
+        double p = Math.exp(v - lse);
+        h -= p * (v - lse);
+      }
+      return h;
+    }
+    for (int j = 0; j < out.length; j++) {
+      h += theta[logStdOffset + j] + 0.5 + HALF_LOG_2PI;
+    }
+    return h;
+  }
+
+  private int checkedIndex(double a) {
+    int i = (int) a;
+    if (i != a || i < 0 || i >= out.length) {
+      throw new IllegalArgumentException("action: expected an index in [0, " + out.length
+          + "), got " + a);
+    }
+    return i;
+  }
+
+  /** A standard normal draw (Box-Muller, one of the pair). */
+  static double gaussian(SplittableRandom rng) {
+    double u1 = 1.0 - rng.nextDouble();
+    double u2 = rng.nextDouble();
+    return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
+  }
+}

@@ -1,0 +1,19 @@
+package io.dsogym.train;
+
+import io.dsogym.env.VectorEnv;
+
+/**
+ * Where the trainer gets env lanes: Java-native lanes, a local Python worker it starts, or
+ * remote workers it waits for. Asked again when a worker is lost, so a run goes on.
+ */
+public interface LaneSource {
+  /**
+   * Opens {@code numEnvs} lanes in the SAME_STEP autoreset mode.
+   *
+   * @param purpose "train" or "eval", used to name workers
+   */
+  VectorEnv open(int numEnvs, String purpose) throws Exception;
+
+  /** How a lost worker is replaced, for the console ("starting a new local worker"). */
+  String replacementNote();
+}

@@ -1,0 +1,380 @@
+package io.dsogym.train;
+
+import io.dsogym.dso.Algorithm1;
+import io.dsogym.dso.Collector;
+import io.dsogym.dso.ServerSideCollector;
+import io.dsogym.dso.TrajectoryBatch;
+import io.dsogym.env.Space;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.optim.Adam;
+import io.dsogym.policy.ObservationNormalizer;
+import io.dsogym.policy.Policies;
+import io.dsogym.policy.Policy;
+import io.dsogym.policy.PolicySpec;
+import io.dsogym.policy.ValueFunction;
+import io.dsogym.wire.WorkerUnavailableException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Algorithm 1 end to end (DSO.md §3f): each iteration collects a batch of chain transitions
+ * under θ_k, evaluates V̂ fitted on the previous batch, accumulates the gradient backwards
+ * with that baseline (§3d), takes an Adam step, then refits V̂ on this batch and updates the
+ * observation statistics. It evaluates, logs metrics, and checkpoints after every iteration.
+ */
+public final class Trainer {
+  private final TrainConfig config;
+  private final LaneSource lanes;
+  private final Path outDir;
+  private final PrintStream console;
+  private final Policy policy;
+  private final ValueFunction value;
+  private final Adam optimizer;
+  private final ObservationNormalizer normalizer;
+  private final Checkpoint.State state;
+  private final Double threshold;
+  private final Algorithm1.Options options;
+
+  private Collector collector;
+  private VectorEnv evalEnv;
+  private double[] laneReturn;
+
+  /**
+   * @param resumed the checkpoint to continue from, or null for a fresh run
+   */
+  public Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, Path outDir,
+      Checkpoint.State resumed, PrintStream console) {
+    this.config = config;
+    this.lanes = lanes;
+    this.outDir = outDir;
+    this.console = console;
+    PolicySpec.Activation act = PolicySpec.Activation.valueOf(
+        config.activation().toUpperCase(Locale.ROOT));
+    this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
+        config.initLogStd());
+    int obsDim = policy.obsDim();
+    this.value = new ValueFunction(obsDim, config.valueHidden(), act,
+        config.valueLearningRate(), config.seed() + 1);
+    this.optimizer = new Adam(config.learningRate());
+    this.normalizer = new ObservationNormalizer(obsDim, config.normalizeObservations(), 10.0);
+    this.threshold = config.targetReturn() != null ? config.targetReturn()
+        : trainEnv.spec().rewardThreshold();
+    this.options = new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, config.gamma(),
+        config.lambda(), config.discountStates());
+    if (resumed == null) {
+      state = new Checkpoint.State();
+      state.config = config;
+      state.theta = policy.initialTheta(config.seed());
+      state.nextEvalAt = config.evalEvery();
+    } else {
+      state = resumed;
+      state.config = config;
+      optimizer.restore(state.adamM, state.adamV, state.adamSteps);
+      value.restore(state.valueTheta, state.valueAdamM, state.valueAdamV, state.valueAdamSteps);
+      normalizer.set(state.obsMean, state.obsVar, state.obsCount);
+    }
+    this.collector = newCollector(trainEnv);
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  /** Runs until {@code maxSteps} env steps; returns the summary written to summary.json. */
+  public Map<String, Object> run() throws Exception {
+    Files.createDirectories(outDir);
+    TrajectoryBatch batch = new TrajectoryBatch(policy.obsDim(), policy.actionDim());
+    int obsDim = policy.obsDim();
+    double[] grad = new double[policy.numParams()];
+    Buffers buf = new Buffers();
+    long startNanos = System.nanoTime();
+    double wallBefore = state.wallSeconds;
+    long stepsAtStart = state.envSteps;
+    try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
+      console.printf(Locale.ROOT, "[train] %s from %s, %s inference, Algorithm 1 + Adam, "
+              + "%d lanes x %d steps per batch, %d policy parameters%s%n", config.envId(),
+          config.source(), config.inference(), config.numEnvs(), config.stepsPerLane(),
+          policy.numParams(), state.iteration > 0 ? ", resumed at " + state.envSteps
+              + " steps" : "");
+      while (state.envSteps < config.maxSteps()) {
+        long iterStart = System.nanoTime();
+        try {
+          collector.collect(state.theta, normalizer, config.stepsPerLane(), batch);
+        } catch (WorkerUnavailableException e) {
+          replaceLostWorker(e);
+          continue;
+        }
+        int n = batch.size();  // lanes may change when a lost worker is replaced
+        buf.ensure(n, obsDim);
+        double[] zObs = buf.zObs;
+        double[] zNext = buf.zNext;
+        double[] v = buf.value;
+        double[] vNext = buf.nextValue;
+        double[] weights = buf.weights;
+        double[] targets = buf.targets;
+        state.iteration++;
+        state.envSteps += n;
+        double trainReturn = recordEpisodes(batch);
+
+        for (int i = 0; i < n; i++) {
+          normalizer.normalize(batch.obs, i * obsDim, zObs, i * obsDim);
+          normalizer.normalize(batch.nextObs, i * obsDim, zNext, i * obsDim);
+        }
+        // V̂ is fit in units of valueScale (the RMS of past targets), so one learning rate
+        // suits envs whose returns are 10 or 1000; predictions are scaled back here.
+        value.predictBatch(zObs, n, v);
+        value.predictBatch(zNext, n, vNext);
+        scale(v, state.valueScale);
+        scale(vNext, state.valueScale);
+        Algorithm1.weights(batch, v, vNext, options, 0.0, weights, targets);
+        if (config.normalizeAdvantages()) {
+          standardize(weights);
+        }
+        Arrays.fill(grad, 0);
+        for (int i = 0; i < n; i++) {
+          policy.accumulateScore(state.theta, zObs, i * obsDim, batch.actions,
+              i * policy.actionDim(), weights[i] / n, grad);
+        }
+        double gradNorm = clipNorm(grad, config.maxGradNorm());
+        double lr = config.learningRate() * (config.annealLearningRate()
+            ? Math.max(0.05, 1.0 - (double) state.envSteps / config.maxSteps()) : 1.0);
+        optimizer.setLearningRate(lr);
+        optimizer.step(state.theta, grad);
+        // §3f step 5: refit V̂ on this batch, for use at the next iteration.
+        updateValueScale(targets);
+        scale(targets, 1.0 / state.valueScale);
+        double valueLoss = value.fit(zObs, targets, n, config.valueEpochs(),
+            config.valueMinibatch(), new SplittableRandom(config.seed() * 31 + state.iteration));
+        normalizer.update(batch.obs, n);
+
+        double evalMean = Double.NaN;
+        double evalStd = Double.NaN;
+        if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
+          double[] returns = evaluate();
+          evalMean = Evaluator.mean(returns);
+          evalStd = Evaluator.std(returns);
+          state.lastEvalMean = evalMean;
+          state.lastEvalStd = evalStd;
+          while (state.nextEvalAt <= state.envSteps) {
+            state.nextEvalAt += config.evalEvery();
+          }
+          if (state.stepsToThreshold == null && threshold != null && evalMean >= threshold) {
+            state.stepsToThreshold = state.envSteps;
+          }
+        }
+        state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;
+        double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
+        metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
+            stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, gradNorm, lr,
+            policyStd());
+        saveCheckpoint();
+        progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos);
+      }
+    } finally {
+      collector.close();
+      if (evalEnv != null) {
+        evalEnv.close();
+      }
+    }
+    Map<String, Object> summary = summary();
+    Summaries.write(outDir, summary);
+    LearningCurvePlot.write(outDir.resolve("metrics.csv"), outDir.resolve("learning_curve.png"),
+        config.envId() + " - " + config.algo() + " (seed " + config.seed() + ")", threshold);
+    return summary;
+  }
+
+  /** Per-transition work arrays, reallocated only when the batch size changes. */
+  private static final class Buffers {
+    double[] zObs = new double[0];
+    double[] zNext = new double[0];
+    double[] value = new double[0];
+    double[] nextValue = new double[0];
+    double[] weights = new double[0];
+    double[] targets = new double[0];
+
+    void ensure(int n, int obsDim) {
+      if (value.length != n) {
+        zObs = new double[n * obsDim];
+        zNext = new double[n * obsDim];
+        value = new double[n];
+        nextValue = new double[n];
+        weights = new double[n];
+        targets = new double[n];
+      }
+    }
+  }
+
+  private Collector newCollector(VectorEnv env) {
+    laneReturn = new double[env.numEnvs()];
+    ServerSideCollector c = new ServerSideCollector(env, policy,
+        new SplittableRandom(config.seed() * 1_000_003L + state.iteration));
+    c.reset(config.seed() + 10_007L * state.iteration);
+    return c;
+  }
+
+  /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
+  private void replaceLostWorker(WorkerUnavailableException e) throws Exception {
+    console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
+        + "training goes on: %s%n", e.getMessage(), lanes.replacementNote());
+    collector.close();
+    collector = newCollector(lanes.open(config.numEnvs(), "train"));
+    console.println("[train] new lanes connected; continuing");
+  }
+
+  private double[] evaluate() throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        if (evalEnv == null) {
+          evalEnv = lanes.open(Math.min(config.evalEpisodes(), 32), "eval");
+        }
+        return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
+            config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
+      } catch (WorkerUnavailableException e) {
+        if (attempt > 0) {
+          throw e;
+        }
+        console.printf("[train] lost the evaluation worker (%s): %s%n", e.getMessage(),
+            lanes.replacementNote());
+        evalEnv.close();
+        evalEnv = null;
+      }
+    }
+  }
+
+  /** Adds the batch's rewards to each lane's episode; returns the mean of episodes ended. */
+  private double recordEpisodes(TrajectoryBatch b) {
+    double sum = 0;
+    int count = 0;
+    for (int i = 0; i < b.size(); i++) {
+      int lane = i % b.numLanes;
+      laneReturn[lane] -= b.cost[i];
+      if (b.ended(i)) {
+        sum += laneReturn[lane];
+        count++;
+        laneReturn[lane] = 0;
+      }
+    }
+    state.episodes += count;
+    return count == 0 ? Double.NaN : sum / count;
+  }
+
+  private double policyStd() {
+    if (!(policy.spec().head() == PolicySpec.Head.GAUSSIAN)) {
+      return Double.NaN;
+    }
+    int off = policy.spec().netParams();
+    double s = 0;
+    for (int j = 0; j < policy.spec().outputs(); j++) {
+      s += Math.exp(state.theta[off + j]);
+    }
+    return s / policy.spec().outputs();
+  }
+
+  private void saveCheckpoint() throws IOException {
+    state.adamM = optimizer.m();
+    state.adamV = optimizer.v();
+    state.adamSteps = optimizer.steps();
+    state.valueTheta = value.theta();
+    state.valueAdamM = value.adamM();
+    state.valueAdamV = value.adamV();
+    state.valueAdamSteps = value.adamSteps();
+    state.obsMean = normalizer.mean();
+    state.obsVar = normalizer.var();
+    state.obsCount = normalizer.count();
+    Checkpoint.write(outDir, state);
+  }
+
+  /** One console line per iteration; the eta uses the session's average rate. */
+  private void progress(double trainReturn, double stepsPerSecond, long stepsAtStart,
+      long startNanos) {
+    double elapsed = (System.nanoTime() - startNanos) / 1e9;
+    double rate = (state.envSteps - stepsAtStart) / Math.max(1e-9, elapsed);
+    double eta = (config.maxSteps() - state.envSteps) / Math.max(1e-9, rate);
+    console.printf(Locale.ROOT, "[train] steps %,d/%,d (%.0f%%) | episodes %,d | return %s | "
+            + "eval %s | %,.0f steps/s | eta %.0fs%n", state.envSteps, config.maxSteps(),
+        100.0 * state.envSteps / config.maxSteps(), state.episodes, fmt(trainReturn),
+        Double.isNaN(state.lastEvalMean) ? "-" : fmt(state.lastEvalMean) + " ± "
+            + fmt(state.lastEvalStd), stepsPerSecond, Math.max(0, eta));
+  }
+
+  private static String fmt(double x) {
+    return Double.isNaN(x) ? "-" : String.format(Locale.ROOT, "%.1f", x);
+  }
+
+  private Map<String, Object> summary() {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("env_id", config.envId());
+    s.put("algo", config.algo());
+    s.put("seed", config.seed());
+    s.put("source", config.source());
+    s.put("inference", config.inference());
+    s.put("env_steps", state.envSteps);
+    s.put("iterations", state.iteration);
+    s.put("episodes", state.episodes);
+    s.put("wall_seconds", state.wallSeconds);
+    s.put("eval_episodes", config.evalEpisodes());
+    s.put("eval_mean_return", state.lastEvalMean);
+    s.put("eval_std_return", state.lastEvalStd);
+    s.put("threshold", threshold);
+    s.put("steps_to_threshold", state.stepsToThreshold);
+    return s;
+  }
+
+  private static void scale(double[] xs, double k) {
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] *= k;
+    }
+  }
+
+  /** Merges this batch's mean squared target into the running RMS that scales V̂. */
+  private void updateValueScale(double[] targets) {
+    double sq = 0;
+    for (double t : targets) {
+      sq += t * t;
+    }
+    double total = state.valueScaleCount + targets.length;
+    state.valueSquareMean += (sq / targets.length - state.valueSquareMean) * targets.length
+        / total;
+    state.valueScaleCount = total;
+    state.valueScale = Math.max(1e-3, Math.sqrt(state.valueSquareMean));
+  }
+
+  private static void standardize(double[] w) {
+    double mean = 0;
+    for (double x : w) {
+      mean += x;
+    }
+    mean /= w.length;
+    double var = 0;
+    for (double x : w) {
+      var += (x - mean) * (x - mean);
+    }
+    double inv = 1.0 / (Math.sqrt(var / w.length) + 1e-8);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (w[i] - mean) * inv;
+    }
+  }
+
+  /** Scales grad to at most maxNorm (no clipping when maxNorm <= 0); returns the raw norm. */
+  private static double clipNorm(double[] grad, double maxNorm) {
+    double s = 0;
+    for (double g : grad) {
+      s += g * g;
+    }
+    double norm = Math.sqrt(s);
+    if (maxNorm > 0 && norm > maxNorm) {
+      double k = maxNorm / norm;
+      for (int i = 0; i < grad.length; i++) {
+        grad[i] *= k;
+      }
+    }
+    return norm;
+  }
+}

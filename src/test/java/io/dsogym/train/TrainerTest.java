@@ -1,0 +1,175 @@
+package io.dsogym.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Env;
+import io.dsogym.env.EnvRegistry;
+import io.dsogym.env.EnvSpec;
+import io.dsogym.env.SyncVectorEnv;
+import io.dsogym.env.Value;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.wire.WorkerUnavailableException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training loop on Java-native CartPole: outputs, resume, lost workers, and learning. */
+class TrainerTest {
+  @TempDir
+  Path dir;
+
+  private final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+  private static TrainConfig config(long maxSteps, Map<String, String> extra) {
+    Map<String, String> o = new java.util.HashMap<>(Map.of("--source", "java", "--num-envs", "4",
+        "--steps-per-lane", "128", "--eval-every", "1024", "--eval-episodes", "4"));
+    o.put("--max-steps", Long.toString(maxSteps));
+    o.putAll(extra);
+    return TrainPresets.config("CartPole-v1", o);
+  }
+
+  /** Java CartPole lanes; counts how often lanes were opened, optionally failing once. */
+  private static final class Lanes implements LaneSource {
+    final List<String> opened = new ArrayList<>();
+    int failTrainAfterSteps = -1;
+
+    @Override
+    public VectorEnv open(int numEnvs, String purpose) {
+      opened.add(purpose);
+      List<Env> envs = new ArrayList<>();
+      for (int i = 0; i < numEnvs; i++) {
+        envs.add(EnvRegistry.defaults().make("CartPole-v1", Map.of()));
+      }
+      VectorEnv env = new SyncVectorEnv(envs, AutoresetMode.SAME_STEP);
+      if (purpose.equals("train") && failTrainAfterSteps >= 0) {
+        int failAt = failTrainAfterSteps;
+        failTrainAfterSteps = -1;
+        return new FailingEnv(env, failAt);
+      }
+      return env;
+    }
+
+    @Override
+    public String replacementNote() {
+      return "reopening test lanes";
+    }
+  }
+
+  /** A vector env whose worker "dies" after a number of steps. */
+  private static final class FailingEnv implements VectorEnv {
+    private final VectorEnv inner;
+    private int stepsLeft;
+
+    FailingEnv(VectorEnv inner, int steps) {
+      this.inner = inner;
+      this.stepsLeft = steps;
+    }
+
+    @Override
+    public EnvSpec spec() {
+      return inner.spec();
+    }
+
+    @Override
+    public int numEnvs() {
+      return inner.numEnvs();
+    }
+
+    @Override
+    public AutoresetMode autoresetMode() {
+      return inner.autoresetMode();
+    }
+
+    @Override
+    public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+      return inner.reset(seeds, options, mask);
+    }
+
+    @Override
+    public VectorStepResult step(Value actions) {
+      if (stepsLeft-- <= 0) {
+        throw new WorkerUnavailableException(io.grpc.Status.Code.UNAVAILABLE,
+            "worker w-test disconnected (test)", null);
+      }
+      return inner.step(actions);
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  private Trainer trainer(TrainConfig c, Lanes lanes, Checkpoint.State resumed) throws Exception {
+    return new Trainer(c, lanes, lanes.open(c.numEnvs(), "train"), dir, resumed,
+        new PrintStream(console, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void runWritesMetricsCheckpointSummaryAndPlot() throws Exception {
+    Map<String, Object> summary = trainer(config(2048, Map.of()), new Lanes(), null).run();
+    for (String key : List.of("env_id", "algo", "seed", "env_steps", "wall_seconds",
+        "eval_mean_return", "eval_std_return", "steps_to_threshold")) {
+      assertTrue(summary.containsKey(key), "summary has " + key);
+    }
+    assertEquals(2048L, summary.get("env_steps"));
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    assertEquals(4, rows.size());
+    assertTrue(Double.isNaN(rows.get(0)[MetricsLog.COLUMNS.indexOf("eval_mean_return")]));
+    assertTrue(!Double.isNaN(rows.get(1)[MetricsLog.COLUMNS.indexOf("eval_mean_return")]));
+    assertTrue(Files.size(dir.resolve("learning_curve.png")) > 1000);
+    assertTrue(Files.exists(dir.resolve("summary.json")));
+    assertTrue(console.toString(StandardCharsets.UTF_8).contains("[train] steps 2,048/2,048"));
+  }
+
+  @Test
+  void resumedRunStartsFromTheCheckpointedStateAndKeepsItsMetrics() throws Exception {
+    trainer(config(1024, Map.of()), new Lanes(), null).run();
+    Checkpoint.State saved = Checkpoint.read(dir);
+    assertEquals(1024, saved.envSteps);
+    assertEquals(2, saved.iteration);
+    double[] thetaAtCheckpoint = saved.theta.clone();
+
+    TrainConfig longer = TrainPresets.withMaxSteps(saved.config, 2048);
+    Trainer resumed = trainer(longer, new Lanes(), Checkpoint.read(dir));
+    assertArrayEquals(thetaAtCheckpoint, Checkpoint.read(dir).theta, 0.0);
+    resumed.run();
+    Checkpoint.State after = Checkpoint.read(dir);
+    assertEquals(2048, after.envSteps);
+    assertEquals(4, after.iteration);
+    assertTrue(after.adamSteps == 4, "the optimizer's step count continues: " + after.adamSteps);
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    assertEquals(List.of(1.0, 2.0, 3.0, 4.0), rows.stream().map(r -> r[0]).toList());
+  }
+
+  @Test
+  void lostWorkerDropsTheBatchInProgressAndTrainingGoesOnWithNewLanes() throws Exception {
+    Lanes lanes = new Lanes();
+    lanes.failTrainAfterSteps = 200;  // dies in the second batch (128 steps per lane)
+    Map<String, Object> summary = trainer(config(2048, Map.of()), lanes, null).run();
+    assertEquals(2048L, summary.get("env_steps"));
+    assertEquals(2, lanes.opened.stream().filter(p -> p.equals("train")).count());
+    String out = console.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("lost the env worker") && out.contains("w-test disconnected"), out);
+    assertTrue(out.contains("reopening test lanes"), out);
+  }
+
+  @Test
+  void cartPoleFromJavaReachesTheRewardThresholdWithinFiftyThousandSteps() throws Exception {
+    TrainConfig c = TrainPresets.config("CartPole-v1", Map.of("--source", "java", "--seed", "0"));
+    Map<String, Object> summary = trainer(c, new Lanes(), null).run();
+    assertNotNull(summary.get("steps_to_threshold"), "evaluation reached 475 within 50,000 "
+        + "steps; summary " + summary);
+  }
+}
