@@ -14,7 +14,7 @@ import io.dsogym.env.remote.RemoteVectorEnv;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policy;
 import io.dsogym.policy.PolicySpec;
-import io.dsogym.policy.ReferenceMlpPolicy;
+import io.dsogym.policy.MlpPolicy;
 import io.dsogym.server.ServerOptions;
 import io.dsogym.wire.PolicyCodec;
 import io.dsogym.wire.RemoteEnvException;
@@ -71,7 +71,7 @@ class WorkerSideCollectorTest {
     int k = 64;
     RemoteVectorEnv env = live.launchAndAwait("CartPole-v1", lanes, null, "collector");
     assertTrue(env.supportsWorkerInference(), "capabilities " + env.info().capabilities());
-    Policy policy = new ReferenceMlpPolicy(linearCategorical(4, 2));
+    Policy policy = new MlpPolicy(linearCategorical(4, 2), 0.0);
     double[] theta = policy.initialTheta(3);
     ObservationNormalizer norm = normalizer(4, 0.5);
     try (WorkerSideCollector collector = new WorkerSideCollector(env, policy, 17)) {
@@ -173,7 +173,7 @@ class WorkerSideCollectorTest {
     RemoteVectorEnv env = live.launchAndAwait("Pendulum-v1", 3, null, "pendulum");
     PolicySpec spec = new PolicySpec(PolicySpec.Head.GAUSSIAN, 3, List.of(16),
         PolicySpec.Activation.RELU, 1);
-    Policy policy = new ReferenceMlpPolicy(spec);
+    Policy policy = new MlpPolicy(spec, 0.0);
     double[] theta = policy.initialTheta(1);
     theta[theta.length - 1] = Math.log(3.0);  // std 3 against bounds of +-2
     try (WorkerSideCollector collector = new WorkerSideCollector(env, policy, 2)) {
@@ -195,16 +195,16 @@ class WorkerSideCollectorTest {
   void errorsAreClearAndLeaveTheWorkerUsable() throws Exception {
     live = LiveServer.start();
     RemoteVectorEnv env = live.launchAndAwait("CartPole-v1", 2, null, "errors");
-    Policy policy = new ReferenceMlpPolicy(linearCategorical(4, 2));
+    Policy policy = new MlpPolicy(linearCategorical(4, 2), 0.0);
     double[] theta = policy.initialTheta(0);
     TrajectoryBatch b = new TrajectoryBatch(4, 1);
     IllegalArgumentException obsMismatch = assertThrows(IllegalArgumentException.class,
-        () -> new WorkerSideCollector(env, new ReferenceMlpPolicy(linearCategorical(5, 2)), 0));
+        () -> new WorkerSideCollector(env, new MlpPolicy(linearCategorical(5, 2), 0.0), 0));
     assertTrue(obsMismatch.getMessage().contains("observation space: expected a Box of 5 "
         + "elements (the policy's obsDim)"), obsMismatch.getMessage());
     IllegalArgumentException headMismatch = assertThrows(IllegalArgumentException.class,
-        () -> new WorkerSideCollector(env, new ReferenceMlpPolicy(new PolicySpec(
-            PolicySpec.Head.GAUSSIAN, 4, List.of(), PolicySpec.Activation.TANH, 2)), 0));
+        () -> new WorkerSideCollector(env, new MlpPolicy(new PolicySpec(
+            PolicySpec.Head.GAUSSIAN, 4, List.of(), PolicySpec.Activation.TANH, 2), 0.0), 0));
     assertTrue(headMismatch.getMessage().contains("action space: expected a Box of 2 elements "
         + "for the policy's GAUSSIAN head"), headMismatch.getMessage());
     try (WorkerSideCollector collector = new WorkerSideCollector(env, policy, 0)) {
@@ -272,7 +272,7 @@ class WorkerSideCollectorTest {
     live = LiveServer.start(ServerOptions.defaults()
         .withWorkerAutoresetMode(AutoresetMode.NEXT_STEP));
     RemoteVectorEnv env = live.launchAndAwait("CartPole-v1", 2, null, "next-step");
-    Policy policy = new ReferenceMlpPolicy(linearCategorical(4, 2));
+    Policy policy = new MlpPolicy(linearCategorical(4, 2), 0.0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new WorkerSideCollector(env, policy, 0));
     assertTrue(e.getMessage().contains("expected SAME_STEP"), e.getMessage());
@@ -294,7 +294,7 @@ class WorkerSideCollectorTest {
     Process process = live.launch("dsogym.testing_envs:Faulty-v0", 2,
         "{\"stall_at_step\": 3, \"stall_seconds\": 60}", "victim");
     RemoteVectorEnv env = live.await("Faulty-v0", process);
-    Policy policy = new ReferenceMlpPolicy(linearCategorical(1, 2));
+    Policy policy = new MlpPolicy(linearCategorical(1, 2), 0.0);
     double[] theta = policy.initialTheta(0);
     WorkerSideCollector collector = new WorkerSideCollector(env, policy, 0);
     collector.reset(0);

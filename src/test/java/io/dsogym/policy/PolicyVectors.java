@@ -21,9 +21,9 @@ import java.util.SplittableRandom;
 public final class PolicyVectors {
   private PolicyVectors() {}
 
-  /** The policy under test; the engine's own once it is merged. */
+  /** The engine's policy (theta is drawn here, so the initial log-std does not matter). */
   static Policy policyFor(PolicySpec spec) {
-    return new ReferenceMlpPolicy(spec);
+    return new MlpPolicy(spec, 0.0);
   }
 
   public static void main(String[] args) throws IOException {
