@@ -6,13 +6,17 @@ The Java vectors come from ``io.dsogym.policy.PolicyVectors`` run with target/ds
 target/test-classes (both built by ``bash scripts/setup.sh`` or ``mvn test``); those tests are
 skipped, saying so, when the build is missing."""
 
+import base64
 import json
 import shutil
 import subprocess
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
+from dsogym.collect import policy_from_proto
+from dsogym.proto import pb
 from dsogym.policy import CATEGORICAL, GAUSSIAN, MlpPolicy, Normalizer, num_params
 from dsogym.testing import find_jar
 
@@ -86,6 +90,20 @@ def test_sampler_arithmetic_matches_java(java_vectors):
         s = p.sampler(len(x))
         want = np.array(case["params"])[:, :p.outputs]
         np.testing.assert_allclose(s.logits(x), want, rtol=1e-9, atol=1e-9, err_msg=case["name"])
+
+
+def test_policy_params_from_java_decode_to_the_same_function(java_vectors):
+    """PolicyCodec (Java) -> PolicyParams bytes -> policy_from_proto (the worker)."""
+    for case in java_vectors:
+        msg = pb.PolicyParams.FromString(base64.b64decode(case["policy_params_base64"]))
+        obs_space = gym.spaces.Box(-np.inf, np.inf, (case["obs_dim"],), np.float64)
+        act_space = (gym.spaces.Discrete(case["outputs"]) if case["head"] == CATEGORICAL
+                     else gym.spaces.Box(-1, 1, (case["outputs"],), np.float32))
+        p = policy_from_proto(msg, obs_space, act_space)
+        assert p.version == 7 and (p.normalizer is not None) == case["normalizer"]["enabled"]
+        np.testing.assert_array_equal(p.theta, case["theta"])
+        got = p.distribution_params(p.normalize(np.array(case["x"])))
+        np.testing.assert_allclose(got, case["params"], rtol=1e-10, atol=1e-10, err_msg=case["name"])
 
 
 # ---- the function and the sampler on their own -------------------------------------------

@@ -1,10 +1,12 @@
 package io.dsogym.policy;
 
 import com.google.gson.GsonBuilder;
+import io.dsogym.wire.PolicyCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +16,8 @@ import java.util.SplittableRandom;
  * Writes test vectors of the Java policy function for the Python worker's numpy mirror
  * (python-client/tests/test_policy.py runs this with the jar and the test classes on the
  * class path): per case the spec, theta, the normalizer's statistics, raw observations x, the
- * normalized z, {@link Policy#distributionParams} at z, sampled actions and their ln pi.
+ * normalized z, {@link Policy#distributionParams} at z, sampled actions and their ln pi, and
+ * the same policy as the server sends it to a worker (PolicyParams bytes, base64).
  *
  * <pre>java -cp target/dsogym.jar:target/test-classes io.dsogym.policy.PolicyVectors OUT.json</pre>
  */
@@ -114,6 +117,8 @@ public final class PolicyVectors {
     c.put("params", params);
     c.put("actions", actions);
     c.put("log_prob", logProbs);
+    c.put("policy_params_base64", Base64.getEncoder().encodeToString(
+        PolicyCodec.encode(spec, theta, norm, 7).toByteArray()));
     return c;
   }
 }
