@@ -7,6 +7,8 @@ The worker is a gRPC *client*: it opens the stream, sends a WorkerHello (protoco
 the EnvSpec of one lane, N, the autoreset modes it can run, its capabilities), waits for the
 ServerHello that picks the autoreset mode, builds ``gymnasium.vector.SyncVectorEnv`` in that
 mode and then answers the server's reset/step/close commands, one reply per command, in order.
+In SAME_STEP mode it also answers ``collect`` (worker-side inference, see dsogym.collect): K
+steps of every lane with actions sampled here from the policy the server sent, one reply.
 
 An env id of the form ``module:EnvId`` imports ``module`` first (gymnasium's convention), which
 is how a worker serves envs registered by your own code.
@@ -43,12 +45,14 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import concatenate, create_empty_array
 
 from dsogym import codec
+from dsogym.collect import CAPABILITY as WORKER_INFERENCE
+from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.proto import pb, pb_grpc
-from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, PROTOCOL_VERSION
+from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION
 
 log = logging.getLogger("dsogym.worker")
 
-CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors")
+CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE)
 
 # grpc status code numbers
 INVALID_ARGUMENT = 3
@@ -60,7 +64,11 @@ class RequestError(ValueError):
     """A malformed command: reported as INVALID_ARGUMENT, nothing changed."""
 
 
-class ResetRequired(RuntimeError):
+class PreconditionFailed(RuntimeError):
+    """A command the worker's state does not allow (FAILED_PRECONDITION), nothing changed."""
+
+
+class ResetRequired(PreconditionFailed):
     """A step the lanes' state does not allow (FAILED_PRECONDITION), nothing changed."""
 
 
@@ -116,6 +124,7 @@ class Worker:
         name: str | None = None,
         auth_token: str = "",
         env_fn: Callable[[], gym.Env] | None = None,
+        collect_loop: str = "lanes",
     ):
         if num_envs < 1:
             raise ValueError(f"num_envs: expected >= 1, actual {num_envs}")
@@ -139,6 +148,11 @@ class Worker:
         self._act_leaf = _LeafCodec(self.single_action_space, N) if _is_leaf(self.single_action_space) else None
         self._shape_n = [N]
         self._ended = np.zeros(N, dtype=np.bool_)  # DISABLED mode: lanes that need a reset
+        # worker-side inference: the lanes' current observations and which were ever reset
+        self._obs: Any = None
+        self._was_reset = np.zeros(N, dtype=np.bool_)
+        self.inference = WorkerInference(self.single_observation_space, self.single_action_space, N,
+                                         loop=collect_loop)
 
     # -- handshake -------------------------------------------------------------------------
 
@@ -184,17 +198,19 @@ class Worker:
         try:
             if kind == "step":
                 return self._step(cmd)
+            if kind == "collect":
+                return self._collect(cmd)
             if kind == "reset":
                 return self._reset(cmd)
             if kind == "close":
                 self.close()
                 return pb.WorkerMessage(id=cmd.id, closed=pb.CloseResult())
             if kind == "hello":
-                raise RequestError("command: expected reset, step or close after the handshake, actual a second hello")
-            raise RequestError("command: expected one of reset, step, close; actual unset")
+                raise RequestError("command: expected reset, step, collect or close after the handshake, actual a second hello")
+            raise RequestError("command: expected one of reset, step, collect, close; actual unset")
         except RequestError as e:
             return pb.WorkerMessage(id=cmd.id, error=_error(INVALID_ARGUMENT, str(e), e))
-        except (gym.error.ResetNeeded, ResetRequired) as e:
+        except (gym.error.ResetNeeded, PreconditionFailed) as e:
             return pb.WorkerMessage(id=cmd.id, error=_error(FAILED_PRECONDITION, str(e), e))
         except Exception as e:  # raised inside the env (or encoding its output)
             log.warning("env raised in %s: %s: %s", kind, type(e).__name__, e)
@@ -245,8 +261,11 @@ class Worker:
         obs, info = envs.reset(seed=seed, options=options)
         if partial_mask is not None:
             self._ended[partial_mask] = False
+            self._was_reset[partial_mask] = True
         else:
             self._ended[:] = False
+            self._was_reset[:] = True
+        self._obs = obs
         reply = pb.WorkerMessage(id=cmd.id)
         r = reply.reset_result
         self._encode_obs(obs, r.observations)
@@ -273,6 +292,7 @@ class Worker:
             np.logical_or(terminated, truncated, out=self._ended)
         else:
             obs, rewards, terminated, truncated, info = envs.step(actions)
+        self._obs = obs
         reply = pb.WorkerMessage(id=cmd.id)
         r = reply.step_result
         self._encode_obs(obs, r.observations)
@@ -298,6 +318,66 @@ class Worker:
                     r.ended_lanes.extend(ended.tolist())
                     codec.encode_value(batch, space, r.final_observations, "final_observations")
             codec.encode_info(info, self.num_envs, r.info)
+        return reply
+
+    def _collect(self, cmd: Any) -> Any:
+        """K steps of every lane under the worker's policy (worker-side inference). Everything
+        is checked before anything changes: a rejected collect leaves the lanes, the policy
+        and the generator as they were."""
+        envs = self._require_envs()
+        req = cmd.collect
+        if self.autoreset_mode != AutoresetMode.SAME_STEP:
+            raise PreconditionFailed(
+                f"collect: expected autoreset mode SAME_STEP (every step a real transition, final "
+                f"observations reported), actual {self.autoreset_mode.name}; the server picks the "
+                f"mode in its hello")
+        inference = self.inference
+        if inference.unsupported is not None:
+            raise PreconditionFailed(f"collect: worker-side inference needs {inference.unsupported}")
+        steps = req.steps_per_lane
+        if steps < 1:
+            raise RequestError(f"collect.steps_per_lane: expected >= 1, actual {steps}")
+        never = np.flatnonzero(~self._was_reset)
+        if never.size:
+            raise PreconditionFailed(f"collect: lanes {never.tolist()} have not been reset (never, or not "
+                                     f"since an env error in a collect); expected a reset first")
+        policy = None
+        if req.HasField("policy"):
+            try:
+                policy = policy_from_proto(req.policy, self.single_observation_space, self.single_action_space)
+            except ValueError as e:
+                raise RequestError(str(e)) from None
+        elif inference.policy is None:
+            raise PreconditionFailed("collect.policy: expected a policy (none was sent before), actual none")
+        action_dim = (policy or inference.policy).action_dim
+        most = max_steps_per_lane(self.single_observation_space, self.num_envs, action_dim, MAX_MESSAGE_BYTES)
+        if steps > most:
+            raise RequestError(f"collect.steps_per_lane: expected at most {most} for {self.num_envs} lanes "
+                               f"(a reply must fit in {MAX_MESSAGE_BYTES} bytes), actual {steps}")
+        rng = np.random.default_rng(req.seed) if req.HasField("seed") else None
+        inference.install(policy, rng)
+        try:
+            chunk = inference.collect(envs, self._obs, steps)
+        except BaseException:
+            # the lanes moved an unknown number of steps: the next collect needs a reset first
+            self._was_reset[:] = False
+            raise
+        self._obs = chunk.last_observations
+        reply = pb.WorkerMessage(id=cmd.id)
+        t = reply.trajectory
+        t.steps_per_lane = steps
+        enc = codec.encode_tensor
+        enc(chunk.observations, t.observations, "trajectory.observations")
+        enc(chunk.actions, t.actions, "trajectory.actions")
+        enc(chunk.rewards, t.rewards, "trajectory.rewards")
+        enc(chunk.terminated, t.terminated, "trajectory.terminated")
+        enc(chunk.truncated, t.truncated, "trajectory.truncated")
+        t.ended_indices.extend(chunk.ended)
+        enc(chunk.final_observations, t.final_observations, "trajectory.final_observations")
+        enc(chunk.last_observations, t.last_observations, "trajectory.last_observations")
+        t.policy_version = inference.policy.version
+        t.env_seconds = chunk.env_seconds
+        t.policy_seconds = chunk.policy_seconds
         return reply
 
     def _encode_obs(self, obs: Any, out: Any) -> None:
@@ -469,6 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="worker name for the server's logs (default host:pid)")
     parser.add_argument("--reconnect", action="store_true", help="reconnect with backoff when the stream drops")
     parser.add_argument("--transport", choices=("aio", "sync"), default="aio")
+    parser.add_argument("--collect-loop", choices=("lanes", "vector"), default="lanes",
+                        help="worker-side inference: step each lane's env directly (lanes) or "
+                             "through SyncVectorEnv.step (vector)")
     parser.add_argument("--log-level", default=os.environ.get("DSOGYM_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -484,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.transport == "sync":
         _install_sync_signal_handlers()
     try:
-        worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token)
+        worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token,
+                        collect_loop=args.collect_loop)
     except _Stopped:
         return 0
     except Exception as e:  # an unknown id, bad kwargs, a missing dependency such as mujoco

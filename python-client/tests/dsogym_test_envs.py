@@ -69,5 +69,31 @@ class StructuredEnv(gym.Env):
         return self._obs(), reward, self.t >= self.length, False, {"k": int(d["k"])}
 
 
+class ShiftedWalkEnv(gym.Env):
+    """A noisy walk on a line for worker-side inference tests: Discrete(3, start=-1) actions
+    (the env sees -1, 0, 1), observation [position, noise] (float32); terminates when
+    |position| >= 3 and is truncated by its 7-step time limit, so both flags occur."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self):
+        self.observation_space = spaces.Box(-np.inf, np.inf, (2,), np.float32)
+        self.action_space = spaces.Discrete(3, start=-1)
+        self.pos = 0.0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.pos = float(self.np_random.uniform(-1, 1))
+        return np.array([self.pos, 0.0], np.float32), {}
+
+    def step(self, action):
+        assert self.action_space.contains(action), action
+        noise = float(self.np_random.normal())
+        self.pos += int(action) + 0.5 * noise
+        return (np.array([self.pos, noise], np.float32), -abs(self.pos), abs(self.pos) >= 3, False,
+                {"pos": self.pos})
+
+
 gym.register("Faulty-v0", entry_point=FaultyEnv)
+gym.register("ShiftedWalk-v0", entry_point=ShiftedWalkEnv, max_episode_steps=7)
 gym.register("Structured-v0", entry_point=StructuredEnv)

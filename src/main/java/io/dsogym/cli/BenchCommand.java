@@ -3,6 +3,15 @@ package io.dsogym.cli;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import io.dsogym.dso.TrajectoryBatch;
+import io.dsogym.dso.WorkerSideCollector;
+import io.dsogym.env.Space;
+import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.env.remote.WorkerTrajectory;
+import io.dsogym.policy.MlpPolicy;
+import io.dsogym.policy.ObservationNormalizer;
+import io.dsogym.policy.Policies;
+import io.dsogym.policy.PolicySpec;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -18,23 +27,29 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code bench}: env-steps/s through the bridge (a local Python worker, actions chosen by a
- * Java linear policy on the server side) against raw gymnasium.vector.SyncVectorEnv stepping
- * the same env with the same lane count, measured one after the other in the same run, plus
- * the latency of each step round trip. Prints a table and writes JSON.
+ * {@code bench}: env-steps/s through the bridge against raw gymnasium.vector.SyncVectorEnv
+ * stepping the same env with the same lane count, measured one after the other in the same
+ * run. Two bridge modes, each with a local Python worker: server-side inference (a Java
+ * linear policy chooses every action, one round trip per vector step; also the latency of
+ * that round trip) and worker-side inference (the worker samples from the parameters of a
+ * Java linear or MLP policy with numpy and streams K-step chunks; the Java side rebuilds the
+ * chain and computes ln pi, as {@link WorkerSideCollector} does for training). Prints a table
+ * and writes JSON.
  */
 final class BenchCommand implements Main.Command {
   @Override
   public String summary() {
     return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 5] "
-        + "[--repeats 3] [--out bench-results/bench.json]: bridge vs raw SyncVectorEnv "
+        + "[--repeats 3] [--inference server|worker|both] [--steps-per-lane 256] "
+        + "[--hidden 64,64] [--out bench-results/bench.json]: bridge vs raw SyncVectorEnv "
         + "throughput and latency (medians of interleaved repeats)";
   }
 
   @Override
   public int run(List<String> args, PrintStream out) throws Exception {
     Map<String, String> opts = Main.parseOptions(args,
-        List.of("--envs", "--lanes", "--seconds", "--out", "--latency-steps", "--repeats"),
+        List.of("--envs", "--lanes", "--seconds", "--out", "--latency-steps", "--repeats",
+            "--inference", "--steps-per-lane", "--hidden"),
         List.of());
     List<String> envs = List.of(opts.getOrDefault("--envs", "CartPole-v1,HalfCheetah-v5")
         .split(","));
@@ -54,52 +69,96 @@ final class BenchCommand implements Main.Command {
       throw new Main.UsageException("--repeats and --latency-steps: expected >= 1, got "
           + repeats + " and " + latencySteps);
     }
+    String inference = opts.getOrDefault("--inference", "both");
+    if (!List.of("server", "worker", "both").contains(inference)) {
+      throw new Main.UsageException("--inference: expected server, worker or both, got '"
+          + inference + "'");
+    }
+    boolean serverSide = !inference.equals("worker");
+    boolean workerSide = !inference.equals("server");
+    int stepsPerLane = Main.intOption(opts, "--steps-per-lane", 256);
+    if (stepsPerLane < 1) {
+      throw new Main.UsageException("--steps-per-lane: expected >= 1, got " + stepsPerLane);
+    }
+    List<Integer> hidden = parseHidden(opts.getOrDefault("--hidden", ""));
     Path outPath = Path.of(opts.getOrDefault("--out", "bench-results/bench.json"));
     String python = WorkerLauncher.defaultPython();
 
     List<Map<String, Object>> rows = new ArrayList<>();
-    out.printf(Locale.ROOT, "%-16s %5s %14s %14s %7s %10s %10s%n", "env", "lanes",
-        "raw steps/s", "bridge steps/s", "ratio", "p50 us", "p99 us");
+    out.printf(Locale.ROOT, "%-16s %5s %12s %12s %7s %8s %8s %12s %7s %6s %6s%n", "env",
+        "lanes", "raw steps/s", "server st/s", "srv/raw", "p50 us", "p99 us", "worker st/s",
+        "wrk/raw", "w.env", "w.pol");
     for (String env : envs) {
       for (int n : lanes) {
-        // Raw and bridge alternate `repeats` times and the medians are reported: on a shared
-        // 2-core machine single measurements move by 10-30%.
+        // Raw and the bridge modes alternate `repeats` times and the medians are reported: on
+        // a shared 2-core machine single measurements move by 10-30%.
         double[] raws = new double[repeats];
         double[] bridges = new double[repeats];
         double[] ratios = new double[repeats];
         double[] p50s = new double[repeats];
         double[] p99s = new double[repeats];
+        double[] workers = new double[repeats];
+        double[] workerRatios = new double[repeats];
+        double[] envShares = new double[repeats];
+        double[] policyShares = new double[repeats];
         for (int r = 0; r < repeats; r++) {
           raws[r] = rawStepsPerSecond(python, env, n, seconds);
-          try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60))) {
-            PolicyDriver driver = new PolicyDriver(src.env, 0);
-            driver.runFor(1.0);  // warm-up: JIT, caches, connection; same policy every repeat
-            long before = driver.envSteps;
-            long t0 = System.nanoTime();
-            driver.runFor(seconds);
-            bridges[r] = (driver.envSteps - before) / ((System.nanoTime() - t0) / 1e9);
-            long[] lat = new long[latencySteps];
-            driver.run(latencySteps, lat);
-            p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
-            p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
+          if (serverSide) {
+            try (EnvSource src = EnvSource.open("python", env, n, null,
+                Duration.ofSeconds(60))) {
+              PolicyDriver driver = new PolicyDriver(src.env, 0);
+              driver.runFor(1.0);  // warm-up: JIT, caches, connection; same policy every repeat
+              long before = driver.envSteps;
+              long t0 = System.nanoTime();
+              driver.runFor(seconds);
+              bridges[r] = (driver.envSteps - before) / ((System.nanoTime() - t0) / 1e9);
+              long[] lat = new long[latencySteps];
+              driver.run(latencySteps, lat);
+              p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
+              p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
+            }
+            ratios[r] = bridges[r] / raws[r];
           }
-          ratios[r] = bridges[r] / raws[r];
+          if (workerSide) {
+            double[] w = workerStepsPerSecond(env, n, hidden, stepsPerLane, seconds);
+            workers[r] = w[0];
+            envShares[r] = w[1];
+            policyShares[r] = w[2];
+            workerRatios[r] = workers[r] / raws[r];
+          }
         }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("env", env);
         row.put("lanes", n);
         row.put("raw_steps_per_sec", median(raws));
-        row.put("bridge_steps_per_sec", median(bridges));
-        row.put("ratio", median(ratios));
-        row.put("round_trip_p50_us", median(p50s));
-        row.put("round_trip_p99_us", median(p99s));
-        row.put("samples", Map.of("raw_steps_per_sec", raws, "bridge_steps_per_sec", bridges,
-            "ratio", ratios, "round_trip_p50_us", p50s));
-        double raw = median(raws);
+        Map<String, Object> samples = new LinkedHashMap<>();
+        samples.put("raw_steps_per_sec", raws);
+        if (serverSide) {
+          row.put("bridge_steps_per_sec", median(bridges));
+          row.put("ratio", median(ratios));
+          row.put("round_trip_p50_us", median(p50s));
+          row.put("round_trip_p99_us", median(p99s));
+          samples.put("bridge_steps_per_sec", bridges);
+          samples.put("ratio", ratios);
+          samples.put("round_trip_p50_us", p50s);
+        }
+        if (workerSide) {
+          row.put("worker_steps_per_sec", median(workers));
+          row.put("worker_ratio", median(workerRatios));
+          row.put("worker_env_share", median(envShares));
+          row.put("worker_policy_share", median(policyShares));
+          samples.put("worker_steps_per_sec", workers);
+          samples.put("worker_ratio", workerRatios);
+        }
+        row.put("samples", samples);
         rows.add(row);
-        out.printf(Locale.ROOT, "%-16s %5d %14.0f %14.0f %7.3f %10.0f %10.0f%n", env, n, raw,
-            (double) row.get("bridge_steps_per_sec"), (double) row.get("ratio"),
-            (double) row.get("round_trip_p50_us"), (double) row.get("round_trip_p99_us"));
+        out.printf(Locale.ROOT, "%-16s %5d %12.0f %12s %7s %8s %8s %12s %7s %6s %6s%n", env, n,
+            median(raws), cell(serverSide, median(bridges), "%.0f"),
+            cell(serverSide, median(ratios), "%.3f"), cell(serverSide, median(p50s), "%.0f"),
+            cell(serverSide, median(p99s), "%.0f"), cell(workerSide, median(workers), "%.0f"),
+            cell(workerSide, median(workerRatios), "%.3f"),
+            cell(workerSide, median(envShares), "%.2f"),
+            cell(workerSide, median(policyShares), "%.2f"));
         out.flush();
       }
     }
@@ -110,7 +169,17 @@ final class BenchCommand implements Main.Command {
     doc.put("seconds_per_measurement", seconds);
     doc.put("repeats", repeats);
     doc.put("statistic", "median over the repeats; raw and bridge alternate");
-    doc.put("mode", "server-side inference: Java linear policy, one Python worker, SAME_STEP");
+    doc.put("inference", inference);
+    doc.put("server_mode", "server-side inference: Java linear policy, one Python worker, "
+        + "SAME_STEP, one round trip per vector step");
+    doc.put("worker_mode", "worker-side inference: the worker samples with numpy from a Java "
+        + (hidden.isEmpty() ? "linear" : "MLP " + hidden + " tanh") + " policy's parameters "
+        + "(observation normalizer on, theta changed and resent every chunk as in training), "
+        + stepsPerLane + " steps per lane per chunk; Java rebuilds the chain and computes ln pi; "
+        + "worker_env_share / worker_policy_share: fractions of the wall time the worker spent "
+        + "stepping the env / sampling and recording");
+    doc.put("steps_per_lane", stepsPerLane);
+    doc.put("hidden", hidden);
     doc.put("baseline", "gymnasium.vector.SyncVectorEnv in one Python process, actions "
         + "pre-sampled (env stepping alone)");
     doc.put("results", rows);
@@ -122,6 +191,67 @@ final class BenchCommand implements Main.Command {
     Files.writeString(outPath, gson.toJson(doc) + "\n");
     out.println("wrote " + outPath);
     return 0;
+  }
+
+  /**
+   * Worker-side inference for {@code seconds} after a 1 s warm-up: returns env-steps/s and the
+   * fractions of the wall time the worker spent in the env and in its sampler.
+   */
+  private static double[] workerStepsPerSecond(String env, int n, List<Integer> hidden,
+      int stepsPerLane, double seconds) throws Exception {
+    try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60))) {
+      RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
+      MlpPolicy policy = Policies.forEnv(remote.spec(), hidden, PolicySpec.Activation.TANH,
+          0.0);
+      double[] theta = policy.initialTheta(0);
+      int obsDim = ((Space.Box) remote.spec().observationSpace()).size();
+      ObservationNormalizer normalizer = new ObservationNormalizer(obsDim, true, 10.0);
+      TrajectoryBatch batch = new TrajectoryBatch(obsDim, policy.actionDim());
+      WorkerSideCollector collector = new WorkerSideCollector(remote, policy, 0);
+      collector.reset(0);
+      long deadline = System.nanoTime() + 1_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        collector.collect(theta, normalizer, stepsPerLane, batch);
+      }
+      long steps = 0;
+      double envSeconds = 0;
+      double policySeconds = 0;
+      long t0 = System.nanoTime();
+      deadline = t0 + (long) (seconds * 1e9);
+      while (System.nanoTime() < deadline) {
+        theta[0] += 1e-9;  // a new theta every chunk, as in training: the policy is resent
+        collector.collect(theta, normalizer, stepsPerLane, batch);
+        WorkerTrajectory t = collector.lastTrajectory();
+        steps += (long) t.size();
+        envSeconds += t.envSeconds();
+        policySeconds += t.policySeconds();
+      }
+      double elapsed = (System.nanoTime() - t0) / 1e9;
+      return new double[] {steps / elapsed, envSeconds / elapsed, policySeconds / elapsed};
+    }
+  }
+
+  private static List<Integer> parseHidden(String text) {
+    List<Integer> hidden = new ArrayList<>();
+    for (String s : text.split(",")) {
+      if (s.isBlank()) {
+        continue;
+      }
+      try {
+        hidden.add(Integer.parseInt(s.trim()));
+      } catch (NumberFormatException e) {
+        throw new Main.UsageException("--hidden: expected comma-separated layer sizes, got '"
+            + text + "'");
+      }
+      if (hidden.get(hidden.size() - 1) < 1) {
+        throw new Main.UsageException("--hidden: expected sizes >= 1, got '" + text + "'");
+      }
+    }
+    return hidden;
+  }
+
+  private static String cell(boolean measured, double value, String format) {
+    return measured ? String.format(Locale.ROOT, format, value) : "-";
   }
 
   private static double median(double[] values) {

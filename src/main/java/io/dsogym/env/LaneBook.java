@@ -45,17 +45,24 @@ public final class LaneBook {
 
   /** Throws when a step may not be taken now, or when the actions are not N actions. */
   public void checkStep(Space actionSpace, Value actions) {
+    checkEveryLaneReset("step");
     for (int i = 0; i < n; i++) {
-      if (!everReset[i]) {
-        throw new IllegalStateException("step called before reset (lane " + i
-            + " has never been reset)");
-      }
       if (mode == AutoresetMode.DISABLED && ended[i]) {
         throw new IllegalStateException("lane " + i + ": episode ended and autoreset is "
             + "DISABLED; reset it (mask) before stepping");
       }
     }
     actionSpace.checkBatch(actions, n, "actions");
+  }
+
+  /** Throws when some lane was never reset, naming the {@code operation} (e.g. "collect"). */
+  public void checkEveryLaneReset(String operation) {
+    for (int i = 0; i < n; i++) {
+      if (!everReset[i]) {
+        throw new IllegalStateException(operation + " called before reset (lane " + i
+            + " has never been reset)");
+      }
+    }
   }
 
   /** Records a reset of the lanes in {@code mask} (every lane when null). */

@@ -173,6 +173,18 @@ public final class Tensor implements Value {
 
   /** Copies the elements, converted to double, into {@code out[offset..offset+size)}. */
   public void copyTo(double[] out, int offset) {
+    // bulk paths for the float dtypes: batches of observations go through here every step
+    if (dtype == DType.FLOAT64) {
+      bytes().asDoubleBuffer().get(out, offset, size);
+      return;
+    }
+    if (dtype == DType.FLOAT32) {
+      java.nio.FloatBuffer f = bytes().asFloatBuffer();
+      for (int i = 0; i < size; i++) {
+        out[offset + i] = f.get(i);
+      }
+      return;
+    }
     for (int i = 0; i < size; i++) {
       out[offset + i] = getDouble(i);
     }

@@ -31,7 +31,7 @@ import java.util.logging.Logger;
 public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger log = Logger.getLogger(WorkerService.class.getName());
   static final List<String> CAPABILITIES = List.of("reset_mask", "same_step_final_observations",
-      "info_tensors");
+      "info_tensors", RemoteVectorEnv.WORKER_INFERENCE);
 
   private final WorkerPool pool;
   private final ServerOptions options;

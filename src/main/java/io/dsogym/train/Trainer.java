@@ -4,8 +4,10 @@ import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.Collector;
 import io.dsogym.dso.ServerSideCollector;
 import io.dsogym.dso.TrajectoryBatch;
+import io.dsogym.dso.WorkerSideCollector;
 import io.dsogym.env.Space;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.env.remote.RemoteVectorEnv;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
@@ -225,9 +227,21 @@ public final class Trainer {
 
   private Collector newCollector(VectorEnv env) {
     laneReturn = new double[env.numEnvs()];
+    long samplerSeed = config.seed() * 1_000_003L + state.iteration;
+    long resetSeed = config.seed() + 10_007L * state.iteration;
+    if (config.inference().equals("worker")) {
+      // worker-side inference: the Python worker samples from theta with numpy
+      if (!(env instanceof RemoteVectorEnv remote)) {
+        throw new IllegalArgumentException("--inference worker: expected lanes served by a "
+            + "Python worker (--source python or remote), got " + env);
+      }
+      WorkerSideCollector c = new WorkerSideCollector(remote, policy, samplerSeed);
+      c.reset(resetSeed);
+      return c;
+    }
     ServerSideCollector c = new ServerSideCollector(env, policy,
-        new SplittableRandom(config.seed() * 1_000_003L + state.iteration));
-    c.reset(config.seed() + 10_007L * state.iteration);
+        new SplittableRandom(samplerSeed));
+    c.reset(resetSeed);
     return c;
   }
 

@@ -3,6 +3,7 @@ package io.dsogym.env.remote;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.EnvSpec;
 import io.dsogym.env.LaneBook;
+import io.dsogym.env.Space;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.wire.RemoteEnvException;
@@ -11,6 +12,7 @@ import io.dsogym.wire.StatusMapping;
 import io.dsogym.wire.ValueCodec;
 import io.dsogym.wire.WorkerUnavailableException;
 import io.dsogym.wire.v1.CloseRequest;
+import io.dsogym.wire.v1.CollectRequest;
 import io.dsogym.wire.v1.ServerCommand;
 import io.dsogym.wire.v1.StepRequest;
 import io.dsogym.wire.v1.WorkerMessage;
@@ -44,12 +46,18 @@ import java.util.logging.Logger;
  * env arrives as a {@link io.dsogym.wire.RemoteEnvException} with the remote exception type,
  * message and traceback.
  *
+ * <p>Workers with the capability {@value #WORKER_INFERENCE} also run {@link #collect}: K steps
+ * of every lane with actions sampled in the worker from policy parameters sent with the
+ * request (worker-side inference; {@link io.dsogym.dso.WorkerSideCollector} drives it).
+ *
  * <p>Calls are serialized: one request is in flight at a time.
  */
 public final class RemoteVectorEnv implements VectorEnv {
   private static final Logger log = Logger.getLogger(RemoteVectorEnv.class.getName());
   /** How long {@link #close} waits for the worker to confirm. */
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+  /** The capability of workers that serve {@link #collect}. */
+  public static final String WORKER_INFERENCE = "worker_inference";
 
   private record Pending(long id, String what, CompletableFuture<WorkerMessage> reply) {}
 
@@ -155,6 +163,77 @@ public final class RemoteVectorEnv implements VectorEnv {
     } finally {
       callLock.unlock();
     }
+  }
+
+  /** Whether the worker declared the capability {@value #WORKER_INFERENCE}. */
+  public boolean supportsWorkerInference() {
+    return info.capabilities().contains(WORKER_INFERENCE);
+  }
+
+  /**
+   * Worker-side inference: the worker runs {@code request.steps_per_lane} steps of every lane,
+   * sampling the actions itself from its policy (the one in the request, or the last one it
+   * was sent), and replies once with the trajectory. Episodes continue across calls and across
+   * interleaved {@link #step} calls.
+   *
+   * <p>Checked here before sending: the capability, SAME_STEP autoreset, a Box observation
+   * space and a Discrete or Box action space, K >= 1, every lane reset. The policy itself is
+   * checked by the worker (sizes against its spaces, theta's length, finite values, the
+   * normalizer's statistics): a bad one comes back as a {@link RemoteEnvException} with code
+   * INVALID_ARGUMENT and changes nothing in the worker. The request's timeout covers the whole
+   * chunk.
+   *
+   * @throws IllegalStateException when this worker or env cannot collect, or a lane was never
+   *     reset
+   * @throws IllegalArgumentException for K < 1
+   */
+  public WorkerTrajectory collect(CollectRequest request) {
+    int steps = request.getStepsPerLane();
+    callLock.lock();
+    try {
+      if (!supportsWorkerInference()) {
+        throw new IllegalStateException(info.describe() + ": collect needs the worker "
+            + "capability " + WORKER_INFERENCE + ", got capabilities " + info.capabilities());
+      }
+      if (autoresetMode() != AutoresetMode.SAME_STEP) {
+        throw new IllegalStateException(info.describe() + ": collect needs autoreset mode "
+            + "SAME_STEP (every step a transition, final observations reported), got "
+            + autoresetMode());
+      }
+      Space.Box observationSpace = observationBox();
+      int actionDim = actionDim();
+      if (steps < 1) {
+        throw new IllegalArgumentException("steps_per_lane: expected >= 1, got " + steps);
+      }
+      book.checkEveryLaneReset("collect");
+      WorkerMessage reply = call(ServerCommand.newBuilder().setCollect(request), "collect",
+          WorkerMessage.MessageCase.TRAJECTORY);
+      return decode(() -> WorkerTrajectory.decode(reply.getTrajectory(), observationSpace,
+          numEnvs(), steps, actionDim, "trajectory"), "collect");
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  private Space.Box observationBox() {
+    if (spec().observationSpace() instanceof Space.Box box) {
+      return box;
+    }
+    throw new IllegalStateException(info.describe() + ": collect needs a Box observation "
+        + "space, got " + spec().observationSpace());
+  }
+
+  /** Doubles per recorded action: 1 (the index) for Discrete, the element count for Box. */
+  private int actionDim() {
+    Space space = spec().actionSpace();
+    if (space instanceof Space.Discrete) {
+      return 1;
+    }
+    if (space instanceof Space.Box box) {
+      return box.size();
+    }
+    throw new IllegalStateException(info.describe() + ": collect needs a Discrete or Box "
+        + "action space, got " + space);
   }
 
   /**

@@ -1,0 +1,242 @@
+package io.dsogym.dso;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Space;
+import io.dsogym.env.Tensor;
+import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.env.remote.WorkerTrajectory;
+import io.dsogym.policy.ObservationNormalizer;
+import io.dsogym.policy.Policy;
+import io.dsogym.policy.PolicySpec;
+import io.dsogym.wire.PolicyCodec;
+import io.dsogym.wire.RemoteEnvException;
+import io.dsogym.wire.v1.CollectRequest;
+import io.grpc.Status;
+import java.util.Arrays;
+
+/**
+ * Worker-side inference, the fast path of {@link Collector}: the Python worker samples every
+ * action with numpy from the policy parameters it was sent and runs K steps of its lanes per
+ * request, so there is one round trip per K steps instead of one per step. The chain
+ * transitions are rebuilt here from the recorded trajectory (DSO.md §2a), and ln pi of each
+ * recorded action is computed here with the Java {@link Policy} on the normalized
+ * observation, so the score and the recorded ln pi come from the same code as with
+ * server-side inference.
+ *
+ * <p>The policy is sent only when theta or the normalizer's statistics changed since the last
+ * successful collect (compared by value, so callers need not track versions); each send gets
+ * the next version number, and the reply must have been sampled by that version. After a
+ * failed collect everything is sent again.
+ *
+ * <p>Needs a worker with the capability "worker_inference", SAME_STEP autoreset, a Box
+ * observation space of {@code policy.obsDim()} elements and an action space matching the
+ * policy's head (Discrete of n = outputs for CATEGORICAL, Box of outputs elements for
+ * GAUSSIAN). Not thread-safe.
+ */
+public final class WorkerSideCollector implements Collector {
+  private final RemoteVectorEnv env;
+  private final Policy policy;
+  private final PolicySpec spec;
+  private final long samplerSeed;
+  private final int lanes;
+  private final int obsDim;
+  private final int actDim;
+  private final double[] z;
+  private final int[] episodeStep;
+  private boolean wasReset;
+  private boolean seedSent;
+  private long version;  // of the last policy the worker acknowledged; 0: none
+  private long policySends;
+  private double[] sentTheta;
+  private boolean sentNormalized;
+  private double[] sentMean;
+  private double[] sentVar;
+  private double sentClip;
+  private WorkerTrajectory last;
+
+  /**
+   * @param samplerSeed seeds the worker's numpy Generator (sent with the first collect); the
+   *     lanes' own randomness is seeded by {@link #reset}
+   */
+  public WorkerSideCollector(RemoteVectorEnv env, Policy policy, long samplerSeed) {
+    this.env = env;
+    this.policy = policy;
+    this.spec = policy.spec();
+    this.samplerSeed = samplerSeed;
+    if (!env.supportsWorkerInference()) {
+      throw new IllegalArgumentException(env.info().describe() + ": expected a worker with "
+          + "the capability " + RemoteVectorEnv.WORKER_INFERENCE + ", got capabilities "
+          + env.info().capabilities());
+    }
+    if (env.autoresetMode() != AutoresetMode.SAME_STEP) {
+      throw new IllegalArgumentException("env autoreset mode: expected SAME_STEP (each ended "
+          + "lane's final observation is its x'), got " + env.autoresetMode());
+    }
+    checkSpaces(env, spec);
+    this.lanes = env.numEnvs();
+    this.obsDim = spec.obsDim();
+    this.actDim = spec.actionDim();
+    this.z = new double[obsDim];
+    this.episodeStep = new int[lanes];
+  }
+
+  private static void checkSpaces(RemoteVectorEnv env, PolicySpec spec) {
+    Space obs = env.spec().observationSpace();
+    if (!(obs instanceof Space.Box box) || box.size() != spec.obsDim()) {
+      throw new IllegalArgumentException("observation space: expected a Box of "
+          + spec.obsDim() + " elements (the policy's obsDim), got " + obs);
+    }
+    Space act = env.spec().actionSpace();
+    boolean fits = spec.head() == PolicySpec.Head.CATEGORICAL
+        ? act instanceof Space.Discrete d && d.n() == spec.outputs()
+        : act instanceof Space.Box b && b.size() == spec.outputs();
+    if (!fits) {
+      throw new IllegalArgumentException("action space: expected "
+          + (spec.head() == PolicySpec.Head.CATEGORICAL ? "Discrete(" + spec.outputs() + ")"
+              : "a Box of " + spec.outputs() + " elements") + " for the policy's "
+          + spec.head() + " head, got " + act);
+    }
+  }
+
+  /** Resets every lane (lane i seeded seed + i); called once before the first collect. */
+  public void reset(long seed) {
+    env.reset(new long[] {seed});
+    Arrays.fill(episodeStep, 0);
+    wasReset = true;
+  }
+
+  @Override
+  public int numLanes() {
+    return lanes;
+  }
+
+  /** The last chunk as the worker sent it (its env and policy seconds), or null. */
+  public WorkerTrajectory lastTrajectory() {
+    return last;
+  }
+
+  /** How many times the policy was sent (once per change of theta or the normalizer). */
+  public long policySends() {
+    return policySends;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @param normalizer null: the policy sees raw observations
+   * @throws IllegalArgumentException for a theta of the wrong length or a normalizer of the
+   *     wrong dimension (nothing is sent)
+   */
+  @Override
+  public void collect(double[] theta, ObservationNormalizer normalizer, int stepsPerLane,
+      TrajectoryBatch out) {
+    if (!wasReset) {
+      throw new IllegalStateException("collect before reset: call reset(seed) first");
+    }
+    if (theta.length != spec.numParams()) {
+      throw new IllegalArgumentException("theta: expected " + spec.numParams() + " values for "
+          + spec + ", got " + theta.length);
+    }
+    if (out.obsDim != obsDim || out.actionDim != actDim) {
+      throw new IllegalArgumentException("batch: expected obsDim " + obsDim + " and actionDim "
+          + actDim + ", got " + out.obsDim + " and " + out.actionDim);
+    }
+    ObservationNormalizer active = normalizer != null && normalizer.enabled() ? normalizer
+        : null;
+    CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(stepsPerLane);
+    boolean send = changed(theta, active);
+    long sending = send ? version + 1 : version;
+    if (send) {
+      request.setPolicy(PolicyCodec.encode(spec, theta, active, sending));
+    }
+    if (!seedSent) {
+      request.setSeed(samplerSeed);
+    }
+    WorkerTrajectory t;
+    try {
+      t = env.collect(request.build());
+    } catch (RuntimeException e) {
+      sentTheta = null;  // the worker may or may not have taken the policy: send it again
+      throw e;
+    }
+    seedSent = true;
+    if (send) {
+      remember(theta, active, sending);
+    }
+    if (t.policyVersion() != version) {
+      sentTheta = null;
+      throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
+          + ": trajectory.policy_version: expected " + version + " (the policy sent last), got "
+          + t.policyVersion(), "");
+    }
+    last = t;
+    fill(t, theta, active, out);
+  }
+
+  private boolean changed(double[] theta, ObservationNormalizer normalizer) {
+    if (sentTheta == null || !Arrays.equals(sentTheta, theta)) {
+      return true;
+    }
+    if (normalizer == null) {
+      return sentNormalized;
+    }
+    return !sentNormalized || sentClip != normalizer.clip()
+        || !Arrays.equals(sentMean, normalizer.mean()) || !Arrays.equals(sentVar,
+        normalizer.var());
+  }
+
+  private void remember(double[] theta, ObservationNormalizer normalizer, long sentVersion) {
+    sentTheta = theta.clone();
+    sentNormalized = normalizer != null;
+    sentMean = normalizer == null ? null : normalizer.mean();
+    sentVar = normalizer == null ? null : normalizer.var();
+    sentClip = normalizer == null ? 0 : normalizer.clip();
+    version = sentVersion;
+    policySends++;
+  }
+
+  /** The chain transitions of the chunk, with ln pi of each recorded action under theta. */
+  private void fill(WorkerTrajectory t, double[] theta, ObservationNormalizer normalizer,
+      TrajectoryBatch out) {
+    int k = t.stepsPerLane();
+    int n = lanes;
+    int d = obsDim;
+    out.ensureCapacity(n, k);
+    t.observations().copyTo(out.obs, 0);
+    // x' of step k is x of step k + 1 (step-major rows), the last observations after the
+    // last step, and the final observation wherever the step ended an episode
+    System.arraycopy(out.obs, n * d, out.nextObs, 0, (k - 1) * n * d);
+    t.lastObservations().copyTo(out.nextObs, (k - 1) * n * d);
+    Tensor finals = t.finalObservations();
+    int[] ended = t.endedIndices();
+    for (int e = 0; e < ended.length; e++) {
+      int at = ended[e] * d;
+      for (int j = 0; j < d; j++) {
+        out.nextObs[at + j] = finals.getDouble(e * d + j);
+      }
+    }
+    t.actions().copyTo(out.actions, 0);
+    double[] rewards = t.rewards();
+    for (int i = 0; i < n * k; i++) {
+      int lane = i % n;
+      out.cost[i] = -rewards[i];
+      out.terminated[i] = t.terminated()[i];
+      out.truncated[i] = t.truncated()[i];
+      out.episodeStep[i] = episodeStep[lane];
+      episodeStep[lane] = out.ended(i) ? 0 : episodeStep[lane] + 1;
+      double[] x = out.obs;
+      int xOff = i * d;
+      if (normalizer != null) {
+        normalizer.normalize(out.obs, i * d, z, 0);
+        x = z;
+        xOff = 0;
+      }
+      out.logProb[i] = policy.logProb(theta, x, xOff, out.actions, i * actDim);
+    }
+  }
+
+  @Override
+  public void close() {
+    env.close();
+  }
+}
