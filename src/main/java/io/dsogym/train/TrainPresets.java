@@ -15,7 +15,7 @@ public final class TrainPresets {
   static Map<String, String> defaults(String envId) {
     Map<String, String> d = new java.util.LinkedHashMap<>(Map.ofEntries(
         Map.entry("--source", "python"), Map.entry("--algo", "gradient"),
-        Map.entry("--inference", "server"), Map.entry("--seed", "0"),
+        Map.entry("--inference", "auto"), Map.entry("--seed", "0"),
         Map.entry("--max-steps", "100000"), Map.entry("--num-envs", "8"),
         Map.entry("--steps-per-lane", "128"), Map.entry("--hidden", ""),
         Map.entry("--value-hidden", "64,64"), Map.entry("--activation", "tanh"),
