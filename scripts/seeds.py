@@ -34,6 +34,7 @@ def main() -> int:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="JSON summary path")
     ap.add_argument("--quiet", action="store_true", help="do not echo the runs' progress lines")
+    ap.add_argument("--jar", default=None, help="the dsogym jar to run (default: target/dsogym.jar)")
     args = ap.parse_args(argv)
 
     options = {}
@@ -49,7 +50,8 @@ def main() -> int:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         out = ROOT / "runs" / f"sweep-{tag}" / f"seed{seed}"
         echo = None if args.quiet else (lambda line: print("   ", line, flush=True) if "eval" in line or "lost" in line else None)
-        s = dsogym.train(args.env, source=args.source, out=out, seed=seed, on_progress=echo, **options)
+        s = dsogym.train(args.env, source=args.source, out=out, seed=seed, on_progress=echo, jar=args.jar,
+                         **options)
         runs.append(s)
         print(f"seed {seed}: steps_to_threshold {s['steps_to_threshold']}, final eval "
               f"{s['eval_mean_return']:.1f} ± {s['eval_std_return']:.1f}, {s['wall_seconds']:.1f} s", flush=True)

@@ -55,8 +55,8 @@ public record TrainConfig(
     require(evalEpisodes > 0, "eval-episodes", "a positive count", evalEpisodes);
     require(evalEvery > 0, "eval-every", "a positive number of env steps", evalEvery);
     require(algo.equals("gradient"), "algo", "gradient (Algorithm 1)", algo);
-    require(inference.equals("server") || inference.equals("worker"), "inference",
-        "server or worker", inference);
+    require(inference.equals("server") || inference.equals("worker")
+        || inference.equals("auto"), "inference", "auto, server or worker", inference);
     require(activation.equals("tanh") || activation.equals("relu"), "activation", "tanh or relu",
         activation);
   }

@@ -15,7 +15,7 @@ public final class TrainPresets {
   static Map<String, String> defaults(String envId) {
     Map<String, String> d = new java.util.LinkedHashMap<>(Map.ofEntries(
         Map.entry("--source", "python"), Map.entry("--algo", "gradient"),
-        Map.entry("--inference", "server"), Map.entry("--seed", "0"),
+        Map.entry("--inference", "auto"), Map.entry("--seed", "0"),
         Map.entry("--max-steps", "100000"), Map.entry("--num-envs", "8"),
         Map.entry("--steps-per-lane", "128"), Map.entry("--hidden", ""),
         Map.entry("--value-hidden", "64,64"), Map.entry("--activation", "tanh"),
@@ -27,10 +27,15 @@ public final class TrainPresets {
         Map.entry("--max-grad-norm", "0"), Map.entry("--anneal-lr", "false"),
         Map.entry("--eval-every", "5000"), Map.entry("--eval-episodes", "20")));
     if (envId.startsWith("CartPole")) {
-      d.put("--max-steps", "50000");
+      d.putAll(Map.of("--max-steps", "50000", "--lr", "0.03", "--steps-per-lane", "64"));
     } else if (envId.startsWith("Pendulum")) {
-      d.putAll(Map.of("--max-steps", "500000", "--hidden", "64,64", "--gamma", "0.95",
-          "--lr", "0.001", "--eval-every", "20000", "--eval-episodes", "10"));
+      d.putAll(Map.ofEntries(Map.entry("--max-steps", "500000"), Map.entry("--hidden", "64,64"),
+          Map.entry("--num-envs", "16"), Map.entry("--steps-per-lane", "16"),
+          Map.entry("--lr", "0.003"), Map.entry("--value-lr", "0.003"),
+          Map.entry("--value-epochs", "4"), Map.entry("--gamma", "0.9"),
+          Map.entry("--lambda", "0.9"), Map.entry("--init-log-std", "-0.5"),
+          Map.entry("--eval-every", "25000"), Map.entry("--eval-episodes", "10"),
+          Map.entry("--target-return", "-250")));
     }
     return d;
   }

@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  * Algorithm 1 end to end (DSO.md §3f): each iteration collects a batch of chain transitions
  * under θ_k, evaluates V̂ fitted on the previous batch, accumulates the gradient backwards
  * with that baseline (§3d), takes an Adam step, then refits V̂ on this batch and updates the
- * observation statistics. It evaluates, logs metrics, and checkpoints after every iteration.
+ * observation statistics. It evaluates, logs metrics, and checkpoints (see {@link #CHECKPOINT_INTERVAL_NANOS}).
  */
 public final class Trainer {
   private final TrainConfig config;
@@ -44,7 +44,14 @@ public final class Trainer {
   private final Double threshold;
   private final Algorithm1.Options options;
 
+  /**
+   * Checkpoints are written after an evaluation, at the end, and otherwise at most every 10 s:
+   * a 64x64 MLP's state is ~0.5 MB of JSON, too much to write for every small batch.
+   */
+  private static final long CHECKPOINT_INTERVAL_NANOS = 10_000_000_000L;
+
   private Collector collector;
+  private long lastCheckpointNanos = System.nanoTime();
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
@@ -100,9 +107,10 @@ public final class Trainer {
     double wallBefore = state.wallSeconds;
     long stepsAtStart = state.envSteps;
     try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
-      console.printf(Locale.ROOT, "[train] %s from %s, %s inference, Algorithm 1 + Adam, "
+      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference, Algorithm 1 + Adam, "
               + "%d lanes x %d steps per batch, %d policy parameters%s%n", config.envId(),
-          config.source(), config.inference(), config.numEnvs(), config.stepsPerLane(),
+          config.source(), collector instanceof WorkerSideCollector ? "worker" : "server",
+          config.numEnvs(), config.stepsPerLane(),
           policy.numParams(), state.iteration > 0 ? ", resumed at " + state.envSteps
               + " steps" : "");
       while (state.envSteps < config.maxSteps()) {
@@ -176,7 +184,12 @@ public final class Trainer {
         metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
             stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, gradNorm, lr,
             policyStd());
-        saveCheckpoint();
+        boolean last = state.envSteps >= config.maxSteps();
+        if (last || !Double.isNaN(evalMean)
+            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
+          saveCheckpoint();
+          lastCheckpointNanos = System.nanoTime();
+        }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos);
       }
     } finally {
@@ -217,13 +230,12 @@ public final class Trainer {
     laneReturn = new double[env.numEnvs()];
     long samplerSeed = config.seed() * 1_000_003L + state.iteration;
     long resetSeed = config.seed() + 10_007L * state.iteration;
-    if (config.inference().equals("worker")) {
-      // worker-side inference: the Python worker samples from theta with numpy
-      if (!(env instanceof RemoteVectorEnv remote)) {
-        throw new IllegalArgumentException("--inference worker: expected lanes served by a "
-            + "Python worker (--source python or remote), got " + env);
-      }
-      WorkerSideCollector c = new WorkerSideCollector(remote, policy, samplerSeed);
+    if (useWorkerInference(env)) {
+      // Worker-side inference: the Python worker samples from theta with numpy, K steps per
+      // round trip. It always collects under the current θ_k and waits for θ_{k+1} before
+      // the next batch (no off-chain transitions, so no importance ratios are needed).
+      WorkerSideCollector c = new WorkerSideCollector((RemoteVectorEnv) env, policy,
+          samplerSeed);
       c.reset(resetSeed);
       return c;
     }
@@ -231,6 +243,20 @@ public final class Trainer {
         new SplittableRandom(samplerSeed));
     c.reset(resetSeed);
     return c;
+  }
+
+  /**
+   * {@code worker}: required (an error if the lanes cannot do it); {@code auto}: wherever the
+   * lanes are a Python worker that declared the capability; {@code server}: never.
+   */
+  private boolean useWorkerInference(VectorEnv env) {
+    boolean capable = env instanceof RemoteVectorEnv remote && remote.supportsWorkerInference();
+    if (config.inference().equals("worker") && !capable) {
+      throw new IllegalArgumentException("--inference worker: expected lanes served by a "
+          + "Python worker with the capability " + RemoteVectorEnv.WORKER_INFERENCE + ", got "
+          + (env instanceof RemoteVectorEnv ? "a worker without it" : "Java-native lanes"));
+    }
+    return capable && !config.inference().equals("server");
   }
 
   /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
@@ -328,7 +354,7 @@ public final class Trainer {
     s.put("algo", config.algo());
     s.put("seed", config.seed());
     s.put("source", config.source());
-    s.put("inference", config.inference());
+    s.put("inference", collector instanceof WorkerSideCollector ? "worker" : "server");
     s.put("env_steps", state.envSteps);
     s.put("iterations", state.iteration);
     s.put("episodes", state.episodes);
