@@ -254,21 +254,22 @@ class WorkerInference:
         n = self.n
         obs = self._obs
         flat = obs.reshape(steps + 1, n, -1)
+        shape = self.observation_space.shape
+        # x_{k+1} is gathered with one concatenate into row k + 1 (a lane's rows end to end):
+        # cheaper than a numpy assignment per lane
+        rows = obs.reshape(steps + 1, n * shape[0], *shape[1:]) if shape else None
         lanes = envs.envs
+        current = list(obs[0])  # each lane's latest observation
         rewards: list = []
         flags_te: list = []
         flags_tr: list = []
         r_add, te_add, tr_add = rewards.append, flags_te.append, flags_tr.append
-        act, perf = self.sampler.act, time.perf_counter
+        act, perf, concatenate = self.sampler.act, time.perf_counter, np.concatenate
         env_seconds = 0.0
-        k = 0
-        lane = 0
         try:
             for k in range(steps):
                 a = act(flat[k], k)
-                nxt = obs[k + 1]
                 base = k * n
-                lane = 0
                 t0 = perf()
                 # the element types SyncVectorEnv passes: numpy scalars or rows of the batch
                 for lane, (env, a_lane) in enumerate(zip(lanes, a)):
@@ -277,18 +278,21 @@ class WorkerInference:
                         ended.append(base + lane)
                         finals.append(o)
                         o, _ = env.reset()
-                    nxt[lane] = o
+                    current[lane] = o
                     r_add(r)
                     te_add(te)
                     tr_add(tr)
+                if rows is not None:
+                    concatenate(current, out=rows[k + 1])
+                else:
+                    np.stack(current, out=obs[k + 1])
                 env_seconds += perf() - t0
-            k, lane = steps - 1, n
         finally:
             # a masked reset re-batches SyncVectorEnv's per-lane observations: keep them current
-            # (lanes before `lane` reached step k + 1; an env error leaves the rest at step k)
+            # (after an env error, the lanes stepped so far have their new observation)
             env_obs = envs._env_obs
             for i in range(n):
-                env_obs[i] = obs[k + 1, i].copy() if i < lane else obs[k, i].copy()
+                env_obs[i] = np.array(current[i], copy=True)
         shape = (steps, n)
         return (np.array(rewards, np.float64).reshape(shape), np.array(flags_te, np.bool_).reshape(shape),
                 np.array(flags_tr, np.bool_).reshape(shape), env_seconds)

@@ -242,3 +242,27 @@ def test_env_error_mid_collect_is_internal_and_requires_a_reset():
     w.handle(pb.ServerCommand(id=3, reset=pb.ResetRequest(seeds=[0])))
     theta[-1] = -50.0  # always 0: fine
     assert decoded(collect(w, 5, MlpPolicy(CATEGORICAL, 2, [], None, 2, theta, version=2)))["version"] == 2
+
+
+@pytest.mark.parametrize("shape", [(2, 2), ()])
+def test_observations_of_any_box_shape_keep_their_shape_and_both_loops_agree(shape):
+    """CartPole's [4] reshaped to [2, 2], or reduced to its cart position (shape ())."""
+    def make():
+        env = gym.make("CartPole-v1")
+        if shape:
+            return gym.wrappers.ReshapeObservation(env, shape)
+        low, high = env.observation_space.low[0], env.observation_space.high[0]
+        space = gym.spaces.Box(low, high, (), np.float32)
+        return gym.wrappers.TransformObservation(env, lambda o: np.float32(o[0]), space)
+
+    runs = []
+    for loop in LOOPS:
+        w = Worker("CartPole-v1", 3, env_fn=make, collect_loop=loop)
+        w.start(pb.ServerHello(protocol_version=pb.PROTOCOL_VERSION_1, worker_id="w", autoreset_mode=pb.SAME_STEP))
+        w.handle(pb.ServerCommand(id=1, reset=pb.ResetRequest(seeds=[3])))
+        c = decoded(collect(w, 30, policy_for(w), seed=5))
+        assert c["obs"].shape == (30, 3, *shape) and c["last"].shape == (3, *shape)
+        assert c["finals"].shape[1:] == shape and len(c["finals"]) == len(c["ended"]) > 0
+        runs.append(c)
+    for key in ("obs", "actions", "rewards", "finals", "last"):
+        np.testing.assert_array_equal(runs[0][key], runs[1][key], err_msg=key)

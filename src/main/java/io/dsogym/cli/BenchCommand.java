@@ -7,7 +7,6 @@ import io.dsogym.dso.TrajectoryBatch;
 import io.dsogym.dso.WorkerSideCollector;
 import io.dsogym.env.Space;
 import io.dsogym.env.remote.RemoteVectorEnv;
-import io.dsogym.env.remote.WorkerTrajectory;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
@@ -85,6 +84,7 @@ final class BenchCommand implements Main.Command {
     String python = WorkerLauncher.defaultPython();
 
     List<Map<String, Object>> rows = new ArrayList<>();
+    int requestsPerCollect = 0;
     out.printf(Locale.ROOT, "%-16s %5s %12s %12s %7s %8s %8s %12s %7s %6s %6s%n", "env",
         "lanes", "raw steps/s", "server st/s", "srv/raw", "p50 us", "p99 us", "worker st/s",
         "wrk/raw", "w.env", "w.pol");
@@ -125,6 +125,7 @@ final class BenchCommand implements Main.Command {
             envShares[r] = w[1];
             policyShares[r] = w[2];
             workerRatios[r] = workers[r] / raws[r];
+            requestsPerCollect = (int) w[3];
           }
         }
         Map<String, Object> row = new LinkedHashMap<>();
@@ -179,6 +180,7 @@ final class BenchCommand implements Main.Command {
         + "worker_env_share / worker_policy_share: fractions of the wall time the worker spent "
         + "stepping the env / sampling and recording");
     doc.put("steps_per_lane", stepsPerLane);
+    doc.put("requests_per_collect", requestsPerCollect);
     doc.put("hidden", hidden);
     doc.put("baseline", "gymnasium.vector.SyncVectorEnv in one Python process, actions "
         + "pre-sampled (env stepping alone)");
@@ -194,8 +196,9 @@ final class BenchCommand implements Main.Command {
   }
 
   /**
-   * Worker-side inference for {@code seconds} after a 1 s warm-up: returns env-steps/s and the
-   * fractions of the wall time the worker spent in the env and in its sampler.
+   * Worker-side inference for {@code seconds} after a 1 s warm-up: returns env-steps/s, the
+   * fractions of the wall time the worker spent in the env and in its sampler, and the
+   * requests per collect.
    */
   private static double[] workerStepsPerSecond(String env, int n, List<Integer> hidden,
       int stepsPerLane, double seconds) throws Exception {
@@ -214,20 +217,20 @@ final class BenchCommand implements Main.Command {
         collector.collect(theta, normalizer, stepsPerLane, batch);
       }
       long steps = 0;
-      double envSeconds = 0;
-      double policySeconds = 0;
+      double envBefore = collector.workerEnvSeconds();
+      double policyBefore = collector.workerPolicySeconds();
       long t0 = System.nanoTime();
       deadline = t0 + (long) (seconds * 1e9);
       while (System.nanoTime() < deadline) {
         theta[0] += 1e-9;  // a new theta every chunk, as in training: the policy is resent
         collector.collect(theta, normalizer, stepsPerLane, batch);
-        WorkerTrajectory t = collector.lastTrajectory();
-        steps += (long) t.size();
-        envSeconds += t.envSeconds();
-        policySeconds += t.policySeconds();
+        steps += batch.size();
       }
       double elapsed = (System.nanoTime() - t0) / 1e9;
-      return new double[] {steps / elapsed, envSeconds / elapsed, policySeconds / elapsed};
+      return new double[] {steps / elapsed,
+          (collector.workerEnvSeconds() - envBefore) / elapsed,
+          (collector.workerPolicySeconds() - policyBefore) / elapsed,
+          collector.requestsPerCollect(stepsPerLane)};
     }
   }
 

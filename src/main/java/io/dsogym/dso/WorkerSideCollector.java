@@ -12,7 +12,9 @@ import io.dsogym.wire.PolicyCodec;
 import io.dsogym.wire.RemoteEnvException;
 import io.dsogym.wire.v1.CollectRequest;
 import io.grpc.Status;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Worker-side inference, the fast path of {@link Collector}: the Python worker samples every
@@ -22,6 +24,14 @@ import java.util.Arrays;
  * recorded action is computed here with the Java {@link Policy} on the normalized
  * observation, so the score and the recorded ln pi come from the same code as with
  * server-side inference.
+ *
+ * <p>For an MLP policy a collect of K steps goes out as a few requests of about
+ * {@value #PART_STEPS} steps (at most {@value #MAX_PARTS}) through
+ * {@link RemoteVectorEnv#collectAll}, so the worker runs the next part while this side
+ * computes ln pi of the last one: for a 64x64 MLP on CartPole that costs about as much as the
+ * env steps. A linear policy's ln pi is cheap and each extra message costs a few milliseconds
+ * of Python gRPC latency, so its collects are one request ({@link #setRequestsPerCollect}
+ * overrides either choice).
  *
  * <p>The policy is sent only when theta or the normalizer's statistics changed since the last
  * successful collect (compared by value, so callers need not track versions); each send gets
@@ -34,6 +44,11 @@ import java.util.Arrays;
  * GAUSSIAN). Not thread-safe.
  */
 public final class WorkerSideCollector implements Collector {
+  /** Steps per request the parts of an MLP policy's collect aim at. */
+  static final int PART_STEPS = 64;
+  /** At most this many requests per collect. */
+  static final int MAX_PARTS = 4;
+
   private final RemoteVectorEnv env;
   private final Policy policy;
   private final PolicySpec spec;
@@ -53,6 +68,9 @@ public final class WorkerSideCollector implements Collector {
   private double[] sentVar;
   private double sentClip;
   private WorkerTrajectory last;
+  private double workerEnvSeconds;
+  private double workerPolicySeconds;
+  private int requestsPerCollect;  // 0: automatic
 
   /**
    * @param samplerSeed seeds the worker's numpy Generator (sent with the first collect); the
@@ -110,9 +128,38 @@ public final class WorkerSideCollector implements Collector {
     return lanes;
   }
 
-  /** The last chunk as the worker sent it (its env and policy seconds), or null. */
+  /** The last part of the last collect as the worker sent it, or null. */
   public WorkerTrajectory lastTrajectory() {
     return last;
+  }
+
+  /**
+   * How many requests a collect is split into (pipelined); 0 (the default) chooses: one for a
+   * linear policy, about K / {@value #PART_STEPS} (at most {@value #MAX_PARTS}) for an MLP.
+   */
+  public void setRequestsPerCollect(int requests) {
+    if (requests < 0) {
+      throw new IllegalArgumentException("requests per collect: expected >= 0 (0: automatic), "
+          + "got " + requests);
+    }
+    requestsPerCollect = requests;
+  }
+
+  /** The number of requests a collect of {@code stepsPerLane} steps is split into. */
+  public int requestsPerCollect(int stepsPerLane) {
+    int parts = requestsPerCollect > 0 ? requestsPerCollect : spec.hidden().isEmpty() ? 1
+        : Math.min(MAX_PARTS, Math.round(stepsPerLane / (float) PART_STEPS));
+    return Math.max(1, Math.min(parts, stepsPerLane));
+  }
+
+  /** The worker's wall time inside env steps, summed over every collect so far. */
+  public double workerEnvSeconds() {
+    return workerEnvSeconds;
+  }
+
+  /** The worker's wall time sampling and recording, summed over every collect so far. */
+  public double workerPolicySeconds() {
+    return workerPolicySeconds;
   }
 
   /** How many times the policy was sent (once per change of theta or the normalizer). */
@@ -133,6 +180,9 @@ public final class WorkerSideCollector implements Collector {
     if (!wasReset) {
       throw new IllegalStateException("collect before reset: call reset(seed) first");
     }
+    if (stepsPerLane < 1) {
+      throw new IllegalArgumentException("steps_per_lane: expected >= 1, got " + stepsPerLane);
+    }
     if (theta.length != spec.numParams()) {
       throw new IllegalArgumentException("theta: expected " + spec.numParams() + " values for "
           + spec + ", got " + theta.length);
@@ -152,25 +202,38 @@ public final class WorkerSideCollector implements Collector {
     if (!seedSent) {
       request.setSeed(samplerSeed);
     }
-    WorkerTrajectory t;
+    List<CollectRequest> requests = new ArrayList<>();
+    int parts = requestsPerCollect(stepsPerLane);
+    for (int p = 0; p < parts; p++) {
+      int steps = stepsPerLane / parts + (p < stepsPerLane % parts ? 1 : 0);
+      requests.add((p == 0 ? request : CollectRequest.newBuilder()).setStepsPerLane(steps)
+          .build());
+    }
+    out.ensureCapacity(lanes, stepsPerLane);
+    int[] row = {0};
     try {
-      t = env.collect(request.build());
+      env.collectAll(requests, t -> {
+        if (row[0] == 0) {
+          seedSent = true;
+          if (send) {
+            remember(theta, active, sending);
+          }
+        }
+        if (t.policyVersion() != version) {
+          throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
+              + ": trajectory.policy_version: expected " + version + " (the policy sent last), "
+              + "got " + t.policyVersion(), "");
+        }
+        fill(t, row[0], theta, active, out);
+        row[0] += t.stepsPerLane();
+        last = t;
+        workerEnvSeconds += t.envSeconds();
+        workerPolicySeconds += t.policySeconds();
+      });
     } catch (RuntimeException e) {
-      sentTheta = null;  // the worker may or may not have taken the policy: send it again
+      sentTheta = null;  // the worker may or may not have the policy: send it again
       throw e;
     }
-    seedSent = true;
-    if (send) {
-      remember(theta, active, sending);
-    }
-    if (t.policyVersion() != version) {
-      sentTheta = null;
-      throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
-          + ": trajectory.policy_version: expected " + version + " (the policy sent last), got "
-          + t.policyVersion(), "");
-    }
-    last = t;
-    fill(t, theta, active, out);
   }
 
   private boolean changed(double[] theta, ObservationNormalizer normalizer) {
@@ -195,33 +258,37 @@ public final class WorkerSideCollector implements Collector {
     policySends++;
   }
 
-  /** The chain transitions of the chunk, with ln pi of each recorded action under theta. */
-  private void fill(WorkerTrajectory t, double[] theta, ObservationNormalizer normalizer,
-      TrajectoryBatch out) {
+  /**
+   * The chain transitions of one part, rows {@code first ..} of the batch, with ln pi of each
+   * recorded action under theta.
+   */
+  private void fill(WorkerTrajectory t, int first, double[] theta,
+      ObservationNormalizer normalizer, TrajectoryBatch out) {
     int k = t.stepsPerLane();
     int n = lanes;
     int d = obsDim;
-    out.ensureCapacity(n, k);
-    t.observations().copyTo(out.obs, 0);
+    int base = first * n;  // the part's first transition in the batch
+    t.observations().copyTo(out.obs, base * d);
     // x' of step k is x of step k + 1 (step-major rows), the last observations after the
     // last step, and the final observation wherever the step ended an episode
-    System.arraycopy(out.obs, n * d, out.nextObs, 0, (k - 1) * n * d);
-    t.lastObservations().copyTo(out.nextObs, (k - 1) * n * d);
+    System.arraycopy(out.obs, (base + n) * d, out.nextObs, base * d, (k - 1) * n * d);
+    t.lastObservations().copyTo(out.nextObs, (base + (k - 1) * n) * d);
     Tensor finals = t.finalObservations();
     int[] ended = t.endedIndices();
     for (int e = 0; e < ended.length; e++) {
-      int at = ended[e] * d;
+      int at = (base + ended[e]) * d;
       for (int j = 0; j < d; j++) {
         out.nextObs[at + j] = finals.getDouble(e * d + j);
       }
     }
-    t.actions().copyTo(out.actions, 0);
+    t.actions().copyTo(out.actions, base * actDim);
     double[] rewards = t.rewards();
-    for (int i = 0; i < n * k; i++) {
-      int lane = i % n;
-      out.cost[i] = -rewards[i];
-      out.terminated[i] = t.terminated()[i];
-      out.truncated[i] = t.truncated()[i];
+    for (int r = 0; r < n * k; r++) {
+      int i = base + r;
+      int lane = r % n;
+      out.cost[i] = -rewards[r];
+      out.terminated[i] = t.terminated()[r];
+      out.truncated[i] = t.truncated()[r];
       out.episodeStep[i] = episodeStep[lane];
       episodeStep[lane] = out.ended(i) ? 0 : episodeStep[lane] + 1;
       double[] x = out.obs;

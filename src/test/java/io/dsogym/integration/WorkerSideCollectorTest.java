@@ -68,17 +68,19 @@ class WorkerSideCollectorTest {
   void cartPoleChunksRebuildAConsistentChainWithJavaLogProbs() throws Exception {
     live = LiveServer.start();
     int lanes = 4;
-    int k = 64;
+    int k = 200;  // three requests of 67, 67 and 66 steps: the chain must run across them
     RemoteVectorEnv env = live.launchAndAwait("CartPole-v1", lanes, null, "collector");
     assertTrue(env.supportsWorkerInference(), "capabilities " + env.info().capabilities());
     Policy policy = new MlpPolicy(linearCategorical(4, 2), 0.0);
     double[] theta = policy.initialTheta(3);
     ObservationNormalizer norm = normalizer(4, 0.5);
     try (WorkerSideCollector collector = new WorkerSideCollector(env, policy, 17)) {
+      collector.setRequestsPerCollect(3);
       collector.reset(5);
       TrajectoryBatch first = new TrajectoryBatch(4, 1);
       TrajectoryBatch second = new TrajectoryBatch(4, 1);
       collector.collect(theta, norm, k, first);
+      assertEquals(66, collector.lastTrajectory().stepsPerLane(), "the last of three parts");
       double[] firstLastNext = Arrays.copyOfRange(first.nextObs, (k - 1) * lanes * 4,
           k * lanes * 4);
       boolean[] firstLastEnded = new boolean[lanes];

@@ -18,14 +18,18 @@ import io.dsogym.wire.v1.StepRequest;
 import io.dsogym.wire.v1.WorkerMessage;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -50,7 +54,8 @@ import java.util.logging.Logger;
  * of every lane with actions sampled in the worker from policy parameters sent with the
  * request (worker-side inference; {@link io.dsogym.dso.WorkerSideCollector} drives it).
  *
- * <p>Calls are serialized: one request is in flight at a time.
+ * <p>Calls are serialized: one request is in flight at a time, except within
+ * {@link #collectAll}, which keeps the worker's next chunk queued.
  */
 public final class RemoteVectorEnv implements VectorEnv {
   private static final Logger log = Logger.getLogger(RemoteVectorEnv.class.getName());
@@ -66,7 +71,8 @@ public final class RemoteVectorEnv implements VectorEnv {
   private final BiConsumer<RemoteVectorEnv, Throwable> onClosed;
   private final ReentrantLock callLock = new ReentrantLock();
   private volatile Duration timeout;
-  private volatile Pending pending;
+  // Requests sent and not yet answered, by id: one, or two within collectAll.
+  private final Map<Long, Pending> inFlight = new ConcurrentHashMap<>();
   private volatile Throwable failure;
   private volatile boolean closed;
   private long nextId = 1;  // 0 is the hello; guarded by callLock
@@ -188,7 +194,25 @@ public final class RemoteVectorEnv implements VectorEnv {
    * @throws IllegalArgumentException for K < 1
    */
   public WorkerTrajectory collect(CollectRequest request) {
-    int steps = request.getStepsPerLane();
+    WorkerTrajectory[] out = new WorkerTrajectory[1];
+    collectAll(List.of(request), t -> out[0] = t);
+    return out[0];
+  }
+
+  /**
+   * Runs several collects in a row, each checked and answered as in {@link #collect}, keeping
+   * the worker busy: as soon as the reply to request j arrives the next request is sent, before
+   * request j's trajectory is decoded and handed to {@code consumer}, so the worker runs its
+   * next chunk while this side processes the last one (at most two requests in flight). A
+   * first request that carries a policy or a seed is sent alone, so a refused policy never lets
+   * a following chunk run under the previous one.
+   *
+   * <p>Fails at the first failing request; requests already sent then still run in the worker
+   * (their replies are dropped).
+   *
+   * @param consumer receives each trajectory in order, on the calling thread
+   */
+  public void collectAll(List<CollectRequest> requests, Consumer<WorkerTrajectory> consumer) {
     callLock.lock();
     try {
       if (!supportsWorkerInference()) {
@@ -202,14 +226,49 @@ public final class RemoteVectorEnv implements VectorEnv {
       }
       Space.Box observationSpace = observationBox();
       int actionDim = actionDim();
-      if (steps < 1) {
-        throw new IllegalArgumentException("steps_per_lane: expected >= 1, got " + steps);
+      for (CollectRequest r : requests) {
+        if (r.getStepsPerLane() < 1) {
+          throw new IllegalArgumentException("steps_per_lane: expected >= 1, got "
+              + r.getStepsPerLane());
+        }
       }
       book.checkEveryLaneReset("collect");
-      WorkerMessage reply = call(ServerCommand.newBuilder().setCollect(request), "collect",
-          WorkerMessage.MessageCase.TRAJECTORY);
-      return decode(() -> WorkerTrajectory.decode(reply.getTrajectory(), observationSpace,
-          numEnvs(), steps, actionDim, "trajectory"), "collect");
+      if (closed) {
+        throw new IllegalStateException(info.describe() + ": collect after close");
+      }
+      ArrayDeque<Pending> sent = new ArrayDeque<>();
+      ArrayDeque<Integer> sentSteps = new ArrayDeque<>();
+      int[] next = {0};
+      boolean[] firstAnswered = {false};
+      // two in flight, so the worker finds its next chunk queued when it finishes one; a first
+      // request that changes the policy or the generator goes out alone
+      boolean firstAlone = !requests.isEmpty()
+          && (requests.get(0).hasPolicy() || requests.get(0).hasSeed());
+      Runnable topUp = () -> {
+        while (next[0] < requests.size() && sent.size() < 2
+            && !(next[0] == 1 && firstAlone && !firstAnswered[0])) {
+          CollectRequest r = requests.get(next[0]++);
+          sent.add(dispatch(ServerCommand.newBuilder().setCollect(r), "collect"));
+          sentSteps.add(r.getStepsPerLane());
+        }
+      };
+      try {
+        while (next[0] < requests.size() || !sent.isEmpty()) {
+          topUp.run();
+          Pending p = sent.poll();
+          int steps = sentSteps.poll();
+          WorkerMessage reply = check(await(p, timeout), "collect",
+              WorkerMessage.MessageCase.TRAJECTORY);
+          firstAnswered[0] = true;
+          topUp.run();  // before this chunk is decoded and consumed
+          consumer.accept(decode(() -> WorkerTrajectory.decode(reply.getTrajectory(),
+              observationSpace, numEnvs(), steps, actionDim, "trajectory"), "collect"));
+        }
+      } finally {
+        for (Pending p : sent) {
+          inFlight.remove(p.id());  // abandoned after a failure: their replies are dropped
+        }
+      }
     } finally {
       callLock.unlock();
     }
@@ -268,24 +327,23 @@ public final class RemoteVectorEnv implements VectorEnv {
 
   /** Transport side: a message from the worker (called on a gRPC thread). */
   public void deliver(WorkerMessage message) {
-    Pending p = pending;
-    if (p != null && p.id() == message.getId()) {
+    Pending p = inFlight.get(message.getId());
+    if (p != null) {
       p.reply().complete(message);
     } else {
       // A late reply to a request that timed out, or a worker speaking out of turn.
       log.fine(() -> info.describe() + ": dropped a reply with id " + message.getId()
-          + (p == null ? " (nothing pending)" : " (pending " + p.id() + ")"));
+          + " (pending " + inFlight.keySet() + ")");
     }
   }
 
-  /** Transport side: the worker's stream ended; fails the pending request. Idempotent. */
+  /** Transport side: the worker's stream ended; fails the pending requests. Idempotent. */
   public void disconnected(Throwable cause) {
     if (failure != null) {
       return;
     }
     failure = cause == null ? new IllegalStateException("stream ended") : cause;
-    Pending p = pending;
-    if (p != null) {
+    for (Pending p : inFlight.values()) {
       p.reply().completeExceptionally(failure);
     }
     if (!closed) {
@@ -300,7 +358,12 @@ public final class RemoteVectorEnv implements VectorEnv {
     if (closed) {
       throw new IllegalStateException(info.describe() + ": " + what + " after close");
     }
-    WorkerMessage reply = send(cmd, what, timeout);
+    return check(send(cmd, what, timeout), what, expected);
+  }
+
+  /** Throws the worker's error, or for a reply of another kind than {@code expected}. */
+  private WorkerMessage check(WorkerMessage reply, String what,
+      WorkerMessage.MessageCase expected) {
     if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
       throw StatusMapping.toException(reply.getError(),
           info.describe() + " " + what + " #" + reply.getId());
@@ -315,33 +378,46 @@ public final class RemoteVectorEnv implements VectorEnv {
 
   /** Sends one command and waits for its reply; the caller holds callLock. */
   private WorkerMessage send(ServerCommand.Builder cmd, String what, Duration wait) {
+    return await(dispatch(cmd, what), wait);
+  }
+
+  /** Sends one command without waiting; the caller holds callLock, then awaits it. */
+  private Pending dispatch(ServerCommand.Builder cmd, String what) {
     long id = nextId++;
     Pending p = new Pending(id, what, new CompletableFuture<>());
-    pending = p;
+    inFlight.put(id, p);
+    // checked after registering: a disconnect either sees p or is seen here
+    Throwable gone = failure;
+    if (gone != null) {
+      inFlight.remove(id);
+      throw unavailable(what, id, gone);
+    }
     try {
-      Throwable gone = failure;
-      if (gone != null) {
-        throw unavailable(what, id, gone);
-      }
-      try {
-        sink.send(cmd.setId(id).build());
-      } catch (RuntimeException e) {
-        throw unavailable(what, id, e);
-      }
-      try {
-        return p.reply().get(wait.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        throw new WorkerUnavailableException(Status.Code.DEADLINE_EXCEEDED, info.describe()
-            + ": no reply to " + what + " #" + id + " within " + wait.toMillis() + " ms", e);
-      } catch (ExecutionException e) {
-        throw unavailable(what, id, e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new WorkerUnavailableException(Status.Code.CANCELLED, info.describe()
-            + ": interrupted while waiting for the reply to " + what + " #" + id, e);
-      }
+      sink.send(cmd.setId(id).build());
+    } catch (RuntimeException e) {
+      inFlight.remove(id);
+      throw unavailable(what, id, e);
+    }
+    return p;
+  }
+
+  /** Waits for the reply to a dispatched command. */
+  private WorkerMessage await(Pending p, Duration wait) {
+    String what = p.what();
+    long id = p.id();
+    try {
+      return p.reply().get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new WorkerUnavailableException(Status.Code.DEADLINE_EXCEEDED, info.describe()
+          + ": no reply to " + what + " #" + id + " within " + wait.toMillis() + " ms", e);
+    } catch (ExecutionException e) {
+      throw unavailable(what, id, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WorkerUnavailableException(Status.Code.CANCELLED, info.describe()
+          + ": interrupted while waiting for the reply to " + what + " #" + id, e);
     } finally {
-      pending = null;
+      inFlight.remove(id);
     }
   }
 
