@@ -158,24 +158,6 @@ public final class LmdpChain implements TabularChain {
   }
 
   @Override
-  public double[] costVector(double[] theta) {
-    double[] l = new double[numStates];
-    for (int x = 0; x < numStates; x++) {
-      l[x] = cost(x, theta);
-    }
-    return l;
-  }
-
-  @Override
-  public double[][] costGradients(double[] theta) {
-    double[][] g = new double[numStates][numParams];
-    for (int x = 0; x < numStates; x++) {
-      costGradient(x, theta, 1.0, g[x]);
-    }
-    return g;
-  }
-
-  @Override
   public double[][][] scores(double[] theta) {
     double[][][] s = new double[numStates][numStates][numParams];
     for (int x = 0; x < numStates; x++) {

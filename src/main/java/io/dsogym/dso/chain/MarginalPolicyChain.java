@@ -221,24 +221,6 @@ public final class MarginalPolicyChain implements TabularChain {
     return p;
   }
 
-  @Override
-  public double[] costVector(double[] theta) {
-    double[] l = new double[numStates];
-    for (int x = 0; x < numStates; x++) {
-      l[x] = cost(x, theta);
-    }
-    return l;
-  }
-
-  @Override
-  public double[][] costGradients(double[] theta) {
-    double[][] g = new double[numStates][numParams];
-    for (int x = 0; x < numStates; x++) {
-      costGradient(x, theta, 1.0, g[x]);
-    }
-    return g;
-  }
-
   /** The exact marginal score (route 1), 0 where P(y|x) = 0. */
   @Override
   public double[][][] scores(double[] theta) {

@@ -15,11 +15,23 @@ public interface TabularChain extends Chain<Integer> {
   /** P[x][y] = P(y|x,θ). */
   double[][] transitionMatrix(double[] theta);
 
-  /** L[x] = L(x,θ). */
-  double[] costVector(double[] theta);
+  /** L[x] = L(x,θ), from {@link #cost}. */
+  default double[] costVector(double[] theta) {
+    double[] l = new double[numStates()];
+    for (int x = 0; x < l.length; x++) {
+      l[x] = cost(x, theta);
+    }
+    return l;
+  }
 
-  /** dL[x][k] = ∂L(x,θ)/∂θ_k. */
-  double[][] costGradients(double[] theta);
+  /** dL[x][k] = ∂L(x,θ)/∂θ_k, from {@link #costGradient}. */
+  default double[][] costGradients(double[] theta) {
+    double[][] g = new double[numStates()][numParams()];
+    for (int x = 0; x < g.length; x++) {
+      costGradient(x, theta, 1.0, g[x]);
+    }
+    return g;
+  }
 
   /** score[x][y][k] = ∂ ln P(y|x,θ)/∂θ_k, 0 where P(y|x,θ) = 0. */
   double[][][] scores(double[] theta);
