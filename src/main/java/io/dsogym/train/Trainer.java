@@ -5,7 +5,6 @@ import io.dsogym.dso.Collector;
 import io.dsogym.dso.ServerSideCollector;
 import io.dsogym.dso.TrajectoryBatch;
 import io.dsogym.dso.WorkerSideCollector;
-import io.dsogym.env.Space;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.env.remote.RemoteVectorEnv;
 import io.dsogym.optim.Adam;
@@ -306,7 +305,7 @@ public final class Trainer {
   }
 
   private double policyStd() {
-    if (!(policy.spec().head() == PolicySpec.Head.GAUSSIAN)) {
+    if (policy.spec().head() != PolicySpec.Head.GAUSSIAN) {
       return Double.NaN;
     }
     int off = policy.spec().netParams();
