@@ -7,8 +7,8 @@ recorded trajectory, so the per-step gRPC round trip disappears. The recorded ac
 categorical index or the unclipped Gaussian sample (the env gets index + start, or the sample
 clipped to the Box), so Java computes ln pi of exactly what was sampled.
 
-Everything is preallocated per (K, N); a step costs the vector env's step plus about ten numpy
-calls on [N, ...] arrays.
+Everything is preallocated per (K, N); a step costs the lanes' own env steps plus about ten
+numpy calls on [N, ...] arrays (see :class:`WorkerInference` for the two loops).
 """
 
 from __future__ import annotations

@@ -176,9 +176,11 @@ final class BenchCommand implements Main.Command {
     doc.put("worker_mode", "worker-side inference: the worker samples with numpy from a Java "
         + (hidden.isEmpty() ? "linear" : "MLP " + hidden + " tanh") + " policy's parameters "
         + "(observation normalizer on, theta changed and resent every chunk as in training), "
-        + stepsPerLane + " steps per lane per chunk; Java rebuilds the chain and computes ln pi; "
-        + "worker_env_share / worker_policy_share: fractions of the wall time the worker spent "
-        + "stepping the env / sampling and recording");
+        + stepsPerLane + " steps per lane per chunk; the worker steps each lane's env itself "
+        + "(its default --collect-loop lanes: SyncVectorEnv's SAME_STEP semantics without its "
+        + "info dicts); Java rebuilds the chain and computes ln pi; worker_env_share / "
+        + "worker_policy_share: fractions of the wall time the worker spent stepping the env / "
+        + "sampling and recording");
     doc.put("steps_per_lane", stepsPerLane);
     doc.put("requests_per_collect", requestsPerCollect);
     doc.put("hidden", hidden);
