@@ -32,7 +32,7 @@ public final class TrainPresets {
       d.putAll(Map.ofEntries(Map.entry("--max-steps", "500000"), Map.entry("--hidden", "64,64"),
           Map.entry("--num-envs", "16"), Map.entry("--steps-per-lane", "16"),
           Map.entry("--lr", "0.003"), Map.entry("--value-lr", "0.003"),
-          Map.entry("--value-epochs", "4"), Map.entry("--gamma", "0.9"),
+          Map.entry("--value-epochs", "4"), Map.entry("--gamma", "0.95"),
           Map.entry("--lambda", "0.9"), Map.entry("--init-log-std", "-0.5"),
           Map.entry("--eval-every", "25000"), Map.entry("--eval-episodes", "10"),
           Map.entry("--target-return", "-250")));
