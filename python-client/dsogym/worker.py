@@ -429,6 +429,12 @@ async def serve_aio(worker: Worker, target: str) -> None:
                 await write(handle(cmd))
                 if worker.closed:
                     await call.done_writing()
+                    # Leaving now would close the channel and could cancel the call before the
+                    # server has read the CloseResult: wait (briefly) for the server to end it.
+                    try:
+                        await asyncio.wait_for(call.code(), timeout=5.0)
+                    except asyncio.TimeoutError:
+                        pass
                     return
         except asyncio.CancelledError:
             call.cancel()
