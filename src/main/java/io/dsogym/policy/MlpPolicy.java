@@ -161,6 +161,18 @@ public final class MlpPolicy implements Policy {
     }
   }
 
+  @Override
+  public void accumulateParamsGradient(double[] theta, double[] x, int xOff, double[] dParams,
+      double weight, double[] grad) {
+    evaluate(theta, x, xOff);  // caches the activations backward needs
+    if (!categorical()) {
+      for (int j = 0; j < out.length; j++) {
+        grad[logStdOffset + j] += weight * dParams[out.length + j];
+      }
+    }
+    net.backward(theta, 0, dParams, 0, weight, grad);
+  }
+
   /** The mean entropy of the action distribution at x (nats). */
   public double entropy(double[] theta, double[] x, int xOff) {
     double lse = evaluate(theta, x, xOff);

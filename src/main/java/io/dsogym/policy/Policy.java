@@ -52,4 +52,12 @@ public interface Policy {
    * These are what the numpy policy of the Python worker must reproduce.
    */
   void distributionParams(double[] theta, double[] x, int xOff, double[] out);
+
+  /**
+   * grad += weight · ∇θ f, for a function f of the {@link #distributionParams} at x given its
+   * partial derivatives {@code dParams} (same layout). How costs built on the action
+   * distribution (entropy, KL: DSO.md §2e/§2f) get their θ-gradient.
+   */
+  void accumulateParamsGradient(double[] theta, double[] x, int xOff, double[] dParams,
+      double weight, double[] grad);
 }

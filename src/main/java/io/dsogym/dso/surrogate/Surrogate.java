@@ -1,0 +1,216 @@
+package io.dsogym.dso.surrogate;
+
+import java.util.Arrays;
+
+/**
+ * The sample-based surrogate of DSO.md §4b, built from transitions recorded under θ_k:
+ * <pre>
+ *   S̃(θ) = Σ_i [ κ_i (L(x_i,θ) - L(x_i,θ_k)) + A_i (r_i(θ) - 1) ],   r_i = P(x'_i|x_i,θ) / P(x'_i|x_i,θ_k)
+ * </pre>
+ * where A_i is the (already discounted and averaged) score weight of Algorithm 1, so that
+ * ∇S̃(θ_k) is exactly Algorithm 1's estimate (Lemma 2), and S̃(θ) ≈ J(θ) - J(θ_k) to first
+ * order (§4a). With a clip ε > 0 the ratio term is PCO's pessimistic one for costs (§4d):
+ * max(r A, clip(r, 1-ε, 1+ε) A).
+ *
+ * <p>Sums run over all transitions, or over a minibatch scaled by N/|B| so that it estimates the
+ * same S̃. The ratio route is the {@link TransitionLikelihood}'s; the θ-dependent cost is a
+ * {@link StateCost}. Beyond value and gradient the surrogate gives the two curvature operators
+ * of §4: the chain Fisher (natural gradient, §4e) and the surrogate Hessian (Chain Iteration,
+ * §4c/§4f), both as matrix-vector products, never as matrices.
+ */
+public final class Surrogate {
+  private final TransitionLikelihood model;
+  private final StateCost cost;
+  private final double[] thetaK;
+  private final double[] advantage;
+  private final double[] stateWeight;
+  private final double[] logOld;
+  private final double[] costOld;
+  private final double stateWeightSum;
+  private final int n;
+  private final int[] all;
+  private final double[] score;
+  private final double[] gradPlus;
+  private final double[] gradMinus;
+  private final double[] probe;
+
+  /**
+   * @param thetaK the parameters the transitions were recorded under
+   * @param advantage A_i, the weight of transition i's ratio (Algorithm 1's w_i over N)
+   * @param stateWeight κ_i, the weight of state x_i's cost (and of its KL and Fisher terms)
+   */
+  public Surrogate(TransitionLikelihood model, StateCost cost, double[] thetaK,
+      double[] advantage, double[] stateWeight) {
+    this.n = model.size();
+    if (thetaK.length != model.numParams()) {
+      throw new IllegalArgumentException("thetaK: expected " + model.numParams()
+          + " parameters, got " + thetaK.length);
+    }
+    if (advantage.length < n || stateWeight.length < n) {
+      throw new IllegalArgumentException("advantage/stateWeight: expected " + n
+          + " values each, got " + advantage.length + " and " + stateWeight.length);
+    }
+    this.model = model;
+    this.cost = cost == null ? StateCost.NONE : cost;
+    this.thetaK = thetaK.clone();
+    this.advantage = Arrays.copyOf(advantage, n);
+    this.stateWeight = Arrays.copyOf(stateWeight, n);
+    this.logOld = new double[n];
+    this.costOld = new double[n];
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      logOld[i] = model.logLikelihood(this.thetaK, i);
+      costOld[i] = this.cost.cost(this.thetaK, i);
+      sum += stateWeight[i];
+    }
+    if (!(sum > 0)) {
+      throw new IllegalArgumentException("stateWeight: expected a positive total, got " + sum);
+    }
+    this.stateWeightSum = sum;
+    this.all = new int[n];
+    Arrays.setAll(all, i -> i);
+    int p = model.numParams();
+    this.score = new double[p];
+    this.gradPlus = new double[p];
+    this.gradMinus = new double[p];
+    this.probe = new double[p];
+  }
+
+  public int size() {
+    return n;
+  }
+
+  public int numParams() {
+    return thetaK.length;
+  }
+
+  /** θ_k (a copy). */
+  public double[] thetaK() {
+    return thetaK.clone();
+  }
+
+  /** S̃(θ) over every transition, without clipping. */
+  public double value(double[] theta) {
+    return evaluate(theta, all, 0, n, 0.0, null, null);
+  }
+
+  /** grad = ∇S̃(θ) over every transition, without clipping; returns S̃(θ). */
+  public double gradient(double[] theta, double[] grad) {
+    Arrays.fill(grad, 0);
+    return evaluate(theta, all, 0, n, 0.0, grad, null);
+  }
+
+  /**
+   * grad = ∇ of S̃ over the minibatch {@code order[from..to)} (scaled by N/|B|), with PCO's
+   * pessimistic clip when {@code clip > 0}; returns the minibatch S̃.
+   *
+   * @param clippedOut if non-null, clippedOut[0] receives the fraction of the minibatch whose
+   *     ratio term was clipped (zero gradient)
+   */
+  public double gradient(double[] theta, int[] order, int from, int to, double clip,
+      double[] grad, double[] clippedOut) {
+    Arrays.fill(grad, 0);
+    return evaluate(theta, order, from, to, clip, grad, clippedOut);
+  }
+
+  private double evaluate(double[] theta, int[] order, int from, int to, double clip,
+      double[] grad, double[] clippedOut) {
+    if (to <= from) {
+      throw new IllegalArgumentException("minibatch: expected a non-empty range, got [" + from
+          + ", " + to + ")");
+    }
+    double scale = (double) n / (to - from);
+    double s = 0;
+    int clipped = 0;
+    for (int k = from; k < to; k++) {
+      int i = order[k];
+      double a = advantage[i] * scale;
+      double kappa = stateWeight[i] * scale;
+      double l = grad == null ? cost.cost(theta, i)
+          : cost.accumulateGradient(theta, i, kappa, grad);
+      double r = Math.exp(model.logLikelihood(theta, i) - logOld[i]);
+      double term = r * a;
+      boolean active = true;
+      if (clip > 0) {
+        double clippedTerm = Math.min(Math.max(r, 1 - clip), 1 + clip) * a;
+        if (clippedTerm > term) {  // pessimistic for a cost: the larger one, constant in θ
+          term = clippedTerm;
+          active = false;
+          clipped++;
+        }
+      }
+      if (active && grad != null && a != 0) {
+        model.accumulateScore(theta, i, a * r, grad);
+      }
+      s += kappa * (l - costOld[i]) + term - a;
+    }
+    if (clippedOut != null) {
+      clippedOut[0] = (double) clipped / (to - from);
+    }
+    return s;
+  }
+
+  /**
+   * The sampled chain KL E_ρ KL(P_θk ‖ P_θ), estimated from the recorded transitions with the
+   * unbiased, nonnegative (r - 1) - ln r, weighted by κ and normalized by Σκ.
+   */
+  public double meanKl(double[] theta) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      double logRatio = model.logLikelihood(theta, i) - logOld[i];
+      s += stateWeight[i] * (Math.expm1(logRatio) - logRatio);
+    }
+    return s / stateWeightSum;
+  }
+
+  /**
+   * out = F v, the chain Fisher at θ_k (DSO.md §4e) from the recorded scores:
+   * F = Σ κ_i s_i s_iᵀ / Σκ, the Hessian of {@link #meanKl} at θ_k. Scores are recomputed per
+   * product (no N×P matrix is stored).
+   */
+  public void fisherVector(double[] v, double[] out) {
+    Arrays.fill(out, 0);
+    for (int i = 0; i < n; i++) {
+      Arrays.fill(score, 0);
+      model.accumulateScore(thetaK, i, 1.0, score);
+      double sv = 0;
+      for (int j = 0; j < score.length; j++) {
+        sv += score[j] * v[j];
+      }
+      double c = stateWeight[i] * sv / stateWeightSum;
+      for (int j = 0; j < score.length; j++) {
+        out[j] += c * score[j];
+      }
+    }
+  }
+
+  /**
+   * out = ∇²S̃(θ) v, the surrogate Hessian-vector product (DSO.md §4f: at θ_k, Σ κ ∇²L +
+   * Σ A (∇²ln P + s sᵀ)). It is a central difference of the analytic gradient along v, with a
+   * perturbation of norm 1e-5: the error is O(1e-10) relative, and it needs no second
+   * derivatives of the policy, so every policy family has it.
+   */
+  public void hessianVector(double[] theta, double[] v, double[] out) {
+    double norm = 0;
+    for (double x : v) {
+      norm += x * x;
+    }
+    norm = Math.sqrt(norm);
+    if (norm == 0) {
+      Arrays.fill(out, 0);
+      return;
+    }
+    double eps = 1e-5 / norm;
+    for (int j = 0; j < probe.length; j++) {
+      probe[j] = theta[j] + eps * v[j];
+    }
+    gradient(probe, gradPlus);
+    for (int j = 0; j < probe.length; j++) {
+      probe[j] = theta[j] - eps * v[j];
+    }
+    gradient(probe, gradMinus);
+    for (int j = 0; j < out.length; j++) {
+      out[j] = (gradPlus[j] - gradMinus[j]) / (2 * eps);
+    }
+  }
+}
