@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code train}: Algorithm 1 on an env from Java or from Python workers, with console
+ * {@code train}: a DSO optimizer (Algorithm 1, PCO, natural gradient, Chain Iteration) on an env from Java or from Python workers, with console
  * progress, DIR/metrics.csv, an atomic checkpoint every iteration, DIR/summary.json and
  * DIR/learning_curve.png. Per-env defaults come from {@link TrainPresets}; options override.
  */
@@ -24,15 +24,18 @@ final class TrainCommand implements Main.Command {
       "--activation", "--init-log-std", "--lr", "--value-lr", "--value-epochs",
       "--value-minibatch", "--gamma", "--lambda", "--discount-states", "--normalize-obs",
       "--normalize-advantages", "--max-grad-norm", "--anneal-lr", "--eval-every",
-      "--eval-episodes", "--target-return", "--env-kwargs", "--out", "--resume", "--workers",
-      "--port", "--bind", "--auth-token");
+      "--eval-episodes", "--target-return", "--env-kwargs", "--epochs", "--minibatches",
+      "--clip", "--anneal-clip", "--target-kl", "--max-kl", "--cg-iters", "--cg-damping",
+      "--ci-steps", "--entropy-coef", "--kl-coef", "--out", "--resume", "--workers", "--port",
+      "--bind", "--auth-token");
 
   @Override
   public String summary() {
-    return "train --env ID [--source java|python (python)] [--algo gradient] [--seed S] "
+    return "train --env ID [--source java|python (python)] [--algo gradient|pco|natural|"
+        + "chain-iteration] [--seed S] "
         + "[--max-steps N] [--eval-episodes K] [--out DIR | --resume DIR] [--num-envs N] "
         + "[--steps-per-lane T] [--hidden 64,64] [--lr X] [--gamma G] [--lambda L] [--workers "
-        + "local|remote --port P] ...: train a policy with Algorithm 1 (defaults per env and "
+        + "local|remote --port P] ...: train a policy with a DSO optimizer (defaults per env and "
         + "every option: see README)";
   }
 

@@ -44,6 +44,8 @@ public final class Checkpoint {
     public double valueScale = 1.0;
     public double valueSquareMean;
     public double valueScaleCount;
+    /** The optimizer's own state across batches (Chain Iteration's damping μ). */
+    public double[] improverState;
   }
 
   private Checkpoint() {}

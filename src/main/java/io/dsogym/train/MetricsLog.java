@@ -17,7 +17,8 @@ import java.util.Locale;
 public final class MetricsLog implements AutoCloseable {
   public static final List<String> COLUMNS = List.of("iteration", "env_steps", "episodes",
       "wall_seconds", "steps_per_second", "train_mean_return", "eval_mean_return",
-      "eval_std_return", "value_loss", "grad_norm", "learning_rate", "policy_std");
+      "eval_std_return", "value_loss", "grad_norm", "learning_rate", "policy_std", "kl",
+      "surrogate_change");
 
   private final BufferedWriter out;
 

@@ -41,7 +41,46 @@ public record TrainConfig(
     long evalEvery,
     int evalEpisodes,
     Double targetReturn,
-    String envKwargsJson) {
+    String envKwargsJson,
+    SurrogateConfig surrogate) {
+
+  /** The algorithms of {@code --algo}. */
+  public static final java.util.List<String> ALGORITHMS = java.util.List.of("gradient", "pco",
+      "natural", "chain-iteration");
+
+  /**
+   * The settings of the surrogate-based optimizers (DSO.md §4) and of the regularizing chain
+   * costs (§2e, §2f); ignored where an algorithm has no use for them.
+   *
+   * @param epochs PCO: passes over each batch
+   * @param minibatches PCO: minibatches per epoch
+   * @param clip PCO: the ratio clip ε
+   * @param annealClip PCO: shrink ε linearly to 0 over the run
+   * @param targetKl PCO: stop a batch's epochs once the sampled chain KL passes 1.5 × this (0:
+   *     never)
+   * @param maxKl natural gradient and Chain Iteration: the KL trust region per batch
+   * @param cgIterations natural gradient and Chain Iteration: conjugate-gradient iterations
+   * @param cgDamping natural gradient: δ in (F + δI) w = g; Chain Iteration: the initial μ
+   * @param newtonSteps Chain Iteration: damped Newton steps per batch
+   * @param entropyCoef β of the maximum-entropy chain cost -β H[π(·|x)] (§2e)
+   * @param klCoef λ of the proximal chain cost λ KL(π_θk(·|x) ‖ π_θ(·|x)) (§2f)
+   */
+  public record SurrogateConfig(int epochs, int minibatches, double clip, boolean annealClip,
+      double targetKl, double maxKl, int cgIterations, double cgDamping, int newtonSteps,
+      double entropyCoef, double klCoef) {
+    public SurrogateConfig {
+      require(epochs >= 1, "epochs", "a positive count", epochs);
+      require(minibatches >= 1, "minibatches", "a positive count", minibatches);
+      require(clip > 0 && clip < 1, "clip", "0 < clip < 1", clip);
+      require(targetKl >= 0, "target-kl", "a KL >= 0 (0: no early stop)", targetKl);
+      require(maxKl > 0, "max-kl", "a positive KL", maxKl);
+      require(cgIterations >= 1, "cg-iters", "a positive count", cgIterations);
+      require(cgDamping >= 0, "cg-damping", "a damping >= 0", cgDamping);
+      require(newtonSteps >= 1, "ci-steps", "a positive count", newtonSteps);
+      require(entropyCoef >= 0, "entropy-coef", "a coefficient >= 0", entropyCoef);
+      require(klCoef >= 0, "kl-coef", "a coefficient >= 0", klCoef);
+    }
+  }
 
   public TrainConfig {
     policyHidden = List.copyOf(policyHidden);
@@ -54,7 +93,8 @@ public record TrainConfig(
     require(learningRate > 0, "lr", "a positive learning rate", learningRate);
     require(evalEpisodes > 0, "eval-episodes", "a positive count", evalEpisodes);
     require(evalEvery > 0, "eval-every", "a positive number of env steps", evalEvery);
-    require(algo.equals("gradient"), "algo", "gradient (Algorithm 1)", algo);
+    require(ALGORITHMS.contains(algo), "algo", "one of " + String.join(", ", ALGORITHMS), algo);
+    require(surrogate != null, "surrogate settings", "present", "null");
     require(inference.equals("server") || inference.equals("worker")
         || inference.equals("auto"), "inference", "auto, server or worker", inference);
     require(activation.equals("tanh") || activation.equals("relu"), "activation", "tanh or relu",

@@ -25,7 +25,13 @@ public final class TrainPresets {
         Map.entry("--lambda", "0.95"), Map.entry("--discount-states", "false"),
         Map.entry("--normalize-obs", "true"), Map.entry("--normalize-advantages", "true"),
         Map.entry("--max-grad-norm", "0"), Map.entry("--anneal-lr", "false"),
-        Map.entry("--eval-every", "5000"), Map.entry("--eval-episodes", "20")));
+        Map.entry("--eval-every", "5000"), Map.entry("--eval-episodes", "20"),
+        Map.entry("--epochs", "10"), Map.entry("--minibatches", "4"),
+        Map.entry("--clip", "0.2"), Map.entry("--anneal-clip", "false"),
+        Map.entry("--target-kl", "0"), Map.entry("--max-kl", "0.01"),
+        Map.entry("--cg-iters", "10"), Map.entry("--cg-damping", "0.1"),
+        Map.entry("--ci-steps", "2"), Map.entry("--entropy-coef", "0"),
+        Map.entry("--kl-coef", "0")));
     if (envId.startsWith("CartPole")) {
       d.putAll(Map.of("--max-steps", "50000", "--lr", "0.03", "--steps-per-lane", "64"));
     } else if (envId.startsWith("Pendulum")) {
@@ -55,7 +61,13 @@ public final class TrainPresets {
         bool(o, "--normalize-advantages"), doubleOption(o, "--max-grad-norm"),
         bool(o, "--anneal-lr"), longOption(o, "--eval-every"),
         (int) longOption(o, "--eval-episodes"),
-        target == null ? null : doubleOption(o, "--target-return"), o.get("--env-kwargs"));
+        target == null ? null : doubleOption(o, "--target-return"), o.get("--env-kwargs"),
+        new TrainConfig.SurrogateConfig((int) longOption(o, "--epochs"),
+            (int) longOption(o, "--minibatches"), doubleOption(o, "--clip"),
+            bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
+            (int) longOption(o, "--cg-iters"), doubleOption(o, "--cg-damping"),
+            (int) longOption(o, "--ci-steps"), doubleOption(o, "--entropy-coef"),
+            doubleOption(o, "--kl-coef")));
   }
 
   public static TrainConfig withMaxSteps(TrainConfig c, long maxSteps) {
@@ -65,7 +77,7 @@ public final class TrainPresets {
         c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(),
         c.normalizeObservations(), c.normalizeAdvantages(), c.maxGradNorm(),
         c.annealLearningRate(), c.evalEvery(), c.evalEpisodes(), c.targetReturn(),
-        c.envKwargsJson());
+        c.envKwargsJson(), c.surrogate());
   }
 
   public static long longOption(Map<String, String> o, String name) {

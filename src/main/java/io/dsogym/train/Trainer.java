@@ -5,6 +5,15 @@ import io.dsogym.dso.Collector;
 import io.dsogym.dso.ServerSideCollector;
 import io.dsogym.dso.TrajectoryBatch;
 import io.dsogym.dso.WorkerSideCollector;
+import io.dsogym.dso.surrogate.ChainIteration;
+import io.dsogym.dso.surrogate.GradientStep;
+import io.dsogym.dso.surrogate.NaturalGradient;
+import io.dsogym.dso.surrogate.PolicyImprovement;
+import io.dsogym.dso.surrogate.PolicyRegularizer;
+import io.dsogym.dso.surrogate.PolicyTransitions;
+import io.dsogym.dso.surrogate.ProximalChainOptimization;
+import io.dsogym.dso.surrogate.StateCost;
+import io.dsogym.dso.surrogate.Surrogate;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.env.remote.RemoteVectorEnv;
 import io.dsogym.optim.Adam;
@@ -25,10 +34,14 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Algorithm 1 end to end (DSO.md §3f): each iteration collects a batch of chain transitions
- * under θ_k, evaluates V̂ fitted on the previous batch, accumulates the gradient backwards
- * with that baseline (§3d), takes an Adam step, then refits V̂ on this batch and updates the
- * observation statistics. It evaluates, logs metrics, and checkpoints (see {@link #CHECKPOINT_INTERVAL_NANOS}).
+ * Training end to end (DSO.md §3f, §4): each iteration collects a batch of chain transitions
+ * under θ_k, evaluates V̂ fitted on the previous batch, computes Algorithm 1's backward weights
+ * with that baseline (§3d), builds the surrogate S̃ of §4b from them (its gradient at θ_k is
+ * Algorithm 1's estimate, Lemma 2), lets the chosen {@link PolicyImprovement} move θ (one Adam
+ * step, PCO epochs, a natural-gradient step or Chain Iteration's Newton steps), then refits V̂
+ * on this batch and updates the observation statistics. Optional entropy and KL chain costs
+ * (§2e, §2f) join the env's cost. It evaluates, logs metrics, and checkpoints (see {@link
+ * #CHECKPOINT_INTERVAL_NANOS}).
  */
 public final class Trainer {
   private final TrainConfig config;
@@ -42,6 +55,7 @@ public final class Trainer {
   private final Checkpoint.State state;
   private final Double threshold;
   private final Algorithm1.Options options;
+  private final PolicyImprovement improvement;
 
   /**
    * Checkpoints are written after an evaluation, at the end, and otherwise at most every 10 s:
@@ -88,7 +102,36 @@ public final class Trainer {
       value.restore(state.valueTheta, state.valueAdamM, state.valueAdamV, state.valueAdamSteps);
       normalizer.set(state.obsMean, state.obsVar, state.obsCount);
     }
+    this.improvement = newImprovement();
+    if (state.improverState != null) {
+      improvement.restoreState(state.improverState);
+    }
     this.collector = newCollector(trainEnv);
+  }
+
+  private PolicyImprovement newImprovement() {
+    TrainConfig.SurrogateConfig s = config.surrogate();
+    return switch (config.algo()) {
+      case "gradient" -> new GradientStep(optimizer, config.maxGradNorm());
+      case "pco" -> new ProximalChainOptimization(optimizer,
+          new ProximalChainOptimization.Options(s.epochs(), s.minibatches(), s.clip(),
+              s.annealClip(), s.targetKl(), config.maxGradNorm()), config.seed() * 7919 + 17);
+      case "natural" -> new NaturalGradient(
+          new NaturalGradient.Options(s.maxKl(), s.cgIterations(), s.cgDamping(), 10));
+      case "chain-iteration" -> new ChainIteration(new ChainIteration.Options(s.newtonSteps(),
+          s.cgIterations(), Math.max(s.cgDamping(), 1e-6), 1e-3, s.maxKl()));
+      default -> throw new IllegalArgumentException("--algo: expected one of "
+          + TrainConfig.ALGORITHMS + ", got " + config.algo());
+    };
+  }
+
+  private String algorithmName() {
+    return switch (config.algo()) {
+      case "gradient" -> "Algorithm 1 + Adam";
+      case "pco" -> "proximal chain optimization";
+      case "natural" -> "natural gradient";
+      default -> "Chain Iteration";
+    };
   }
 
   public Policy policy() {
@@ -100,15 +143,15 @@ public final class Trainer {
     Files.createDirectories(outDir);
     TrajectoryBatch batch = new TrajectoryBatch(policy.obsDim(), policy.actionDim());
     int obsDim = policy.obsDim();
-    double[] grad = new double[policy.numParams()];
     Buffers buf = new Buffers();
     long startNanos = System.nanoTime();
     double wallBefore = state.wallSeconds;
     long stepsAtStart = state.envSteps;
     try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
-      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference, Algorithm 1 + Adam, "
+      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference, %s, "
               + "%d lanes x %d steps per batch, %d policy parameters%s%n", config.envId(),
           config.source(), collector instanceof WorkerSideCollector ? "worker" : "server",
+          algorithmName(),
           config.numEnvs(), config.stepsPerLane(),
           policy.numParams(), state.iteration > 0 ? ", resumed at " + state.envSteps
               + " steps" : "");
@@ -142,20 +185,30 @@ public final class Trainer {
         value.predictBatch(zNext, n, vNext);
         scale(v, state.valueScale);
         scale(vNext, state.valueScale);
+        StateCost regularizer = regularizer(zObs, n);
+        if (regularizer != StateCost.NONE) {
+          // The chain cost is L = ℓ + L_reg (§2e/§2f): V̂ and the weights see the whole cost.
+          for (int i = 0; i < n; i++) {
+            batch.cost[i] += regularizer.cost(state.theta, i);
+          }
+        }
         Algorithm1.weights(batch, v, vNext, options, 0.0, weights, targets);
         if (config.normalizeAdvantages()) {
           standardize(weights);
         }
-        Arrays.fill(grad, 0);
         for (int i = 0; i < n; i++) {
-          policy.accumulateScore(state.theta, zObs, i * obsDim, batch.actions,
-              i * policy.actionDim(), weights[i] / n, grad);
+          buf.advantage[i] = weights[i] / n;
+          buf.stateWeight[i] = Algorithm1.stateWeight(batch, i, options) / n;
         }
-        double gradNorm = clipNorm(grad, config.maxGradNorm());
+        Surrogate surrogate = new Surrogate(
+            new PolicyTransitions(policy, zObs, batch.actions, n), regularizer, state.theta,
+            buf.advantage, buf.stateWeight);
+        double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
-            ? Math.max(0.05, 1.0 - (double) state.envSteps / config.maxSteps()) : 1.0);
+            ? Math.max(0.05, 1.0 - progress) : 1.0);
         optimizer.setLearningRate(lr);
-        optimizer.step(state.theta, grad);
+        PolicyImprovement.Report report = improvement.improve(surrogate, state.theta, progress);
+        state.improverState = improvement.state();
         // §3f step 5: refit V̂ on this batch, for use at the next iteration.
         updateValueScale(targets);
         scale(targets, 1.0 / state.valueScale);
@@ -181,15 +234,15 @@ public final class Trainer {
         state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;
         double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
         metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
-            stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, gradNorm, lr,
-            policyStd());
+            stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, report.gradNorm(), lr,
+            policyStd(), report.kl(), report.surrogateChange());
         boolean last = state.envSteps >= config.maxSteps();
         if (last || !Double.isNaN(evalMean)
             || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
           saveCheckpoint();
           lastCheckpointNanos = System.nanoTime();
         }
-        progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos);
+        progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
       }
     } finally {
       collector.close();
@@ -212,9 +265,13 @@ public final class Trainer {
     double[] nextValue = new double[0];
     double[] weights = new double[0];
     double[] targets = new double[0];
+    double[] advantage = new double[0];
+    double[] stateWeight = new double[0];
 
     void ensure(int n, int obsDim) {
       if (value.length != n) {
+        advantage = new double[n];
+        stateWeight = new double[n];
         zObs = new double[n * obsDim];
         zNext = new double[n * obsDim];
         value = new double[n];
@@ -332,15 +389,16 @@ public final class Trainer {
 
   /** One console line per iteration; the eta uses the session's average rate. */
   private void progress(double trainReturn, double stepsPerSecond, long stepsAtStart,
-      long startNanos) {
+      long startNanos, String detail) {
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     double rate = (state.envSteps - stepsAtStart) / Math.max(1e-9, elapsed);
     double eta = (config.maxSteps() - state.envSteps) / Math.max(1e-9, rate);
     console.printf(Locale.ROOT, "[train] steps %,d/%,d (%.0f%%) | episodes %,d | return %s | "
-            + "eval %s | %,.0f steps/s | eta %.0fs%n", state.envSteps, config.maxSteps(),
+            + "eval %s | %,.0f steps/s | eta %.0fs%s%n", state.envSteps, config.maxSteps(),
         100.0 * state.envSteps / config.maxSteps(), state.episodes, fmt(trainReturn),
         Double.isNaN(state.lastEvalMean) ? "-" : fmt(state.lastEvalMean) + " ± "
-            + fmt(state.lastEvalStd), stepsPerSecond, Math.max(0, eta));
+            + fmt(state.lastEvalStd), stepsPerSecond, Math.max(0, eta),
+        detail.isEmpty() ? "" : " | " + detail);
   }
 
   private static String fmt(double x) {
@@ -401,19 +459,16 @@ public final class Trainer {
     }
   }
 
-  /** Scales grad to at most maxNorm (no clipping when maxNorm <= 0); returns the raw norm. */
-  private static double clipNorm(double[] grad, double maxNorm) {
-    double s = 0;
-    for (double g : grad) {
-      s += g * g;
+  /**
+   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_θk ‖ π_θ) (§2f,
+   * the proximal cost: zero at θ_k, it pulls the surrogate's minimizer back toward θ_k).
+   */
+  private StateCost regularizer(double[] zObs, int n) {
+    TrainConfig.SurrogateConfig s = config.surrogate();
+    if (s.entropyCoef() == 0 && s.klCoef() == 0) {
+      return StateCost.NONE;
     }
-    double norm = Math.sqrt(s);
-    if (maxNorm > 0 && norm > maxNorm) {
-      double k = maxNorm / norm;
-      for (int i = 0; i < grad.length; i++) {
-        grad[i] *= k;
-      }
-    }
-    return norm;
+    return new PolicyRegularizer(policy, zObs, n, s.entropyCoef(), s.klCoef(),
+        s.klCoef() > 0 ? state.theta.clone() : null);
   }
 }

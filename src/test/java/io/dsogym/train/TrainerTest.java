@@ -172,4 +172,44 @@ class TrainerTest {
     assertNotNull(summary.get("steps_to_threshold"), "evaluation reached 475 within 50,000 "
         + "steps; summary " + summary);
   }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "--algo {0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"pco", "natural", "chain-iteration"})
+  void surrogateOptimizersSolveCartPoleFromJava(String algo) throws Exception {
+    TrainConfig c = TrainPresets.config("CartPole-v1", Map.of("--source", "java", "--seed", "0",
+        "--algo", algo, "--max-steps", "20480"));
+    Map<String, Object> summary = trainer(c, new Lanes(), null).run();
+    assertEquals(algo, summary.get("algo"));
+    assertNotNull(summary.get("steps_to_threshold"), "evaluation reached 475 within 20,480 "
+        + "steps; summary " + summary);
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    double kl = rows.get(0)[MetricsLog.COLUMNS.indexOf("kl")];
+    double change = rows.get(0)[MetricsLog.COLUMNS.indexOf("surrogate_change")];
+    assertTrue(kl > 0 && kl < 0.5, "the first update moved the chain a little: KL " + kl);
+    assertTrue(change < 0, "the first update lowered the surrogate: " + change);
+  }
+
+  @Test
+  void chainIterationResumesWithItsDamping() throws Exception {
+    trainer(config(1024, Map.of("--algo", "chain-iteration")), new Lanes(), null).run();
+    Checkpoint.State saved = Checkpoint.read(dir);
+    assertNotNull(saved.improverState);
+    assertEquals(1, saved.improverState.length);
+    TrainConfig longer = TrainPresets.withMaxSteps(saved.config, 1536);
+    Trainer resumed = trainer(longer, new Lanes(), saved);
+    assertEquals("chain-iteration", saved.config.algo());
+    resumed.run();
+    assertEquals(1536, Checkpoint.read(dir).envSteps);
+  }
+
+  @Test
+  void entropyAndKlChainCostsTrainAndUnknownAlgorithmsAreRejected() throws Exception {
+    Map<String, Object> summary = trainer(config(1024, Map.of("--algo", "pco",
+        "--entropy-coef", "0.01", "--kl-coef", "0.5")), new Lanes(), null).run();
+    assertEquals(1024L, summary.get("env_steps"));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> config(1024, Map.of("--algo", "ppo")));
+    assertTrue(e.getMessage().contains("--algo") && e.getMessage().contains("ppo")
+        && e.getMessage().contains("chain-iteration"), e.getMessage());
+  }
 }
