@@ -24,5 +24,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing the Python client (dsogym) with Gymnasium and MuJoCo into .venv" >&2
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e "python-client[mujoco,test]"
+.venv/bin/python -m pip install -q -e "python-client[mujoco,test,plot]"
 echo "setup: done" >&2

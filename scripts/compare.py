@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Runs every DSO optimizer (or those given) over several seeds on one env and writes, beside
+each other, what each reached: a Markdown table (steps to threshold median and spread, final
+evaluation return, wall-clock, env-steps/s), a JSON report and a learning-curve plot of the
+evaluation return (median over seeds, with the 25-75% band).
+
+  .venv/bin/python scripts/compare.py --env CartPole-v1 --source java --seeds 5
+  .venv/bin/python scripts/compare.py --env InvertedPendulum-v5 --source python --seeds 5 --jobs 2
+
+Writes results/compare-ENV-SOURCE.{json,md,png}; runs go to runs/compare-ENV-SOURCE/ALGO/seedS.
+Arguments after `--` go to every `bin/dsogym train` unchanged (per-env and per-algorithm
+defaults come from the trainer's presets).
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python-client"))
+import dsogym  # noqa: E402
+
+ALGOS = ["gradient", "pco", "natural", "chain-iteration"]
+
+
+def parse_extra(extra: list[str], ap: argparse.ArgumentParser) -> dict:
+    options = {}
+    it = iter(extra)
+    for flag in it:
+        if not flag.startswith("--"):
+            ap.error(f"extra train arguments: expected --option value pairs, got {flag!r}")
+        options[flag[2:].replace("-", "_")] = next(it)
+    return options
+
+
+def summarize(runs: list[dict]) -> dict:
+    reached = [r["steps_to_threshold"] for r in runs if r["steps_to_threshold"] is not None]
+    return {
+        "seeds": len(runs),
+        "reached": len(reached),
+        "steps_to_threshold_median": statistics.median(reached) if reached else None,
+        "steps_to_threshold_min": min(reached) if reached else None,
+        "steps_to_threshold_max": max(reached) if reached else None,
+        "final_eval_median": statistics.median(r["eval_mean_return"] for r in runs),
+        "best_eval_median": statistics.median(r["best_eval"] for r in runs),
+        "wall_seconds_median": statistics.median(r["wall_seconds"] for r in runs),
+        "env_steps_per_second_median": statistics.median(r["env_steps"] / r["wall_seconds"] for r in runs),
+    }
+
+
+def eval_curve(run_dir: Path) -> list[tuple[float, float]]:
+    return [(row["env_steps"], row["eval_mean_return"]) for row in dsogym.read_metrics(run_dir)
+            if row["eval_mean_return"] is not None]
+
+
+def quantile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def step_value(curve: list[tuple[float, float]], x: float) -> float | None:
+    """The last evaluation at or before x (what a user would have had at that point)."""
+    value = None
+    for steps, ret in curve:
+        if steps > x:
+            break
+        value = ret
+    return value
+
+
+def plot(report: dict, curves: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for algo, per_seed in curves.items():
+        grid = sorted({s for c in per_seed for s, _ in c})
+        xs, med, lo, hi = [], [], [], []
+        for x in grid:
+            vals = [v for v in (step_value(c, x) for c in per_seed) if v is not None]
+            if len(vals) < len(per_seed):
+                continue
+            xs.append(x)
+            med.append(statistics.median(vals))
+            lo.append(quantile(vals, 0.25))
+            hi.append(quantile(vals, 0.75))
+        line, = ax.plot(xs, med, label=f"{algo} ({len(per_seed)} seeds)")
+        ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if report["threshold"] is not None:
+        ax.axhline(report["threshold"], color="grey", linestyle="--", linewidth=1,
+                   label=f"threshold {report['threshold']:g}")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("evaluation return (median, 25-75% band)")
+    ax.set_title(f"{report['env_id']} from {report['source']}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def fmt_steps(s: dict) -> str:
+    if s["steps_to_threshold_median"] is None:
+        return "-"
+    return (f"{s['steps_to_threshold_median']:,.0f} ({s['steps_to_threshold_min']:,}-"
+            f"{s['steps_to_threshold_max']:,})")
+
+
+def table(report: dict) -> str:
+    lines = [f"# {report['env_id']} from {report['source']}: threshold {report['threshold']}", "",
+             "| algo | seeds reaching threshold | steps to threshold, median (min-max) | final eval, median "
+             "| best eval, median | wall-clock median | env-steps/s median |",
+             "|---|---|---|---|---|---|---|"]
+    for algo, s in report["algos"].items():
+        lines.append(f"| {algo} | {s['reached']}/{s['seeds']} | {fmt_steps(s)} | {s['final_eval_median']:.1f} "
+                     f"| {s['best_eval_median']:.1f} | {s['wall_seconds_median']:.1f} s "
+                     f"| {s['env_steps_per_second_median']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    extra = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--env", required=True)
+    ap.add_argument("--source", default="java", choices=["java", "python"])
+    ap.add_argument("--algos", default=",".join(ALGOS), help="comma-separated (default: all four)")
+    ap.add_argument("--seeds", type=int, default=5, help="seeds FIRST..FIRST+N-1")
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="runs at once (each is a Java process, "
+                    "plus a Python worker with --source python)")
+    ap.add_argument("--out", default=None, help="path prefix of the outputs (default results/compare-ENV-SOURCE)")
+    ap.add_argument("--jar", default=None, help="the dsogym jar to run (default: target/dsogym.jar)")
+    args = ap.parse_args(argv)
+    algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+    unknown = [a for a in algos if a not in ALGOS]
+    if unknown:
+        ap.error(f"--algos: expected names among {', '.join(ALGOS)}, got {', '.join(unknown)}")
+    options = parse_extra(extra, ap)
+
+    tag = f"{args.env}-{args.source}"
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    t0 = time.time()
+
+    def run(job: tuple[str, int]) -> dict:
+        algo, seed = job
+        out = ROOT / "runs" / f"compare-{tag}" / algo / f"seed{seed}"
+        s = dsogym.train(args.env, source=args.source, out=out, seed=seed, algo=algo, jar=args.jar, **options)
+        curve = eval_curve(out)
+        s["best_eval"] = max(r for _, r in curve)
+        s["eval_curve"] = curve
+        print(f"{algo} seed {seed}: steps_to_threshold {s['steps_to_threshold']}, final eval "
+              f"{s['eval_mean_return']:.1f}, best {s['best_eval']:.1f}, {s['wall_seconds']:.1f} s", flush=True)
+        return s
+
+    jobs = [(a, s) for a in algos for s in seeds]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(run, jobs))
+
+    by_algo = {a: [r for (ja, _), r in zip(jobs, results) if ja == a] for a in algos}
+    report = {
+        "env_id": args.env, "source": args.source, "threshold": results[0]["threshold"],
+        "seeds": seeds, "train_options": options, "jobs": args.jobs,
+        "sweep_wall_seconds": time.time() - t0,
+        "algos": {a: summarize(rs) for a, rs in by_algo.items()},
+        "runs": {a: rs for a, rs in by_algo.items()},
+    }
+    prefix = Path(args.out) if args.out else ROOT / "results" / f"compare-{tag}"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{prefix}.json").write_text(json.dumps(report, indent=2) + "\n")
+    Path(f"{prefix}.md").write_text(table(report))
+    plot(report, {a: [r["eval_curve"] for r in rs] for a, rs in by_algo.items()}, Path(f"{prefix}.png"))
+    print(table(report))
+    print(f"written {prefix}.json, {prefix}.md, {prefix}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
