@@ -36,10 +36,14 @@ def parse_extra(extra: list[str], ap: argparse.ArgumentParser) -> dict:
     return options
 
 
-def summarize(runs: list[dict]) -> dict:
-    reached = [r["steps_to_threshold"] for r in runs if r["steps_to_threshold"] is not None]
+def summarize(all_runs: list[dict]) -> dict:
+    """Failed runs count as seeds that did not reach the threshold; the medians are of the others."""
+    runs = [r for r in all_runs if "failed" not in r] or [{"eval_mean_return": float("nan"), "best_eval": float("nan"),
+                                                           "wall_seconds": float("nan"), "env_steps": float("nan")}]
+    reached = [r["steps_to_threshold"] for r in all_runs if r["steps_to_threshold"] is not None]
     return {
-        "seeds": len(runs),
+        "seeds": len(all_runs),
+        "failed": sum("failed" in r for r in all_runs),
         "reached": len(reached),
         "steps_to_threshold_median": statistics.median(reached) if reached else None,
         "steps_to_threshold_min": min(reached) if reached else None,
@@ -155,7 +159,11 @@ def main() -> int:
     def run(job: tuple[str, int]) -> dict:
         algo, seed = job
         out = ROOT / "runs" / f"compare-{tag}" / algo / f"seed{seed}"
-        s = dsogym.train(args.env, source=args.source, out=out, seed=seed, algo=algo, jar=args.jar, **options)
+        try:
+            s = dsogym.train(args.env, source=args.source, out=out, seed=seed, algo=algo, jar=args.jar, **options)
+        except dsogym.TrainingFailed as e:  # one failed run must not lose the others
+            print(f"{algo} seed {seed}: FAILED: {e}\n  " + "\n  ".join(e.output[-10:]), flush=True)
+            return {"algo": algo, "seed": seed, "failed": str(e), "steps_to_threshold": None}
         curve = eval_curve(out)
         s["best_eval"] = max(r for _, r in curve)
         s["eval_curve"] = curve
@@ -169,7 +177,8 @@ def main() -> int:
 
     by_algo = {a: [r for (ja, _), r in zip(jobs, results) if ja == a] for a in algos}
     report = {
-        "env_id": args.env, "source": args.source, "threshold": results[0]["threshold"],
+        "env_id": args.env, "source": args.source,
+        "threshold": next((r["threshold"] for r in results if "threshold" in r), None),
         "seeds": seeds, "train_options": options, "jobs": args.jobs,
         "sweep_wall_seconds": time.time() - t0,
         "algos": {a: summarize(rs) for a, rs in by_algo.items()},
@@ -179,7 +188,8 @@ def main() -> int:
     prefix.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{prefix}.json").write_text(json.dumps(report, indent=2) + "\n")
     Path(f"{prefix}.md").write_text(table(report))
-    plot(report, {a: [r["eval_curve"] for r in rs] for a, rs in by_algo.items()}, Path(f"{prefix}.png"))
+    plot(report, {a: [r["eval_curve"] for r in rs if "eval_curve" in r] for a, rs in by_algo.items()},
+         Path(f"{prefix}.png"))
     print(table(report))
     print(f"written {prefix}.json, {prefix}.md, {prefix}.png")
     return 0
