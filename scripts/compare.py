@@ -22,18 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python-client"))
 import dsogym  # noqa: E402
+from seeds import split_train_options, train_options  # noqa: E402  (this folder is on sys.path)
 
 ALGOS = ["gradient", "pco", "natural", "chain-iteration"]
-
-
-def parse_extra(extra: list[str], ap: argparse.ArgumentParser) -> dict:
-    options = {}
-    it = iter(extra)
-    for flag in it:
-        if not flag.startswith("--"):
-            ap.error(f"extra train arguments: expected --option value pairs, got {flag!r}")
-        options[flag[2:].replace("-", "_")] = next(it)
-    return options
 
 
 def summarize(all_runs: list[dict]) -> dict:
@@ -130,11 +121,7 @@ def table(report: dict) -> str:
 
 
 def main() -> int:
-    argv = sys.argv[1:]
-    extra = []
-    if "--" in argv:
-        i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1:]
+    argv, extra = split_train_options(sys.argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--env", required=True)
     ap.add_argument("--source", default="java", choices=["java", "python"])
@@ -150,7 +137,7 @@ def main() -> int:
     unknown = [a for a in algos if a not in ALGOS]
     if unknown:
         ap.error(f"--algos: expected names among {', '.join(ALGOS)}, got {', '.join(unknown)}")
-    options = parse_extra(extra, ap)
+    options = train_options(extra, ap)
 
     tag = f"{args.env}-{args.source}"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

@@ -21,12 +21,27 @@ sys.path.insert(0, str(ROOT / "python-client"))
 import dsogym  # noqa: E402
 
 
-def main() -> int:
-    argv = sys.argv[1:]
-    extra = []
+def split_train_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Splits ARGS -- TRAIN_OPTIONS into the script's own arguments and the train options."""
     if "--" in argv:
         i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1:]
+        return argv[:i], argv[i + 1:]
+    return argv, []
+
+
+def train_options(extra: list[str], ap: argparse.ArgumentParser) -> dict:
+    """--name value pairs -> {name_with_underscores: value} (dsogym.train's keywords)."""
+    options = {}
+    it = iter(extra)
+    for flag in it:
+        if not flag.startswith("--"):
+            ap.error(f"extra train arguments: expected --option value pairs, got {flag!r}")
+        options[flag[2:].replace("-", "_")] = next(it)
+    return options
+
+
+def main() -> int:
+    argv, extra = split_train_options(sys.argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--env", required=True)
     ap.add_argument("--source", default="java", choices=["java", "python"])
@@ -36,13 +51,7 @@ def main() -> int:
     ap.add_argument("--quiet", action="store_true", help="do not echo the runs' progress lines")
     ap.add_argument("--jar", default=None, help="the dsogym jar to run (default: target/dsogym.jar)")
     args = ap.parse_args(argv)
-
-    options = {}
-    it = iter(extra)
-    for flag in it:
-        if not flag.startswith("--"):
-            ap.error(f"extra train arguments: expected --option value pairs, got {flag!r}")
-        options[flag[2:].replace("-", "_")] = next(it)
+    options = train_options(extra, ap)
 
     tag = f"{args.env}-{args.source}"
     runs = []

@@ -47,19 +47,27 @@ class SurrogateTest {
   static final double EXACT = 1e-9;
   static final double HVP = 1e-6;
 
-  private static SoftmaxTabularChain chain(String name) {
-    return Oracles.softmaxChain(oracleCase(name));
+  /** An oracle chain at its θ, solved exactly, with its exact surrogate. */
+  private record ExactCase(SoftmaxTabularChain chain, double gamma, double[] theta,
+      DiscountedSolution solution, Surrogate surrogate) {
+    static ExactCase of(String name) {
+      JsonObject c = oracleCase(name);
+      SoftmaxTabularChain chain = Oracles.softmaxChain(c);
+      double gamma = c.get("gamma").getAsDouble();
+      double[] theta = vec(c, "theta");
+      DiscountedSolution s = TabularExact.discounted(chain, gamma, theta);
+      return new ExactCase(chain, gamma, theta, s, TabularSurrogate.exact(chain, s));
+    }
   }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"chain3_discounted", "chain6_discounted"})
   @DisplayName("Lemma 2: the exact surrogate's gradient at α = 0 is ∇J, and S̃ = S̄ of §4a")
   void exactSurrogateGradientIsTheGradient(String name) {
-    JsonObject c = oracleCase(name);
-    SoftmaxTabularChain chain = chain(name);
-    double[] theta = vec(c, "theta");
-    DiscountedSolution s = TabularExact.discounted(chain, c.get("gamma").getAsDouble(), theta);
-    Surrogate sur = TabularSurrogate.exact(chain, s);
+    ExactCase e = ExactCase.of(name);
+    double[] theta = e.theta();
+    DiscountedSolution s = e.solution();
+    Surrogate sur = e.surrogate();
     double[] g = new double[theta.length];
     assertEquals(0.0, sur.gradient(theta, g), EXACT, "S̃(θ_k) = 0");
     close("grad S̃(θ_k) = ∇J", s.gradient, g, EXACT);
@@ -71,11 +79,10 @@ class SurrogateTest {
   @ValueSource(strings = {"chain3_discounted", "chain6_discounted"})
   @DisplayName("the surrogate Hessian-vector product is §4f's ∇²S = E_ρ[∇²L + γE_P[(∇²lnP + ssᵀ)V]]")
   void surrogateHessianVectorProductMatchesFormula(String name) {
-    JsonObject c = oracleCase(name);
-    SoftmaxTabularChain chain = chain(name);
-    double[] theta = vec(c, "theta");
-    DiscountedSolution s = TabularExact.discounted(chain, c.get("gamma").getAsDouble(), theta);
-    Surrogate sur = TabularSurrogate.exact(chain, s);
+    ExactCase e = ExactCase.of(name);
+    double[] theta = e.theta();
+    DiscountedSolution s = e.solution();
+    Surrogate sur = e.surrogate();
     double[][] h = s.surrogateHessian();
     SplittableRandom rng = new SplittableRandom(3);
     for (int trial = 0; trial < 3; trial++) {
@@ -90,11 +97,10 @@ class SurrogateTest {
   @ValueSource(strings = {"chain3_discounted", "chain6_discounted"})
   @DisplayName("the Fisher-vector product from the scores is the exact chain Fisher (§4e), and CG solves F w = g")
   void fisherVectorProductAndConjugateGradient(String name) {
-    JsonObject c = oracleCase(name);
-    SoftmaxTabularChain chain = chain(name);
-    double[] theta = vec(c, "theta");
-    DiscountedSolution s = TabularExact.discounted(chain, c.get("gamma").getAsDouble(), theta);
-    Surrogate sur = TabularSurrogate.exact(chain, s);
+    ExactCase e = ExactCase.of(name);
+    double[] theta = e.theta();
+    DiscountedSolution s = e.solution();
+    Surrogate sur = e.surrogate();
     double mass = 0;
     for (double r : s.visitation) {
       mass += r;
@@ -125,12 +131,10 @@ class SurrogateTest {
   @Test
   @DisplayName("natural gradient: the step is along -F⁻¹g, fills the KL budget and lowers the exact J")
   void naturalGradientStepOnTabularChain() {
-    JsonObject c = oracleCase("chain6_discounted");
-    SoftmaxTabularChain chain = chain("chain6_discounted");
-    double gamma = c.get("gamma").getAsDouble();
-    double[] theta = vec(c, "theta");
-    DiscountedSolution s = TabularExact.discounted(chain, gamma, theta);
-    Surrogate sur = TabularSurrogate.exact(chain, s);
+    ExactCase e = ExactCase.of("chain6_discounted");
+    double[] theta = e.theta();
+    DiscountedSolution s = e.solution();
+    Surrogate sur = e.surrogate();
     double maxKl = 1e-3;
     double[] next = theta.clone();
     new NaturalGradient(new NaturalGradient.Options(maxKl, 50, 0.0, 10))
@@ -149,7 +153,7 @@ class SurrogateTest {
     double quadraticKl = 0.5 * ConjugateGradient.dot(step, fStep);
     assertTrue(quadraticKl <= maxKl * (1 + 1e-9) && quadraticKl >= maxKl / 4.0001,
         "½ ΔθᵀFΔθ = " + quadraticKl + " is the budget " + maxKl + " or a backtrack of it");
-    double after = TabularExact.discounted(chain, gamma, next).objective;
+    double after = TabularExact.discounted(e.chain(), e.gamma(), next).objective;
     assertTrue(after < s.objective, "J went from " + s.objective + " to " + after);
   }
 
@@ -229,24 +233,12 @@ class SurrogateTest {
       final int state = i;
       double[] g = new double[theta.length];
       reg.accumulateGradient(theta, i, 1.0, g);
-      close("∇L_reg(x_" + i + ")", fd(t -> reg.cost(t, state), theta), g, 1e-6);
+      close("∇L_reg(x_" + i + ")",
+          ExactGradientFiniteDifferenceTest.fdGradient(t -> reg.cost(t, state), theta), g, 1e-6);
     }
   }
 
   // ---- helpers ----
-
-  static double[] fd(java.util.function.ToDoubleFunction<double[]> f, double[] theta) {
-    double[] g = new double[theta.length];
-    double h = 1e-6;
-    for (int j = 0; j < theta.length; j++) {
-      double[] p = theta.clone();
-      double[] m = theta.clone();
-      p[j] += h;
-      m[j] -= h;
-      g[j] = (f.applyAsDouble(p) - f.applyAsDouble(m)) / (2 * h);
-    }
-    return g;
-  }
 
   static double[] perturbed(double[] theta, double scale, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
