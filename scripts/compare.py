@@ -95,7 +95,7 @@ def plot(report: dict, curves: dict, path: Path) -> None:
     ax.set_ylabel("evaluation return (median, 25-75% band)")
     ax.set_title(f"{report['env_id']} from {report['source']}")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
