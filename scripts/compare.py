@@ -32,6 +32,10 @@ def summarize(all_runs: list[dict]) -> dict:
     runs = [r for r in all_runs if "failed" not in r] or [{"eval_mean_return": float("nan"), "best_eval": float("nan"),
                                                            "wall_seconds": float("nan"), "env_steps": float("nan")}]
     reached = [r["steps_to_threshold"] for r in all_runs if r["steps_to_threshold"] is not None]
+    # over every seed, a seed that never reached the threshold counting as infinitely slow:
+    # the figure the issues' "median of N seeds" targets mean (None when the median did not reach)
+    everyone = sorted(reached) + [float("inf")] * (len(all_runs) - len(reached))
+    median_all = statistics.median(everyone)
     return {
         "seeds": len(all_runs),
         "failed": sum("failed" in r for r in all_runs),
@@ -39,6 +43,7 @@ def summarize(all_runs: list[dict]) -> dict:
         "steps_to_threshold_median": statistics.median(reached) if reached else None,
         "steps_to_threshold_min": min(reached) if reached else None,
         "steps_to_threshold_max": max(reached) if reached else None,
+        "steps_to_threshold_median_all_seeds": None if median_all == float("inf") else median_all,
         "final_eval_median": statistics.median(r["eval_mean_return"] for r in runs),
         "best_eval_median": statistics.median(r["best_eval"] for r in runs),
         "wall_seconds_median": statistics.median(r["wall_seconds"] for r in runs),
@@ -110,11 +115,14 @@ def fmt_steps(s: dict) -> str:
 
 def table(report: dict) -> str:
     lines = [f"# {report['env_id']} from {report['source']}: threshold {report['threshold']}", "",
-             "| algo | seeds reaching threshold | steps to threshold, median (min-max) | final eval, median "
-             "| best eval, median | wall-clock median | env-steps/s median |",
-             "|---|---|---|---|---|---|---|"]
+             "| algo | seeds reaching threshold | steps to threshold, median of those (min-max) "
+             "| median of all seeds | final eval, median | best eval, median | wall-clock median "
+             "| env-steps/s median |",
+             "|---|---|---|---|---|---|---|---|"]
     for algo, s in report["algos"].items():
-        lines.append(f"| {algo} | {s['reached']}/{s['seeds']} | {fmt_steps(s)} | {s['final_eval_median']:.1f} "
+        m = s["steps_to_threshold_median_all_seeds"]
+        lines.append(f"| {algo} | {s['reached']}/{s['seeds']} | {fmt_steps(s)} | {'-' if m is None else f'{m:,.0f}'} "
+                     f"| {s['final_eval_median']:.1f} "
                      f"| {s['best_eval_median']:.1f} | {s['wall_seconds_median']:.1f} s "
                      f"| {s['env_steps_per_second_median']:,.0f} |")
     return "\n".join(lines) + "\n"
@@ -132,7 +140,14 @@ def main() -> int:
                     "plus a Python worker with --source python)")
     ap.add_argument("--out", default=None, help="path prefix of the outputs (default results/compare-ENV-SOURCE)")
     ap.add_argument("--jar", default=None, help="the dsogym jar to run (default: target/dsogym.jar)")
+    ap.add_argument("--from-json", default=None, metavar="REPORT",
+                    help="re-render the table and plot of an earlier report (runs nothing)")
+    if "--from-json" in argv:  # --env is not needed then
+        for a in ap._actions:
+            a.required = False
     args = ap.parse_args(argv)
+    if args.from_json:
+        return render(json.loads(Path(args.from_json).read_text()), Path(args.from_json).with_suffix(""))
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     unknown = [a for a in algos if a not in ALGOS]
     if unknown:
@@ -171,11 +186,16 @@ def main() -> int:
         "algos": {a: summarize(rs) for a, rs in by_algo.items()},
         "runs": {a: rs for a, rs in by_algo.items()},
     }
-    prefix = Path(args.out) if args.out else ROOT / "results" / f"compare-{tag}"
+    return render(report, Path(args.out) if args.out else ROOT / "results" / f"compare-{tag}")
+
+
+def render(report: dict, prefix: Path) -> int:
+    """Writes PREFIX.json, .md and .png from a report (its summaries recomputed from its runs)."""
+    report["algos"] = {a: summarize(rs) for a, rs in report["runs"].items()}
     prefix.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{prefix}.json").write_text(json.dumps(report, indent=2) + "\n")
     Path(f"{prefix}.md").write_text(table(report))
-    plot(report, {a: [r["eval_curve"] for r in rs if "eval_curve" in r] for a, rs in by_algo.items()},
+    plot(report, {a: [r["eval_curve"] for r in rs if "eval_curve" in r] for a, rs in report["runs"].items()},
          Path(f"{prefix}.png"))
     print(table(report))
     print(f"written {prefix}.json, {prefix}.md, {prefix}.png")
