@@ -40,7 +40,8 @@ final class BenchCommand implements Main.Command {
   public String summary() {
     return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 5] "
         + "[--repeats 3] [--inference server|worker|both] [--steps-per-lane 256] "
-        + "[--hidden 64,64] [--out bench-results/bench.json]: bridge vs raw SyncVectorEnv "
+        + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--out bench-results/bench.json]: "
+        + "bridge vs raw SyncVectorEnv "
         + "throughput and latency (medians of interleaved repeats)";
   }
 
@@ -48,7 +49,7 @@ final class BenchCommand implements Main.Command {
   public int run(List<String> args, PrintStream out) throws Exception {
     Map<String, String> opts = Main.parseOptions(args,
         List.of("--envs", "--lanes", "--seconds", "--out", "--latency-steps", "--repeats",
-            "--inference", "--steps-per-lane", "--hidden"),
+            "--inference", "--steps-per-lane", "--hidden", "--requests-per-collect"),
         List.of());
     List<String> envs = List.of(opts.getOrDefault("--envs", "CartPole-v1,HalfCheetah-v5")
         .split(","));
@@ -76,6 +77,7 @@ final class BenchCommand implements Main.Command {
     boolean serverSide = !inference.equals("worker");
     boolean workerSide = !inference.equals("server");
     int stepsPerLane = Main.intOption(opts, "--steps-per-lane", 256);
+    int requests = Main.intOption(opts, "--requests-per-collect", 0);
     if (stepsPerLane < 1) {
       throw new Main.UsageException("--steps-per-lane: expected >= 1, got " + stepsPerLane);
     }
@@ -120,7 +122,8 @@ final class BenchCommand implements Main.Command {
             ratios[r] = bridges[r] / raws[r];
           }
           if (workerSide) {
-            double[] w = workerStepsPerSecond(env, n, hidden, stepsPerLane, seconds);
+            double[] w = workerStepsPerSecond(env, n, hidden, stepsPerLane, requests,
+                seconds);
             workers[r] = w[0];
             envShares[r] = w[1];
             policyShares[r] = w[2];
@@ -203,7 +206,7 @@ final class BenchCommand implements Main.Command {
    * requests per collect.
    */
   private static double[] workerStepsPerSecond(String env, int n, List<Integer> hidden,
-      int stepsPerLane, double seconds) throws Exception {
+      int stepsPerLane, int requests, double seconds) throws Exception {
     try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60))) {
       RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
       MlpPolicy policy = Policies.forEnv(remote.spec(), hidden, PolicySpec.Activation.TANH,
@@ -213,6 +216,7 @@ final class BenchCommand implements Main.Command {
       ObservationNormalizer normalizer = new ObservationNormalizer(obsDim, true, 10.0);
       TrajectoryBatch batch = new TrajectoryBatch(obsDim, policy.actionDim());
       WorkerSideCollector collector = new WorkerSideCollector(remote, policy, 0);
+      collector.setRequestsPerCollect(requests);
       collector.reset(0);
       long deadline = System.nanoTime() + 1_000_000_000L;
       while (System.nanoTime() < deadline) {
