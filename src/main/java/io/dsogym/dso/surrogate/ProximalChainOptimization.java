@@ -57,7 +57,8 @@ public final class ProximalChainOptimization implements PolicyImprovement {
       }
     }
     double clip = options.clip * (options.annealClip ? Math.max(0.05, 1 - progress) : 1);
-    double gradNorm = PolicyImprovement.norm(gradientAtStart(s, theta));
+    s.gradient(theta, grad);  // at θ_k: Algorithm 1's gradient (Lemma 2), for the report
+    double gradNorm = PolicyImprovement.norm(grad);
     double[] clipped = new double[1];
     double clippedSum = 0;
     int steps = 0;
@@ -82,11 +83,6 @@ public final class ProximalChainOptimization implements PolicyImprovement {
     }
     return new Report(gradNorm, s.value(theta), kl, String.format(Locale.ROOT,
         "epochs %d, clipped %.0f%%", epochs, 100 * clippedSum / steps));
-  }
-
-  private double[] gradientAtStart(Surrogate s, double[] theta) {
-    s.gradient(theta, grad);
-    return grad;
   }
 
   private void shuffle(int[] a) {
