@@ -2,6 +2,11 @@ package io.dsogym.jmh;
 
 import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.TrajectoryBatch;
+import io.dsogym.dso.surrogate.PolicyTransitions;
+import io.dsogym.dso.surrogate.ProximalChainOptimization;
+import io.dsogym.dso.surrogate.StateCost;
+import io.dsogym.dso.surrogate.Surrogate;
+import io.dsogym.optim.Adam;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.PolicySpec;
 import java.util.List;
@@ -20,7 +25,10 @@ import org.openjdk.jmh.annotations.State;
 /**
  * The learner's per-transition cost: Algorithm 1's backward accumulation (DSO.md §3d) over a
  * batch, then the policy's forward pass and score accumulated with that weight, reported per
- * transition. Shapes: CartPole (4 observations, 2 discrete actions) and HalfCheetah (17
+ * transition ({@link #forwardScoreAndAccumulate}, the baseline); the same gradient as the
+ * trainer takes it, through the surrogate (§4b, Lemma 2: {@link #surrogateGradient}); and one
+ * PCO update of one epoch: four clipped minibatch steps plus its report, the gradient at θ_k,
+ * the sampled KL and S̃ ({@link #pcoEpoch}). Shapes: CartPole (4 observations, 2 discrete actions) and HalfCheetah (17
  * observations, 6-dimensional Gaussian); policies: linear and a 64x64 tanh MLP.
  */
 @State(Scope.Thread)
@@ -88,5 +96,39 @@ public class PolicyGradientBenchmark {
           weights[i] / BATCH, grad);
     }
     return logp + grad[0];
+  }
+
+  private double[] advantage() {
+    Algorithm1.weights(batch, value, nextValue, options, 0.0, weights, targets);
+    double[] a = new double[BATCH];
+    for (int i = 0; i < BATCH; i++) {
+      a[i] = weights[i] / BATCH;
+    }
+    return a;
+  }
+
+  private double[] uniform() {
+    double[] k = new double[BATCH];
+    java.util.Arrays.fill(k, 1.0 / BATCH);
+    return k;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public double surrogateGradient() {
+    Surrogate s = new Surrogate(new PolicyTransitions(pi, batch.obs, batch.actions, BATCH),
+        StateCost.NONE, theta, advantage(), uniform());
+    s.gradientAtStart(grad);
+    return grad[0];
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public double pcoEpoch() {
+    Surrogate s = new Surrogate(new PolicyTransitions(pi, batch.obs, batch.actions, BATCH),
+        StateCost.NONE, theta, advantage(), uniform());
+    double[] t = theta.clone();
+    return new ProximalChainOptimization(new Adam(1e-3),
+        new ProximalChainOptimization.Options(1, 4, 0.2, false, 0, 0), 1).improve(s, t, 0).kl();
   }
 }

@@ -21,7 +21,7 @@ public final class GradientStep implements PolicyImprovement {
     if (grad.length != theta.length) {
       grad = new double[theta.length];
     }
-    s.gradient(theta, grad);
+    s.gradientAtStart(grad);
     double norm = PolicyImprovement.clipNorm(grad, maxGradNorm);
     optimizer.step(theta, grad);
     return new Report(norm, Double.NaN, Double.NaN, "");

@@ -40,7 +40,7 @@ public final class NaturalGradient implements PolicyImprovement {
   public Report improve(Surrogate s, double[] theta, double progress) {
     int p = theta.length;
     double[] g = new double[p];
-    s.gradient(theta, g);
+    s.gradientAtStart(g);
     double gradNorm = PolicyImprovement.norm(g);
     double[] w = new double[p];
     double[] fw = new double[p];

@@ -57,7 +57,7 @@ public final class ProximalChainOptimization implements PolicyImprovement {
       }
     }
     double clip = options.clip * (options.annealClip ? Math.max(0.05, 1 - progress) : 1);
-    s.gradient(theta, grad);  // at θ_k: Algorithm 1's gradient (Lemma 2), for the report
+    s.gradientAtStart(grad);  // Algorithm 1's gradient (Lemma 2), for the report
     double gradNorm = PolicyImprovement.norm(grad);
     double[] clipped = new double[1];
     double clippedSum = 0;

@@ -59,7 +59,6 @@ public final class Surrogate {
     this.costOld = new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      logOld[i] = model.logLikelihood(this.thetaK, i);
       costOld[i] = this.cost.cost(this.thetaK, i);
       sum += stateWeight[i];
     }
@@ -87,6 +86,32 @@ public final class Surrogate {
   /** θ_k (a copy). */
   public double[] thetaK() {
     return thetaK.clone();
+  }
+
+  /** ln P under θ_k, computed on the first use of a ratio (a plain gradient step needs none). */
+  private boolean logOldReady;
+
+  private void ensureLogOld() {
+    if (!logOldReady) {
+      for (int i = 0; i < n; i++) {
+        logOld[i] = model.logLikelihood(thetaK, i);
+      }
+      logOldReady = true;
+    }
+  }
+
+  /**
+   * grad = ∇S̃(θ_k) = Σ A_i ∇ln P_i + Σ κ_i ∇L_i: Algorithm 1's estimate (Lemma 2). Every
+   * ratio is 1 at θ_k, so this is one score pass, with no likelihood evaluated.
+   */
+  public void gradientAtStart(double[] grad) {
+    Arrays.fill(grad, 0);
+    for (int i = 0; i < n; i++) {
+      cost.accumulateGradient(thetaK, i, stateWeight[i], grad);
+      if (advantage[i] != 0) {
+        model.accumulateScore(thetaK, i, advantage[i], grad);
+      }
+    }
   }
 
   /** S̃(θ) over every transition, without clipping. */
@@ -119,6 +144,7 @@ public final class Surrogate {
       throw new IllegalArgumentException("minibatch: expected a non-empty range, got [" + from
           + ", " + to + ")");
     }
+    ensureLogOld();
     double scale = (double) n / (to - from);
     double s = 0;
     int clipped = 0;
@@ -155,6 +181,7 @@ public final class Surrogate {
    * unbiased, nonnegative (r - 1) - ln r, weighted by κ and normalized by Σκ.
    */
   public double meanKl(double[] theta) {
+    ensureLogOld();
     double s = 0;
     for (int i = 0; i < n; i++) {
       double logRatio = model.logLikelihood(theta, i) - logOld[i];
