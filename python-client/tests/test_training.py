@@ -66,4 +66,8 @@ def test_surrogate_optimizers_learn_mujoco_inverted_pendulum_through_the_worker(
     assert summary["eval_mean_return"] > 100, summary
     rows = dsogym.read_metrics(out)
     assert all(r["kl"] is not None and r["kl"] >= 0 for r in rows)
-    assert all(r["surrogate_change"] <= 0 for r in rows), "no accepted step raised the surrogate"
+    changes = [r["surrogate_change"] for r in rows]
+    if algo == "pco":  # minibatch epochs are not line-searched: lower on average, not every time
+        assert sum(changes) / len(changes) < 0, changes
+    else:  # natural and chain-iteration accept a step only if it lowers the surrogate
+        assert all(c <= 0 for c in changes), changes
