@@ -26,7 +26,8 @@ final class TrainCommand implements Main.Command {
       "--normalize-advantages", "--max-grad-norm", "--anneal-lr", "--eval-every",
       "--eval-episodes", "--target-return", "--env-kwargs", "--epochs", "--minibatches",
       "--clip", "--anneal-clip", "--target-kl", "--max-kl", "--cg-iters", "--cg-damping",
-      "--ci-steps", "--entropy-coef", "--kl-coef", "--out", "--resume", "--workers", "--port",
+      "--ci-steps", "--entropy-coef", "--kl-coef", "--kl-reference", "--out", "--resume",
+      "--workers", "--port",
       "--bind", "--auth-token");
 
   @Override

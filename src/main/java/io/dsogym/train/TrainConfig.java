@@ -63,11 +63,13 @@ public record TrainConfig(
    * @param cgDamping natural gradient: δ in (F + δI) w = g; Chain Iteration: the initial μ
    * @param newtonSteps Chain Iteration: damped Newton steps per batch
    * @param entropyCoef β of the maximum-entropy chain cost -β H[π(·|x)] (§2e)
-   * @param klCoef λ of the proximal chain cost λ KL(π_θk(·|x) ‖ π_θ(·|x)) (§2f)
+   * @param klCoef λ of the KL chain cost λ KL(π_ref(·|x) ‖ π_θ(·|x)) (§2f)
+   * @param klReference the run directory whose checkpointed policy is π_ref (KL-regularized
+   *     control toward a fixed policy); null: π_ref = π_θk, the previous policy (proximal)
    */
   public record SurrogateConfig(int epochs, int minibatches, double clip, boolean annealClip,
       double targetKl, double maxKl, int cgIterations, double cgDamping, int newtonSteps,
-      double entropyCoef, double klCoef) {
+      double entropyCoef, double klCoef, String klReference) {
     public SurrogateConfig {
       require(epochs >= 1, "epochs", "a positive count", epochs);
       require(minibatches >= 1, "minibatches", "a positive count", minibatches);
@@ -79,6 +81,8 @@ public record TrainConfig(
       require(newtonSteps >= 1, "ci-steps", "a positive count", newtonSteps);
       require(entropyCoef >= 0, "entropy-coef", "a coefficient >= 0", entropyCoef);
       require(klCoef >= 0, "kl-coef", "a coefficient >= 0", klCoef);
+      require(klReference == null || klCoef > 0, "kl-reference",
+          "a --kl-coef > 0 to weigh the KL to the reference with", "--kl-coef " + klCoef);
     }
   }
 

@@ -97,7 +97,7 @@ public final class TrainPresets {
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
             (int) longOption(o, "--cg-iters"), doubleOption(o, "--cg-damping"),
             (int) longOption(o, "--ci-steps"), doubleOption(o, "--entropy-coef"),
-            doubleOption(o, "--kl-coef")));
+            doubleOption(o, "--kl-coef"), o.get("--kl-reference")));
   }
 
   public static TrainConfig withMaxSteps(TrainConfig c, long maxSteps) {

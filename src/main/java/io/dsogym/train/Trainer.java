@@ -56,6 +56,9 @@ public final class Trainer {
   private final Double threshold;
   private final Algorithm1.Options options;
   private final PolicyImprovement improvement;
+  /** The fixed policy of --kl-reference and its own observation statistics, or null. */
+  private final Checkpoint.State klReference;
+  private final ObservationNormalizer klReferenceNormalizer;
 
   /**
    * Checkpoints are written after an evaluation, at the end, and otherwise at most every 10 s:
@@ -102,6 +105,13 @@ public final class Trainer {
       value.restore(state.valueTheta, state.valueAdamM, state.valueAdamV, state.valueAdamSteps);
       normalizer.set(state.obsMean, state.obsVar, state.obsCount);
     }
+    this.klReference = config.surrogate().klReference() == null ? null
+        : readReference(Path.of(config.surrogate().klReference()), policy.numParams());
+    this.klReferenceNormalizer = klReference == null ? null
+        : new ObservationNormalizer(obsDim, klReference.config.normalizeObservations(), 10.0);
+    if (klReference != null) {
+      klReferenceNormalizer.set(klReference.obsMean, klReference.obsVar, klReference.obsCount);
+    }
     this.improvement = newImprovement();
     if (state.improverState != null) {
       improvement.restoreState(state.improverState);
@@ -123,6 +133,22 @@ public final class Trainer {
       default -> throw new IllegalArgumentException("--algo: expected one of "
           + TrainConfig.ALGORITHMS + ", got " + config.algo());
     };
+  }
+
+  /** The checkpoint of the --kl-reference run; its policy must have this run's shape. */
+  private static Checkpoint.State readReference(Path dir, int numParams) {
+    Checkpoint.State ref;
+    try {
+      ref = Checkpoint.read(dir);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--kl-reference: " + e.getMessage(), e);
+    }
+    if (ref.theta.length != numParams) {
+      throw new IllegalArgumentException("--kl-reference " + dir + ": expected a policy with "
+          + numParams + " parameters (this run's), got " + ref.theta.length + " ("
+          + ref.config.envId() + ", hidden " + ref.config.policyHidden() + ")");
+    }
+    return ref;
   }
 
   private String algorithmName() {
@@ -185,7 +211,7 @@ public final class Trainer {
         value.predictBatch(zNext, n, vNext);
         scale(v, state.valueScale);
         scale(vNext, state.valueScale);
-        StateCost regularizer = regularizer(zObs, n);
+        StateCost regularizer = regularizer(batch, zObs, n);
         if (regularizer != StateCost.NONE) {
           // The chain cost is L = ℓ + L_reg (§2e/§2f): V̂ and the weights see the whole cost.
           for (int i = 0; i < n; i++) {
@@ -460,15 +486,26 @@ public final class Trainer {
   }
 
   /**
-   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_θk ‖ π_θ) (§2f,
-   * the proximal cost: zero at θ_k, it pulls the surrogate's minimizer back toward θ_k).
+   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_ref ‖ π_θ)
+   * (§2f). π_ref is the --kl-reference run's policy, seeing the observations through its own
+   * statistics, or else π_θk: the proximal cost, zero at θ_k, which pulls the surrogate's
+   * minimizer back toward θ_k.
    */
-  private StateCost regularizer(double[] zObs, int n) {
+  private StateCost regularizer(TrajectoryBatch batch, double[] zObs, int n) {
     TrainConfig.SurrogateConfig s = config.surrogate();
     if (s.entropyCoef() == 0 && s.klCoef() == 0) {
       return StateCost.NONE;
     }
+    if (klReference == null) {
+      return new PolicyRegularizer(policy, zObs, n, s.entropyCoef(), s.klCoef(),
+          s.klCoef() > 0 ? state.theta.clone() : null);
+    }
+    int d = policy.obsDim();
+    double[] refObs = new double[n * d];
+    for (int i = 0; i < n; i++) {
+      klReferenceNormalizer.normalize(batch.obs, i * d, refObs, i * d);
+    }
     return new PolicyRegularizer(policy, zObs, n, s.entropyCoef(), s.klCoef(),
-        s.klCoef() > 0 ? state.theta.clone() : null);
+        klReference.theta, refObs);
   }
 }

@@ -12,6 +12,9 @@ import io.dsogym.env.EnvSpec;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.dso.surrogate.PolicyRegularizer;
+import io.dsogym.policy.ObservationNormalizer;
+import io.dsogym.policy.Policy;
 import io.dsogym.wire.WorkerUnavailableException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -211,5 +214,75 @@ class TrainerTest {
         IllegalArgumentException.class, () -> config(1024, Map.of("--algo", "ppo")));
     assertTrue(e.getMessage().contains("--algo") && e.getMessage().contains("ppo")
         && e.getMessage().contains("chain-iteration"), e.getMessage());
+  }
+
+  /** Mean KL(π_ref ‖ π) over raw states, each policy seeing them through its own statistics. */
+  private static double meanKlTo(Checkpoint.State ref, Checkpoint.State run, Policy policy,
+      double[] rawStates, int n) {
+    int d = policy.obsDim();
+    double[] zRef = new double[rawStates.length];
+    double[] z = new double[rawStates.length];
+    ObservationNormalizer refNorm = new ObservationNormalizer(d, true, 10.0);
+    refNorm.set(ref.obsMean, ref.obsVar, ref.obsCount);
+    ObservationNormalizer norm = new ObservationNormalizer(d, true, 10.0);
+    norm.set(run.obsMean, run.obsVar, run.obsCount);
+    for (int i = 0; i < n; i++) {
+      refNorm.normalize(rawStates, i * d, zRef, i * d);
+      norm.normalize(rawStates, i * d, z, i * d);
+    }
+    PolicyRegularizer kl = new PolicyRegularizer(policy, z, n, 0, 1, ref.theta, zRef);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += kl.cost(run.theta, i);
+    }
+    return sum / n;
+  }
+
+  @Test
+  void klReferenceKeepsTheNewPolicyNearTheReferenceRun() throws Exception {
+    Path refDir = dir.resolve("reference");
+    new Trainer(config(4096, Map.of("--seed", "0")), new Lanes(), new Lanes().open(4, "train"),
+        refDir, null, new PrintStream(console, true, StandardCharsets.UTF_8)).run();
+    Checkpoint.State ref = Checkpoint.read(refDir);
+    Map<Boolean, Checkpoint.State> after = new java.util.HashMap<>();
+    Policy policy = null;
+    for (boolean regularized : new boolean[] {false, true}) {
+      Map<String, String> o = new java.util.HashMap<>(Map.of("--seed", "7", "--algo", "pco"));
+      if (regularized) {
+        o.putAll(Map.of("--kl-coef", "20", "--kl-reference", refDir.toString()));
+      }
+      Path out = dir.resolve("run-" + regularized);
+      Trainer t = new Trainer(config(2048, o), new Lanes(), new Lanes().open(4, "train"), out,
+          null, new PrintStream(console, true, StandardCharsets.UTF_8));
+      t.run();
+      policy = t.policy();
+      after.put(regularized, Checkpoint.read(out));
+    }
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+    int n = 256;
+    double[] states = new double[n * 4];
+    for (int i = 0; i < states.length; i++) {
+      states[i] = rng.nextDouble(-0.2, 0.2);
+    }
+    double free = meanKlTo(ref, after.get(false), policy, states, n);
+    double pulled = meanKlTo(ref, after.get(true), policy, states, n);
+    System.out.printf("[train-kl] mean KL(π_ref ‖ π) after 2,048 pco steps: %.4g with "
+        + "--kl-coef 20 --kl-reference, %.4g without%n", pulled, free);
+    assertTrue(pulled < free / 3, "KL to the reference: " + pulled + " with --kl-reference, "
+        + free + " without");
+  }
+
+  @Test
+  void klReferenceOfAnotherShapeIsRejectedNamingTheOption() throws Exception {
+    Path refDir = dir.resolve("pendulum");
+    Checkpoint.State other = new Checkpoint.State();
+    other.config = TrainPresets.config("Pendulum-v1", Map.of("--source", "java"));
+    other.theta = new double[5];
+    Checkpoint.write(refDir, other);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> trainer(config(1024, Map.of("--kl-coef", "1",
+            "--kl-reference", refDir.toString())), new Lanes(), null));
+    assertTrue(e.getMessage().contains("--kl-reference") && e.getMessage().contains("5")
+        && e.getMessage().contains("10 parameters"), e.getMessage());
   }
 }

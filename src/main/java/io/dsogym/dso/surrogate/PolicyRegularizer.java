@@ -29,15 +29,23 @@ public final class PolicyRegularizer implements StateCost {
   private final double[] params;
   private final double[] dParams;
 
+  /** A KL to θ_ref evaluated on the same normalized observations (e.g. θ_ref = θ_k). */
+  public PolicyRegularizer(Policy policy, double[] obs, int size, double entropyCoef,
+      double klCoef, double[] thetaRef) {
+    this(policy, obs, size, entropyCoef, klCoef, thetaRef, obs);
+  }
+
   /**
    * @param obs the normalized observations at which the cost is evaluated
    * @param size the number of states in obs
    * @param entropyCoef β >= 0
    * @param klCoef λ >= 0
    * @param thetaRef the reference policy's parameters (null when λ = 0)
+   * @param refObs the same states as the reference policy sees them (normalized with its own
+   *     statistics, for a reference trained in another run)
    */
   public PolicyRegularizer(Policy policy, double[] obs, int size, double entropyCoef,
-      double klCoef, double[] thetaRef) {
+      double klCoef, double[] thetaRef, double[] refObs) {
     if (!(entropyCoef >= 0) || !(klCoef >= 0)) {
       throw new IllegalArgumentException("entropy/KL coefficients: expected >= 0, got "
           + entropyCoef + " and " + klCoef);
@@ -45,6 +53,10 @@ public final class PolicyRegularizer implements StateCost {
     if (klCoef > 0 && thetaRef == null) {
       throw new IllegalArgumentException("thetaRef: expected the reference policy for a KL "
           + "coefficient of " + klCoef + ", got null");
+    }
+    if (thetaRef != null && thetaRef.length != policy.numParams()) {
+      throw new IllegalArgumentException("thetaRef: expected " + policy.numParams()
+          + " parameters (the policy's), got " + thetaRef.length);
     }
     this.policy = policy;
     this.obs = obs;
@@ -58,7 +70,7 @@ public final class PolicyRegularizer implements StateCost {
     this.refParams = klCoef > 0 ? new double[size * width] : null;
     if (refParams != null) {
       for (int i = 0; i < size; i++) {
-        policy.distributionParams(thetaRef, obs, i * obsDim, params);
+        policy.distributionParams(thetaRef, refObs, i * obsDim, params);
         System.arraycopy(params, 0, refParams, i * width, width);
       }
     }
