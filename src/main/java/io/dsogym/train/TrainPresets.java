@@ -64,6 +64,8 @@ public final class TrainPresets {
           "--target-return", "-200")),
       new Preset("InvertedPendulum", null, opts("--max-steps", "100000", "--lr", "0.003",
           "--eval-every", "10000", "--eval-episodes", "10")),
+      // one Adam step per batch needs a larger step than PCO's 40 minibatch steps
+      new Preset("InvertedPendulum", "gradient", opts("--lr", "0.03")),
       // Low initial exploration noise (σ = 0.14) keeps the cheetah from flipping onto its back
       // early, the local optimum that stalls most runs; 3430 is the threshold of Rajeswaran
       // et al. and ARS for linear policies (Gymnasium's own is 4800).
