@@ -146,11 +146,11 @@ class SurrogateTest {
     double[] fStep = new double[theta.length];
     sur.fisherVector(step, fStep);
     // F·step ∝ g: the cosine between them is 1
-    double cos = ConjugateGradient.dot(fStep, s.gradient)
-        / Math.sqrt(ConjugateGradient.dot(fStep, fStep) * ConjugateGradient.dot(s.gradient,
+    double cos = Vectors.dot(fStep, s.gradient)
+        / Math.sqrt(Vectors.dot(fStep, fStep) * Vectors.dot(s.gradient,
         s.gradient));
     assertEquals(1.0, cos, 1e-7, "F (θ_k - θ_k+1) is parallel to ∇J");
-    double quadraticKl = 0.5 * ConjugateGradient.dot(step, fStep);
+    double quadraticKl = 0.5 * Vectors.dot(step, fStep);
     assertTrue(quadraticKl <= maxKl * (1 + 1e-9) && quadraticKl >= maxKl / 4.0001,
         "½ ΔθᵀFΔθ = " + quadraticKl + " is the budget " + maxKl + " or a backtrack of it");
     double after = TabularExact.discounted(e.chain(), e.gamma(), next).objective;
@@ -262,7 +262,7 @@ class SurrogateTest {
   static double[] multiply(double[][] m, double[] v) {
     double[] out = new double[m.length];
     for (int i = 0; i < m.length; i++) {
-      out[i] = ConjugateGradient.dot(m[i], v);
+      out[i] = Vectors.dot(m[i], v);
     }
     return out;
   }

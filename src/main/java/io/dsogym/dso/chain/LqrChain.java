@@ -1,5 +1,6 @@
 package io.dsogym.dso.chain;
 
+import io.dsogym.dso.Vectors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
@@ -178,7 +179,7 @@ public final class LqrChain implements Chain<double[]> {
     Route1Cache cache = route1Cache(theta);
     double[] resid = residual(x, next, theta);
     for (int i = 0; i < nu; i++) {
-      double v = Softmax.dot(cache.btSInv[i], resid);
+      double v = Vectors.dot(cache.btSInv[i], resid);
       double g = cache.btSInvBDiagonal[i];
       double var = Math.exp(2 * theta[nu * nx + i]);
       for (int j = 0; j < nx; j++) {
@@ -194,7 +195,7 @@ public final class LqrChain implements Chain<double[]> {
     CholeskyDecomposition chol = cholesky("BΣuBᵀ + W", s);
     double[] resid = residual(x, next, theta);
     double[] sInvResid = chol.getSolver().solve(new ArrayRealVector(resid)).toArray();
-    return -0.5 * (Softmax.dot(resid, sInvResid) + Math.log(chol.getDeterminant())
+    return -0.5 * (Vectors.dot(resid, sInvResid) + Math.log(chol.getDeterminant())
         + nx * Math.log(2 * Math.PI));
   }
 
@@ -217,7 +218,7 @@ public final class LqrChain implements Chain<double[]> {
       kxv[i] = kx(theta, x, i);
     }
     for (int i = 0; i < nu; i++) {
-      double rkx = Softmax.dot(r[i], kxv);
+      double rkx = Vectors.dot(r[i], kxv);
       for (int j = 0; j < nx; j++) {
         gradAccum[i * nx + j] += weight * 2 * rkx * x[j];
       }
@@ -316,7 +317,7 @@ public final class LqrChain implements Chain<double[]> {
   private static double quadratic(double[][] m, double[] v) {
     double s = 0;
     for (int i = 0; i < v.length; i++) {
-      s += v[i] * Softmax.dot(m[i], v);
+      s += v[i] * Vectors.dot(m[i], v);
     }
     return s;
   }

@@ -1,5 +1,6 @@
 package io.dsogym.dso.chain;
 
+import io.dsogym.dso.Vectors;
 import java.util.SplittableRandom;
 
 /** Softmax rows over linear logits, their scores, and categorical sampling. */
@@ -13,7 +14,7 @@ final class Softmax {
   static void probabilities(double[][] features, double[] theta, double[] offset, double[] out) {
     double max = Double.NEGATIVE_INFINITY;
     for (int y = 0; y < features.length; y++) {
-      double logit = dot(features[y], theta) + (offset == null ? 0 : offset[y]);
+      double logit = Vectors.dot(features[y], theta) + (offset == null ? 0 : offset[y]);
       out[y] = logit;
       max = Math.max(max, logit);
     }
@@ -76,11 +77,4 @@ final class Softmax {
     return last; // u beyond a cumulative sum that rounded below 1
   }
 
-  static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
-  }
 }

@@ -1,5 +1,6 @@
 package io.dsogym.dso.chain;
 
+import io.dsogym.dso.Vectors;
 import java.util.SplittableRandom;
 
 /**
@@ -101,15 +102,15 @@ public final class SoftmaxTabularChain implements TabularChain {
   public double cost(Integer x, double[] theta) {
     double quadratic = 0;
     for (int a = 0; a < numParams; a++) {
-      quadratic += theta[a] * Softmax.dot(mSym[a], theta);
+      quadratic += theta[a] * Vectors.dot(mSym[a], theta);
     }
-    return c[x] + Softmax.dot(psi[x], theta) + 0.5 * quadratic;
+    return c[x] + Vectors.dot(psi[x], theta) + 0.5 * quadratic;
   }
 
   @Override
   public void costGradient(Integer x, double[] theta, double weight, double[] gradAccum) {
     for (int k = 0; k < numParams; k++) {
-      gradAccum[k] += weight * (psi[x][k] + Softmax.dot(mSym[k], theta));
+      gradAccum[k] += weight * (psi[x][k] + Vectors.dot(mSym[k], theta));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.dsogym.dso.chain;
 
+import io.dsogym.dso.Vectors;
 import java.util.SplittableRandom;
 
 /**
@@ -108,7 +109,7 @@ public final class TimeIndexedSoftmaxChain implements TimeIndexedTabularChain {
 
   @Override
   public double cost(TimeIndexedState s, double[] theta) {
-    return cT[s.t()][s.x()] + Softmax.dot(psiT[s.t()][s.x()], theta);
+    return cT[s.t()][s.x()] + Vectors.dot(psiT[s.t()][s.x()], theta);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.dsogym.dso.exact;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.dso.chain.Shapes;
 import io.dsogym.dso.chain.TabularChain;
 import org.apache.commons.math3.linear.DecompositionSolver;
@@ -52,7 +53,7 @@ public final class DiscountedSolution {
     this.visitation = Lin.solve(Lin.lu("I - γP̃ᵀ",
         Lin.transpose(Lin.identityMinus(gamma, transition, terminal))),
         chain.initialDistribution());
-    this.objective = Lin.dot(chain.initialDistribution(), value);
+    this.objective = Vectors.dot(chain.initialDistribution(), value);
     this.localGradient = TabularExact.localGradient(gamma, transition, terminal, costGradient,
         score, value);
     this.gradient = Lin.weightedSum(visitation, localGradient);
@@ -135,7 +136,7 @@ public final class DiscountedSolution {
     for (int x = 0; x < l.length; x++) {
       double a = l[x] - value[x];
       if (!terminal[x]) {
-        a += gamma * Lin.dot(p[x], value);
+        a += gamma * Vectors.dot(p[x], value);
       }
       s += rho[x] * a;
     }

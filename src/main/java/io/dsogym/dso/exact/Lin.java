@@ -52,13 +52,6 @@ final class Lin {
     return t;
   }
 
-  static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
-  }
 
   /** Σ_x w[x] rows[x]. */
   static double[] weightedSum(double[] w, double[][] rows) {

@@ -1,5 +1,6 @@
 package io.dsogym.dso.exact;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.dso.chain.LmdpChain;
 
 /**
@@ -54,7 +55,7 @@ public final class LmdpExact {
     double[][] u = new double[n][n];
     for (int x = 0; x < n; x++) {
       v[x] = -Math.log(z[x]);
-      double norm = Lin.dot(p[x], z);
+      double norm = Vectors.dot(p[x], z);
       for (int y = 0; y < n; y++) {
         u[x][y] = terminal[x] ? p[x][y] : p[x][y] * z[y] / norm;
       }

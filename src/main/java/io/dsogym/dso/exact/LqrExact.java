@@ -1,5 +1,6 @@
 package io.dsogym.dso.exact;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.dso.chain.LqrChain;
 import io.dsogym.dso.chain.Shapes;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
@@ -153,7 +154,7 @@ public final class LqrExact {
   private static double quadratic(double[][] m, double[] v) {
     double s = 0;
     for (int i = 0; i < v.length; i++) {
-      s += v[i] * Lin.dot(m[i], v);
+      s += v[i] * Vectors.dot(m[i], v);
     }
     return s;
   }

@@ -1,5 +1,6 @@
 package io.dsogym.dso.exact;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.dso.chain.MarginalPolicyChain;
 
 /**
@@ -59,7 +60,7 @@ public final class SmdpExact {
     for (int x = 0; x < n; x++) {
       pi[x] = mdp.policy(x, theta);
       for (int a = 0; a < m; a++) {
-        q[x][a] = ell[x][a] + gamma * Lin.dot(env[x][a], chain.value);
+        q[x][a] = ell[x][a] + gamma * Vectors.dot(env[x][a], chain.value);
         double w = chain.visitation[x] * pi[x][a];
         for (int i = 0; i < k; i++) {
           grad[i] += w * policyScore[x][a][i] * q[x][a];

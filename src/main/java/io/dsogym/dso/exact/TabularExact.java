@@ -1,5 +1,6 @@
 package io.dsogym.dso.exact;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.dso.chain.Shapes;
 import io.dsogym.dso.chain.TabularChain;
 import io.dsogym.dso.chain.TimeIndexedTabularChain;
@@ -45,7 +46,7 @@ public final class TabularExact {
     double[] ones = new double[n];
     Arrays.fill(ones, 1.0);
     double[] d = Lin.solve(Lin.lu("I - Pᵀ + 11ᵀ", a), ones);
-    double j = Lin.dot(d, l);
+    double j = Vectors.dot(d, l);
     // V solves (I - P)V = L - J (Eq. 8) and dᵀV = 0, i.e. (I - P + 1dᵀ) V = L - J
     double[][] b = Lin.identityMinus(1.0, p, null);
     for (int x = 0; x < n; x++) {
@@ -79,7 +80,7 @@ public final class TabularExact {
       double[] l = chain.costVector(t, theta);
       values[t] = new double[n];
       for (int x = 0; x < n; x++) {
-        values[t][x] = l[x] + Lin.dot(p[t][x], values[t + 1]);
+        values[t][x] = l[x] + Vectors.dot(p[t][x], values[t + 1]);
       }
     }
     double[][] marginals = new double[horizon + 1][];
@@ -100,7 +101,7 @@ public final class TabularExact {
         }
       }
     }
-    double j = Lin.dot(marginals[0], values[0]);
+    double j = Vectors.dot(marginals[0], values[0]);
     return new FiniteHorizonSolution(theta.clone(), values, marginals, j, grad);
   }
 

@@ -1,5 +1,6 @@
 package io.dsogym.dso.surrogate;
 
+import io.dsogym.dso.Vectors;
 import java.util.Locale;
 
 /**
@@ -79,13 +80,13 @@ public final class ChainIteration implements PolicyImprovement {
     double[] fv = new double[p];
     double[] trial = new double[p];
     double current = s.gradient(theta, g);
-    double gradNorm = PolicyImprovement.norm(g);
+    double gradNorm = Vectors.norm(g);
     int accepted = 0;
     for (int step = 0; step < options.newtonSteps; step++) {
       if (step > 0) {
         current = s.gradient(theta, g);
       }
-      if (PolicyImprovement.norm(g) <= 1e-9 * Math.max(1, gradNorm)) {
+      if (Vectors.norm(g) <= 1e-9 * Math.max(1, gradNorm)) {
         break;  // converged: further steps would only chase round-off
       }
       double[] negG = new double[p];
@@ -105,8 +106,8 @@ public final class ChainIteration implements PolicyImprovement {
           options.cgIterations, 1e-10);
       // The quadratic model's predicted change gᵀα + ½ αᵀHα (H without the damping).
       s.hessianVector(point, alpha, hAlpha);
-      double gAlpha = ConjugateGradient.dot(g, alpha);
-      double alphaHAlpha = ConjugateGradient.dot(alpha, hAlpha);
+      double gAlpha = Vectors.dot(g, alpha);
+      double alphaHAlpha = Vectors.dot(alpha, hAlpha);
       double scale = 1.0;
       double change = 0;
       boolean ok = false;

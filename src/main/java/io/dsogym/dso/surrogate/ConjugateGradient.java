@@ -1,5 +1,6 @@
 package io.dsogym.dso.surrogate;
 
+import io.dsogym.dso.Vectors;
 import java.util.Arrays;
 
 /**
@@ -31,7 +32,7 @@ public final class ConjugateGradient {
     double[] r = b.clone();
     double[] p = b.clone();
     double[] ap = new double[n];
-    double rr = dot(r, r);
+    double rr = Vectors.dot(r, r);
     double bNorm = Math.sqrt(rr);
     if (bNorm == 0) {
       return new Result(0, 0, false);
@@ -39,7 +40,7 @@ public final class ConjugateGradient {
     int it = 0;
     while (it < maxIterations && Math.sqrt(rr) > tol * bNorm) {
       a.apply(p, ap);
-      double pap = dot(p, ap);
+      double pap = Vectors.dot(p, ap);
       if (!(pap > 0)) {
         return new Result(it, Math.sqrt(rr) / bNorm, true);
       }
@@ -48,7 +49,7 @@ public final class ConjugateGradient {
         x[j] += alpha * p[j];
         r[j] -= alpha * ap[j];
       }
-      double rrNew = dot(r, r);
+      double rrNew = Vectors.dot(r, r);
       double beta = rrNew / rr;
       for (int j = 0; j < n; j++) {
         p[j] = r[j] + beta * p[j];
@@ -59,11 +60,4 @@ public final class ConjugateGradient {
     return new Result(it, Math.sqrt(rr) / bNorm, false);
   }
 
-  public static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
-  }
 }

@@ -1,5 +1,6 @@
 package io.dsogym.dso.surrogate;
 
+import io.dsogym.dso.Vectors;
 import java.util.Locale;
 
 /**
@@ -41,7 +42,7 @@ public final class NaturalGradient implements PolicyImprovement {
     int p = theta.length;
     double[] g = new double[p];
     s.gradientAtStart(g);
-    double gradNorm = PolicyImprovement.norm(g);
+    double gradNorm = Vectors.norm(g);
     double[] w = new double[p];
     double[] fw = new double[p];
     ConjugateGradient.Operator fisher = (v, out) -> {
@@ -52,7 +53,7 @@ public final class NaturalGradient implements PolicyImprovement {
     };
     ConjugateGradient.solve(fisher, g, w, options.cgIterations, 1e-10);
     fisher.apply(w, fw);
-    double wFw = ConjugateGradient.dot(w, fw);
+    double wFw = Vectors.dot(w, fw);
     double[] start = theta.clone();
     if (!(wFw > 0)) {
       return new Report(gradNorm, 0, 0, "no step (zero gradient)");

@@ -1,5 +1,6 @@
 package io.dsogym.dso.surrogate;
 
+import io.dsogym.dso.Vectors;
 /**
  * One policy-improvement step of a DSO optimizer: given the surrogate S̃ built from a batch
  * recorded under θ_k (DSO.md §4b), move θ (in place, starting at θ_k) to decrease the cost.
@@ -27,13 +28,9 @@ public interface PolicyImprovement {
 
   default void restoreState(double[] state) {}
 
-  static double norm(double[] v) {
-    return Math.sqrt(ConjugateGradient.dot(v, v));
-  }
-
   /** Scales v to at most maxNorm (no clipping when maxNorm <= 0); returns the raw norm. */
   static double clipNorm(double[] v, double maxNorm) {
-    double n = norm(v);
+    double n = Vectors.norm(v);
     if (maxNorm > 0 && n > maxNorm) {
       double k = maxNorm / n;
       for (int i = 0; i < v.length; i++) {

@@ -1,5 +1,6 @@
 package io.dsogym.dso.surrogate;
 
+import io.dsogym.dso.Vectors;
 import io.dsogym.optim.Optimizer;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -58,7 +59,7 @@ public final class ProximalChainOptimization implements PolicyImprovement {
     }
     double clip = options.clip * (options.annealClip ? Math.max(0.05, 1 - progress) : 1);
     s.gradientAtStart(grad);  // Algorithm 1's gradient (Lemma 2), for the report
-    double gradNorm = PolicyImprovement.norm(grad);
+    double gradNorm = Vectors.norm(grad);
     double[] clipped = new double[1];
     double clippedSum = 0;
     int steps = 0;
