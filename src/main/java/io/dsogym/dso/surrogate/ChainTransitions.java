@@ -24,10 +24,6 @@ public final class ChainTransitions<S> implements TransitionLikelihood {
     this.to = List.copyOf(to);
   }
 
-  public S from(int i) {
-    return from.get(i);
-  }
-
   @Override
   public int size() {
     return from.size();

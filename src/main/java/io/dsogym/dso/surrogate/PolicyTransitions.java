@@ -28,14 +28,6 @@ public final class PolicyTransitions implements TransitionLikelihood {
     this.size = size;
   }
 
-  public Policy policy() {
-    return policy;
-  }
-
-  public double[] observations() {
-    return obs;
-  }
-
   @Override
   public int size() {
     return size;

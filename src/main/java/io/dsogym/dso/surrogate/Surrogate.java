@@ -24,7 +24,9 @@ public final class Surrogate {
   private final double[] thetaK;
   private final double[] advantage;
   private final double[] stateWeight;
+  /** ln P under θ_k, filled on the first use of a ratio (a plain gradient step needs none). */
   private final double[] logOld;
+  private boolean logOldReady;
   private final double[] costOld;
   private final double stateWeightSum;
   private final int n;
@@ -78,18 +80,6 @@ public final class Surrogate {
   public int size() {
     return n;
   }
-
-  public int numParams() {
-    return thetaK.length;
-  }
-
-  /** θ_k (a copy). */
-  public double[] thetaK() {
-    return thetaK.clone();
-  }
-
-  /** ln P under θ_k, computed on the first use of a ratio (a plain gradient step needs none). */
-  private boolean logOldReady;
 
   private void ensureLogOld() {
     if (!logOldReady) {
