@@ -17,6 +17,8 @@ import time
 import gymnasium as gym
 import numpy as np
 
+from dsogym.transport import pin_to_cpus
+
 
 def measure(env_id: str, num_envs: int, seconds: float, warmup: float, seed: int) -> dict:
     envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(num_envs)])
@@ -56,7 +58,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cpus", default="", help="run on these CPUs only, as the bench's worker does")
     args = parser.parse_args(argv)
+    if args.cpus:
+        try:
+            pin_to_cpus(args.cpus)
+        except ValueError as e:
+            parser.error(str(e))
     np.random.seed(args.seed)
     print(json.dumps(measure(args.env, args.num_envs, args.seconds, args.warmup, args.seed)))
 

@@ -20,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 from dsogym import codec
+from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.policy import CATEGORICAL, GAUSSIAN, RELU, TANH, MlpPolicy, Normalizer, Sampler
 from dsogym.proto import pb
 
@@ -128,25 +129,16 @@ class Chunk:
 LOOPS = ("lanes", "vector")
 
 
-def _lane_loop_possible(envs: Any, n: int) -> bool:
-    """Whether the lanes can be stepped one by one around ``envs``: a SyncVectorEnv whose
-    per-lane observation list (which a masked reset reuses) we can keep up to date."""
-    return (isinstance(envs, gym.vector.SyncVectorEnv) and len(getattr(envs, "envs", ())) == n
-            and isinstance(getattr(envs, "_env_obs", None), list) and len(envs._env_obs) == n)
-
-
 class WorkerInference:
     """The worker's policy, generator and collect buffers for N lanes of one env.
 
     ``unsupported`` says why the env cannot run worker-side inference (None when it can): the
     policy needs a Box observation space and a Discrete or Box action space.
 
-    Two loops run the same closed loop. ``lanes`` (the default) steps each lane's env itself,
-    exactly as SyncVectorEnv.step does in SAME_STEP mode (step; if the episode ended, keep the
-    final observation and reset the lane) but without building the info dicts and batched
-    copies a trajectory does not carry: that bookkeeping is about a fifth of SyncVectorEnv's
-    time for CartPole at 16 lanes. ``vector`` calls the vector env's ``step`` (any VectorEnv;
-    used when the lane loop is not possible).
+    Two loops run the same closed loop. ``lanes`` (the default) is :func:`dsogym.lanes.step_lanes`:
+    SyncVectorEnv's SAME_STEP semantics without the info dicts a trajectory does not carry.
+    ``vector`` calls the vector env's ``step`` (any VectorEnv; used when the lane loop is not
+    possible).
     """
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, num_envs: int,
@@ -202,7 +194,7 @@ class WorkerInference:
         finals: list[np.ndarray] = []
         perf = time.perf_counter
         t_start = perf()
-        if self.loop == "lanes" and _lane_loop_possible(envs, n):
+        if self.loop == "lanes" and lane_loop_possible(envs, n):
             rewards, terminated, truncated, env_seconds = self._lane_loop(envs, steps, ended, finals)
         else:
             rewards, terminated, truncated, env_seconds = self._vector_loop(envs, steps, ended, finals)
@@ -254,45 +246,17 @@ class WorkerInference:
         n = self.n
         obs = self._obs
         flat = obs.reshape(steps + 1, n, -1)
-        shape = self.observation_space.shape
-        # x_{k+1} is gathered with one concatenate into row k + 1 (a lane's rows end to end):
-        # cheaper than a numpy assignment per lane
-        rows = obs.reshape(steps + 1, n * shape[0], *shape[1:]) if shape else None
-        lanes = envs.envs
-        current = list(obs[0])  # each lane's latest observation
         rewards: list = []
         flags_te: list = []
         flags_tr: list = []
-        r_add, te_add, tr_add = rewards.append, flags_te.append, flags_tr.append
-        act, perf, concatenate = self.sampler.act, time.perf_counter, np.concatenate
+        act, perf = self.sampler.act, time.perf_counter
         env_seconds = 0.0
-        try:
-            for k in range(steps):
-                a = act(flat[k], k)
-                base = k * n
-                t0 = perf()
-                # the element types SyncVectorEnv passes: numpy scalars or rows of the batch
-                for lane, (env, a_lane) in enumerate(zip(lanes, a)):
-                    o, r, te, tr, _ = env.step(a_lane)
-                    if te or tr:
-                        ended.append(base + lane)
-                        finals.append(o)
-                        o, _ = env.reset()
-                    current[lane] = o
-                    r_add(r)
-                    te_add(te)
-                    tr_add(tr)
-                if rows is not None:
-                    concatenate(current, out=rows[k + 1])
-                else:
-                    np.stack(current, out=obs[k + 1])
-                env_seconds += perf() - t0
-        finally:
-            # a masked reset re-batches SyncVectorEnv's per-lane observations: keep them current
-            # (after an env error, the lanes stepped so far have their new observation)
-            env_obs = envs._env_obs
-            for i in range(n):
-                env_obs[i] = np.array(current[i], copy=True)
+        for k in range(steps):
+            a = act(flat[k], k)
+            t0 = perf()
+            step_lanes(envs, a, rewards, flags_te, flags_tr, ended, finals, base=k * n)
+            gather(envs, obs[k + 1])
+            env_seconds += perf() - t0
         shape = (steps, n)
         return (np.array(rewards, np.float64).reshape(shape), np.array(flags_te, np.bool_).reshape(shape),
                 np.array(flags_tr, np.bool_).reshape(shape), env_seconds)

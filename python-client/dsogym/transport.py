@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gymnasium.vector import AutoresetMode
 
 from dsogym.proto import pb
@@ -27,3 +29,24 @@ AUTORESET_TO_PB = {
 # UNSPECIFIED means the receiver's default, Gymnasium's NEXT_STEP
 AUTORESET_FROM_PB = {v: k for k, v in AUTORESET_TO_PB.items()}
 AUTORESET_FROM_PB[pb.AUTORESET_MODE_UNSPECIFIED] = AutoresetMode.NEXT_STEP
+
+
+def pin_to_cpus(spec: str) -> set[int]:
+    """Restricts this process (every thread it has and starts) to the CPUs of ``spec``, a list
+    such as "1" or "0,2-3" (Linux). Pinning the worker away from the server's CPU stops the
+    scheduler from moving it between cores mid-round-trip. Returns the CPUs; raises ValueError
+    for a malformed list, CPUs this process may not use, or a platform without affinity."""
+    cpus: set[int] = set()
+    try:
+        for part in spec.split(","):
+            lo, _, hi = part.strip().partition("-")
+            cpus.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise ValueError(f"--cpus: expected a CPU list such as 1 or 0,2-3, actual {spec!r}") from None
+    if not hasattr(os, "sched_setaffinity"):
+        raise ValueError("--cpus: expected a platform with CPU affinity (Linux), actual " + os.name)
+    allowed = os.sched_getaffinity(0)
+    if not cpus or not cpus <= allowed:
+        raise ValueError(f"--cpus: expected CPUs among {sorted(allowed)}, actual {spec!r}")
+    os.sched_setaffinity(0, cpus)
+    return cpus

@@ -1,7 +1,7 @@
 """A worker: hosts N lanes of a Gymnasium env for the Java server (WorkerService.Connect).
 
     python -m dsogym.worker --server HOST:PORT --env CartPole-v1 --num-envs 16 \
-        [--env-kwargs JSON] [--auth-token T] [--name NAME] [--reconnect]
+        [--env-kwargs JSON] [--auth-token T] [--name NAME] [--reconnect] [--cpus LIST]
 
 The worker is a gRPC *client*: it opens the stream, sends a WorkerHello (protocol version 1,
 the EnvSpec of one lane, N, the autoreset modes it can run, its capabilities), waits for the
@@ -47,8 +47,9 @@ from gymnasium.vector.utils import concatenate, create_empty_array
 from dsogym import codec
 from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
+from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.proto import pb, pb_grpc
-from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION
+from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, pin_to_cpus
 
 log = logging.getLogger("dsogym.worker")
 
@@ -150,6 +151,7 @@ class Worker:
         self._ended = np.zeros(N, dtype=np.bool_)  # DISABLED mode: lanes that need a reset
         # worker-side inference: the lanes' current observations and which were ever reset
         self._obs: Any = None
+        self._lane_step_buffer: np.ndarray | None = None
         self._was_reset = np.zeros(N, dtype=np.bool_)
         self.inference = WorkerInference(self.single_observation_space, self.single_action_space, N,
                                          loop=collect_loop)
@@ -189,6 +191,13 @@ class Worker:
         fns = [(lambda e=first: e) if (i == 0 and first is not None) else self._env_fn for i in range(self.num_envs)]
         # copy=False: observations are serialized at once, so gymnasium's deepcopy is waste
         self.envs = gym.vector.SyncVectorEnv(fns, copy=False, autoreset_mode=mode)
+        # steps that omit info run lane by lane where that loop can (Box observations, a
+        # single-tensor action space, SAME_STEP); the batched observations land here
+        space = self.single_observation_space
+        self._lane_step_buffer = None
+        if (isinstance(space, gym.spaces.Box) and self._act_leaf is not None
+                and lane_loop_possible(self.envs, self.num_envs)):
+            self._lane_step_buffer = np.empty((self.num_envs, *space.shape), space.dtype)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -283,6 +292,8 @@ class Worker:
                 actions = codec.decode_value(cmd.step.actions, self.single_action_space, self.num_envs, "step.actions")
             except (ValueError, TypeError) as e:
                 raise RequestError(str(e)) from None
+        if cmd.step.omit_info and self._lane_step_buffer is not None:
+            return self._step_lanes(cmd.id, envs, actions)
         if self.autoreset_mode == AutoresetMode.DISABLED:
             if self._ended.any():
                 raise ResetRequired(
@@ -312,13 +323,47 @@ class Worker:
             if "_final_obs" in info:
                 ended = np.flatnonzero(info["_final_obs"])
                 if len(ended):
-                    space = self.single_observation_space
                     final = info["final_obs"]
-                    batch = concatenate(space, [final[i] for i in ended], create_empty_array(space, n=len(ended)))
-                    r.ended_lanes.extend(ended.tolist())
-                    codec.encode_value(batch, space, r.final_observations, "final_observations")
-            codec.encode_info(info, self.num_envs, r.info)
+                    self._encode_finals(ended.tolist(), [final[i] for i in ended], r)
+            if not cmd.step.omit_info:
+                codec.encode_info(info, self.num_envs, r.info)
         return reply
+
+    def _step_lanes(self, cmd_id: int, envs: gym.vector.SyncVectorEnv, actions: np.ndarray) -> Any:
+        """A SAME_STEP step without info, lane by lane (dsogym.lanes): the same observations,
+        rewards, flags and final observations as SyncVectorEnv.step, without its info dicts."""
+        rewards: list = []
+        terminated: list = []
+        truncated: list = []
+        ended: list = []
+        finals: list = []
+        step_lanes(envs, actions, rewards, terminated, truncated, ended, finals)
+        self._obs = obs = gather(envs, self._lane_step_buffer)
+        reply = pb.WorkerMessage(id=cmd_id)
+        r = reply.step_result
+        self._obs_leaf.encode(obs, r.observations.tensor)
+        shape = self._shape_n
+        t = r.rewards
+        t.dtype = pb.FLOAT64
+        t.shape.extend(shape)
+        t.data = np.array(rewards, np.float64).tobytes()
+        t = r.terminated
+        t.dtype = pb.BOOL
+        t.shape.extend(shape)
+        t.data = np.array(terminated, np.bool_).tobytes()
+        t = r.truncated
+        t.dtype = pb.BOOL
+        t.shape.extend(shape)
+        t.data = np.array(truncated, np.bool_).tobytes()
+        if ended:
+            self._encode_finals(ended, finals, r)
+        return reply
+
+    def _encode_finals(self, ended: list[int], finals: list, r: Any) -> None:
+        space = self.single_observation_space
+        batch = concatenate(space, finals, create_empty_array(space, n=len(ended)))
+        r.ended_lanes.extend(ended)
+        codec.encode_value(batch, space, r.final_observations, "final_observations")
 
     def _collect(self, cmd: Any) -> Any:
         """K steps of every lane under the worker's policy (worker-side inference). Everything
@@ -558,8 +603,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect-loop", choices=("lanes", "vector"), default="lanes",
                         help="worker-side inference: step each lane's env directly (lanes) or "
                              "through SyncVectorEnv.step (vector)")
+    parser.add_argument("--cpus", default="", help="run on these CPUs only, e.g. 1 or 0,2-3 (Linux)")
     parser.add_argument("--log-level", default=os.environ.get("DSOGYM_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
+    if args.cpus:
+        try:
+            pin_to_cpus(args.cpus)
+        except ValueError as e:
+            parser.error(str(e))
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     kwargs = {}

@@ -258,3 +258,65 @@ def test_a_mujoco_env_is_served(driver, spawn_worker):
         sr = s.command(step=step_cmd(a, spec.action_space)).step_result
         np.testing.assert_array_equal(codec.decode_value(sr.observations, spec.observation_space, n), obs)
         np.testing.assert_array_equal(codec.decode_tensor(sr.rewards), rew)
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "InvertedPendulum-v5"])
+def test_steps_that_omit_info_run_lane_by_lane_with_sync_vector_env_results(driver, spawn_worker, env_id):
+    """StepRequest.omit_info (what the Java trainer sends): the worker's lane loop must give
+    exactly SyncVectorEnv's SAME_STEP observations, rewards, flags and final observations,
+    with no info, and leave the vector env consistent for info steps and masked resets."""
+    if env_id.startswith("Inverted"):
+        pytest.importorskip("mujoco")
+    n = 4
+    _, s = connect(driver, spawn_worker, env_id, n, pb.SAME_STEP)
+    spec = codec.decode_env_spec(s.worker_hello.env)
+    ref = local(env_id, n, AutoresetMode.SAME_STEP)
+    ref.reset(seed=3)
+    s.command(reset=pb.ResetRequest(seeds=[3]))
+    ref.action_space.seed(4)
+    ended_steps = 0
+    for k in range(300):
+        a = ref.action_space.sample()
+        omit = k % 7 != 0  # every 7th step takes SyncVectorEnv's own path, with info
+        if k == 150:  # a masked reset in between re-batches the lanes' observations
+            mask = np.array([True, False, True, False])
+            obs, _ = ref.reset(seed=11, options={"reset_mask": mask})
+            r = s.command(reset=pb.ResetRequest(seeds=[11], mask=codec.encode_tensor(mask)))
+            np.testing.assert_array_equal(codec.decode_value(r.reset_result.observations, spec.observation_space, n), obs)
+        obs, rew, term, trunc, info = ref.step(a)
+        req = step_cmd(a, spec.action_space)
+        req.omit_info = omit
+        r = s.command(step=req)
+        assert r.WhichOneof("message") == "step_result", r
+        sr = r.step_result
+        np.testing.assert_array_equal(codec.decode_value(sr.observations, spec.observation_space, n), obs)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.rewards), rew)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.terminated), term)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.truncated), trunc)
+        ended = list(np.flatnonzero(term | trunc))
+        assert list(sr.ended_lanes) == ended
+        if ended:
+            ended_steps += 1
+            final = codec.decode_value(sr.final_observations, spec.observation_space, len(ended))
+            np.testing.assert_array_equal(final, np.stack([info["final_obs"][lane] for lane in ended]))
+        if omit:
+            assert len(sr.info) == 0
+    assert ended_steps >= 5
+
+
+def test_cpus_pins_the_worker_and_a_bad_list_is_refused(driver, spawn_worker):
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    cpu = max(os.sched_getaffinity(0))
+    proc, s = connect(driver, spawn_worker, "CartPole-v1", 1, extra=("--cpus", str(cpu)))
+    assert os.sched_getaffinity(proc.pid) == {cpu}
+    s.command(close=pb.CloseRequest())
+    assert proc.wait(20) == 0
+    p = spawn_worker("--server", driver.address, "--env", "CartPole-v1", "--cpus", "1-x")
+    assert p.wait(60) == 2
+    assert "--cpus: expected a CPU list such as 1 or 0,2-3, actual '1-x'" in p.stdout.read()
+    p = spawn_worker("--server", driver.address, "--env", "CartPole-v1", "--cpus", "4096")
+    assert p.wait(60) == 2
+    assert "--cpus: expected CPUs among" in p.stdout.read()

@@ -34,13 +34,18 @@ import java.util.Map;
  * Java linear or MLP policy with numpy and streams K-step chunks; the Java side rebuilds the
  * chain and computes ln pi, as {@link WorkerSideCollector} does for training). Prints a table
  * and writes JSON.
+ *
+ * <p>The Python processes (raw baseline and workers) run pinned to one CPU, the last by
+ * default ({@code --pin none} lets them roam); each bridge figure is divided by the mean of
+ * the raw figures measured just before and after it.
  */
 final class BenchCommand implements Main.Command {
   @Override
   public String summary() {
     return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 5] "
         + "[--repeats 3] [--inference server|worker|both] [--steps-per-lane 256] "
-        + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--out bench-results/bench.json]: "
+        + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--pin CPUS|none (the last CPU)] "
+        + "[--out bench-results/bench.json]: "
         + "bridge vs raw SyncVectorEnv "
         + "throughput and latency (medians of interleaved repeats)";
   }
@@ -49,7 +54,7 @@ final class BenchCommand implements Main.Command {
   public int run(List<String> args, PrintStream out) throws Exception {
     Map<String, String> opts = Main.parseOptions(args,
         List.of("--envs", "--lanes", "--seconds", "--out", "--latency-steps", "--repeats",
-            "--inference", "--steps-per-lane", "--hidden", "--requests-per-collect"),
+            "--inference", "--steps-per-lane", "--hidden", "--requests-per-collect", "--pin"),
         List.of());
     List<String> envs = List.of(opts.getOrDefault("--envs", "CartPole-v1,HalfCheetah-v5")
         .split(","));
@@ -84,6 +89,12 @@ final class BenchCommand implements Main.Command {
     List<Integer> hidden = parseHidden(opts.getOrDefault("--hidden", ""));
     Path outPath = Path.of(opts.getOrDefault("--out", "bench-results/bench.json"));
     String python = WorkerLauncher.defaultPython();
+    // The Python side (raw baseline and worker alike) runs on one CPU of its own, away from
+    // the server, so the scheduler cannot move it between cores mid-round-trip or put it
+    // beside the server's threads; both figures of a ratio get the same CPU.
+    int cores = Runtime.getRuntime().availableProcessors();
+    String pin = opts.getOrDefault("--pin", cores >= 2 ? Integer.toString(cores - 1) : "none");
+    String cpus = pin.equals("none") ? null : pin;
 
     List<Map<String, Object>> rows = new ArrayList<>();
     int requestsPerCollect = 0;
@@ -94,7 +105,9 @@ final class BenchCommand implements Main.Command {
       for (int n : lanes) {
         // Raw and the bridge modes alternate `repeats` times and the medians are reported: on
         // a shared 2-core machine single measurements move by 10-30%.
-        double[] raws = new double[repeats];
+        // Each bridge figure is divided by the mean of the raw figures measured just before and
+        // just after it, which cancels the machine's drift over the minute a repeat takes.
+        List<Double> raws = new ArrayList<>();
         double[] bridges = new double[repeats];
         double[] ratios = new double[repeats];
         double[] p50s = new double[repeats];
@@ -104,39 +117,46 @@ final class BenchCommand implements Main.Command {
         double[] envShares = new double[repeats];
         double[] policyShares = new double[repeats];
         for (int r = 0; r < repeats; r++) {
-          raws[r] = rawStepsPerSecond(python, env, n, seconds);
+          double before = rawStepsPerSecond(python, env, n, seconds, cpus);
+          raws.add(before);
           if (serverSide) {
             try (EnvSource src = EnvSource.open("python", env, n, null,
-                Duration.ofSeconds(60))) {
+                Duration.ofSeconds(60), cpus)) {
               PolicyDriver driver = new PolicyDriver(src.env, 0);
               driver.runFor(1.0);  // warm-up: JIT, caches, connection; same policy every repeat
-              long before = driver.envSteps;
+              long stepsBefore = driver.envSteps;
               long t0 = System.nanoTime();
               driver.runFor(seconds);
-              bridges[r] = (driver.envSteps - before) / ((System.nanoTime() - t0) / 1e9);
+              bridges[r] = (driver.envSteps - stepsBefore) / ((System.nanoTime() - t0) / 1e9);
               long[] lat = new long[latencySteps];
               driver.run(latencySteps, lat);
               p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
               p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
             }
-            ratios[r] = bridges[r] / raws[r];
+            double after = rawStepsPerSecond(python, env, n, seconds, cpus);
+            raws.add(after);
+            ratios[r] = bridges[r] / ((before + after) / 2);
+            before = after;
           }
           if (workerSide) {
             double[] w = workerStepsPerSecond(env, n, hidden, stepsPerLane, requests,
-                seconds);
+                seconds, cpus);
             workers[r] = w[0];
             envShares[r] = w[1];
             policyShares[r] = w[2];
-            workerRatios[r] = workers[r] / raws[r];
+            double after = rawStepsPerSecond(python, env, n, seconds, cpus);
+            raws.add(after);
+            workerRatios[r] = workers[r] / ((before + after) / 2);
             requestsPerCollect = (int) w[3];
           }
         }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("env", env);
         row.put("lanes", n);
-        row.put("raw_steps_per_sec", median(raws));
+        double[] rawSamples = raws.stream().mapToDouble(Double::doubleValue).toArray();
+        row.put("raw_steps_per_sec", median(rawSamples));
         Map<String, Object> samples = new LinkedHashMap<>();
-        samples.put("raw_steps_per_sec", raws);
+        samples.put("raw_steps_per_sec", rawSamples);
         if (serverSide) {
           row.put("bridge_steps_per_sec", median(bridges));
           row.put("ratio", median(ratios));
@@ -157,7 +177,7 @@ final class BenchCommand implements Main.Command {
         row.put("samples", samples);
         rows.add(row);
         out.printf(Locale.ROOT, "%-16s %5d %12.0f %12s %7s %8s %8s %12s %7s %6s %6s%n", env, n,
-            median(raws), cell(serverSide, median(bridges), "%.0f"),
+            median(rawSamples), cell(serverSide, median(bridges), "%.0f"),
             cell(serverSide, median(ratios), "%.3f"), cell(serverSide, median(p50s), "%.0f"),
             cell(serverSide, median(p99s), "%.0f"), cell(workerSide, median(workers), "%.0f"),
             cell(workerSide, median(workerRatios), "%.3f"),
@@ -172,10 +192,13 @@ final class BenchCommand implements Main.Command {
     doc.put("java", System.getProperty("java.version"));
     doc.put("seconds_per_measurement", seconds);
     doc.put("repeats", repeats);
-    doc.put("statistic", "median over the repeats; raw and bridge alternate");
+    doc.put("statistic", "median over the repeats; raw and bridge alternate, and each bridge "
+        + "figure is divided by the mean of the raw figures just before and after it");
+    doc.put("python_cpus", cpus == null ? "any" : cpus);
     doc.put("inference", inference);
     doc.put("server_mode", "server-side inference: Java linear policy, one Python worker, "
-        + "SAME_STEP, one round trip per vector step");
+        + "SAME_STEP, one round trip per vector step, info omitted (the worker steps its lanes "
+        + "one by one)");
     doc.put("worker_mode", "worker-side inference: the worker samples with numpy from a Java "
         + (hidden.isEmpty() ? "linear" : "MLP " + hidden + " tanh") + " policy's parameters "
         + "(observation normalizer on, theta changed and resent every chunk as in training), "
@@ -206,8 +229,9 @@ final class BenchCommand implements Main.Command {
    * requests per collect.
    */
   private static double[] workerStepsPerSecond(String env, int n, List<Integer> hidden,
-      int stepsPerLane, int requests, double seconds) throws Exception {
-    try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60))) {
+      int stepsPerLane, int requests, double seconds, String cpus) throws Exception {
+    try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60),
+        cpus)) {
       RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
       MlpPolicy policy = Policies.forEnv(remote.spec(), hidden, PolicySpec.Activation.TANH,
           0.0);
@@ -271,11 +295,14 @@ final class BenchCommand implements Main.Command {
   }
 
   /** Runs python -m dsogym.bench_raw and reads its JSON line. */
-  private static double rawStepsPerSecond(String python, String env, int lanes, double seconds)
-      throws Exception {
-    Process p = new ProcessBuilder(python, "-m", "dsogym.bench_raw", "--env", env,
-        "--num-envs", Integer.toString(lanes), "--seconds", Double.toString(seconds))
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  private static double rawStepsPerSecond(String python, String env, int lanes, double seconds,
+      String cpus) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(python, "-m", "dsogym.bench_raw", "--env", env,
+        "--num-envs", Integer.toString(lanes), "--seconds", Double.toString(seconds)));
+    if (cpus != null) {
+      cmd.addAll(List.of("--cpus", cpus));
+    }
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String last = null;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
         StandardCharsets.UTF_8))) {

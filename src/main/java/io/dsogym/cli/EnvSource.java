@@ -73,6 +73,12 @@ final class EnvSource implements AutoCloseable {
 
   static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
       Duration workerTimeout) throws IOException, InterruptedException {
+    return open(source, envId, numEnvs, kwargsJson, workerTimeout, null);
+  }
+
+  /** @param workerCpus when not null, the CPUs local workers run on (the worker's --cpus) */
+  static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
+      Duration workerTimeout, String workerCpus) throws IOException, InterruptedException {
     if (source.equals("java")) {
       return new EnvSource(javaLanes(envId, numEnvs, kwargsJson), null, null, envId, kwargsJson,
           workerTimeout);
@@ -82,7 +88,7 @@ final class EnvSource implements AutoCloseable {
     }
     DsoGymServer server = DsoGymServer.tcp(DsoGymServer.DEFAULT_BIND, 0, ServerOptions.defaults());
     server.start();
-    WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython());
+    WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython(), workerCpus);
     try {
       Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson,
           "local-" + envId);

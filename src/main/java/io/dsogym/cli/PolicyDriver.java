@@ -43,7 +43,7 @@ final class PolicyDriver {
     for (long k = 0; k < vectorSteps; k++) {
       Value actions = policy.act(theta, observations, rng);
       long t0 = System.nanoTime();
-      VectorEnv.VectorStepResult r = env.step(actions);
+      VectorEnv.VectorStepResult r = env.stepWithoutInfo(actions);
       if (latenciesNanos != null) {
         latenciesNanos[(int) k] = System.nanoTime() - t0;
       }

@@ -15,10 +15,20 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WorkerLauncher implements AutoCloseable {
   private final String python;
+  private final String cpus;
   private final List<Process> processes = new ArrayList<>();
 
   public WorkerLauncher(String python) {
+    this(python, null);
+  }
+
+  /**
+   * @param cpus when not null, each worker runs on these CPUs only (its {@code --cpus}, e.g.
+   *     "1"): the bench keeps the Python side off the server's core this way
+   */
+  public WorkerLauncher(String python, String cpus) {
     this.python = python;
+    this.cpus = cpus;
   }
 
   /**
@@ -55,6 +65,9 @@ public final class WorkerLauncher implements AutoCloseable {
     }
     if (name != null) {
       cmd.addAll(List.of("--name", name));
+    }
+    if (cpus != null) {
+      cmd.addAll(List.of("--cpus", cpus));
     }
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)

@@ -75,7 +75,8 @@ public final class ServerSideCollector implements Collector {
         out.episodeStep[i] = episodeStep[lane];
       }
       System.arraycopy(stepActions, 0, out.actions, base * actDim, lanes * actDim);
-      VectorEnv.VectorStepResult r = env.step(EnvActions.toEnv(actionSpace, stepActions, lanes, actDim));
+      VectorEnv.VectorStepResult r = env.stepWithoutInfo(EnvActions.toEnv(actionSpace,
+          stepActions, lanes, actDim));
       double[] next = flat(r.observations(), "step observations");
       System.arraycopy(next, 0, out.nextObs, base * obsDim, lanes * obsDim);
       if (r.endedLanes().length > 0) {

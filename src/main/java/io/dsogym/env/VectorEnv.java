@@ -31,6 +31,16 @@ public interface VectorEnv extends AutoCloseable {
   /** Steps every lane with batched actions [N, ...]. */
   VectorStepResult step(Value actions);
 
+  /**
+   * {@link #step} for a caller that never reads info: the result's info may be empty, which
+   * lets an env skip building it (a remote Python worker then steps its lanes without
+   * Gymnasium's per-step info dicts). Observations, rewards, flags and final observations are
+   * those {@link #step} returns.
+   */
+  default VectorStepResult stepWithoutInfo(Value actions) {
+    return step(actions);
+  }
+
   @Override
   void close();
 

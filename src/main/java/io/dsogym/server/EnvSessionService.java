@@ -121,7 +121,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
             throw new IllegalArgumentException("step.actions: expected a batched value, got none");
           }
           Value actions = ValueCodec.decode(request.getStep().getActions(), "step.actions");
-          reply.setStepResult(ResultCodec.encode(e.step(actions)));
+          reply.setStepResult(ResultCodec.encode(request.getStep().getOmitInfo()
+              ? e.stepWithoutInfo(actions) : e.step(actions)));
           break;
         }
         case CLOSE:

@@ -39,7 +39,7 @@ public final class Evaluator {
         policy.mode(theta, z, 0, actions, lane * actDim);
       }
       Value envActions = EnvActions.toEnv(actionSpace, actions, lanes, actDim);
-      VectorEnv.VectorStepResult r = env.step(envActions);
+      VectorEnv.VectorStepResult r = env.stepWithoutInfo(envActions);
       obs = ((Tensor) r.observations()).toDoubleArray();
       for (int lane = 0; lane < lanes; lane++) {
         if (quota[lane] == 0) {

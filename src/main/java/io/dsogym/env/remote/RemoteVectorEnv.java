@@ -155,12 +155,23 @@ public final class RemoteVectorEnv implements VectorEnv {
 
   @Override
   public VectorStepResult step(Value actions) {
+    return step(actions, false);
+  }
+
+  /** Sends {@code StepRequest.omit_info}: the worker skips building info. */
+  @Override
+  public VectorStepResult stepWithoutInfo(Value actions) {
+    return step(actions, true);
+  }
+
+  private VectorStepResult step(Value actions, boolean omitInfo) {
     int n = numEnvs();
     callLock.lock();
     try {
       book.checkStep(spec().actionSpace(), actions);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
-          .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions)));
+          .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions))
+              .setOmitInfo(omitInfo));
       WorkerMessage reply = call(cmd, "step", WorkerMessage.MessageCase.STEP_RESULT);
       VectorStepResult result = decode(() -> ResultCodec.decode(reply.getStepResult(), n,
           "step_result"), "step");

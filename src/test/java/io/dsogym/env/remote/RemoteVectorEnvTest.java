@@ -103,6 +103,31 @@ class RemoteVectorEnvTest {
   }
 
   @Test
+  void stepWithoutInfoAsksTheWorkerToOmitInfoAndStepKeepsIt() throws Exception {
+    FakeWorker worker = cartPoleWorker("py:1", 2).connect(channel);
+    List<Boolean> omitFlags = new CopyOnWriteArrayList<>();
+    worker.behave((c, w) -> {
+      if (c.hasStep()) {
+        omitFlags.add(c.getStep().getOmitInfo());
+      }
+      return null;  // then the fake answers as usual
+    });
+    try (RemoteVectorEnv remote = server.pool().awaitWorker("CartPole-v1", Duration.ofSeconds(5));
+        VectorEnv local = cartPoles(2, AutoresetMode.SAME_STEP)) {
+      local.reset(new long[] {5});
+      remote.reset(new long[] {5});
+      for (int t = 0; t < 4; t++) {
+        Tensor a = actions(t % 2, 1);
+        VectorEnv.VectorStepResult l = local.step(a);
+        VectorEnv.VectorStepResult r = t % 2 == 0 ? remote.stepWithoutInfo(a) : remote.step(a);
+        assertEquals(l.observations(), r.observations(), "step " + t);
+        assertArrayEquals(l.rewards(), r.rewards());
+      }
+    }
+    assertEquals(List.of(true, false, true, false), omitFlags);
+  }
+
+  @Test
   void badInputNeverReachesTheWorker() throws Exception {
     FakeWorker worker = cartPoleWorker("py:1", 2).connect(channel);
     try (RemoteVectorEnv remote = server.pool().awaitWorker(null, Duration.ofSeconds(5))) {
