@@ -307,18 +307,8 @@ class Worker:
         reply = pb.WorkerMessage(id=cmd.id)
         r = reply.step_result
         self._encode_obs(obs, r.observations)
-        t = r.rewards
-        t.dtype = pb.FLOAT64
-        t.shape.extend(self._shape_n)
-        t.data = rewards.astype(np.float64, copy=False).tobytes()
-        t = r.terminated
-        t.dtype = pb.BOOL
-        t.shape.extend(self._shape_n)
-        t.data = terminated.tobytes()
-        t = r.truncated
-        t.dtype = pb.BOOL
-        t.shape.extend(self._shape_n)
-        t.data = truncated.tobytes()
+        self._encode_lane_values(r, rewards.astype(np.float64, copy=False).tobytes(),
+                                 terminated.tobytes(), truncated.tobytes())
         if info:
             if "_final_obs" in info:
                 ended = np.flatnonzero(info["_final_obs"])
@@ -342,22 +332,20 @@ class Worker:
         reply = pb.WorkerMessage(id=cmd_id)
         r = reply.step_result
         self._obs_leaf.encode(obs, r.observations.tensor)
-        shape = self._shape_n
-        t = r.rewards
-        t.dtype = pb.FLOAT64
-        t.shape.extend(shape)
-        t.data = np.array(rewards, np.float64).tobytes()
-        t = r.terminated
-        t.dtype = pb.BOOL
-        t.shape.extend(shape)
-        t.data = np.array(terminated, np.bool_).tobytes()
-        t = r.truncated
-        t.dtype = pb.BOOL
-        t.shape.extend(shape)
-        t.data = np.array(truncated, np.bool_).tobytes()
+        self._encode_lane_values(r, np.array(rewards, np.float64).tobytes(),
+                                 np.array(terminated, np.bool_).tobytes(),
+                                 np.array(truncated, np.bool_).tobytes())
         if ended:
             self._encode_finals(ended, finals, r)
         return reply
+
+    def _encode_lane_values(self, r: Any, rewards: bytes, terminated: bytes, truncated: bytes) -> None:
+        """A StepResult's rewards (FLOAT64 [N]) and flags (BOOL [N]) from their packed bytes."""
+        for t, code, data in ((r.rewards, pb.FLOAT64, rewards), (r.terminated, pb.BOOL, terminated),
+                              (r.truncated, pb.BOOL, truncated)):
+            t.dtype = code
+            t.shape.extend(self._shape_n)
+            t.data = data
 
     def _encode_finals(self, ended: list[int], finals: list, r: Any) -> None:
         space = self.single_observation_space
@@ -577,6 +565,15 @@ def _run_aio_until_signal(worker: Worker, target: str) -> None:
             if _stop_event.is_set():
                 raise _Stopped() from None
             raise
+        finally:
+            # Hand the signals back before the loop closes its wakeup pipe: a SIGTERM in that
+            # window ("write to the signal wakeup fd: Bad file descriptor") would be lost.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.remove_signal_handler(sig)
+                    signal.signal(sig, lambda signum, frame: _stop_event.set())
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass
 
     asyncio.run(main())
 

@@ -28,7 +28,7 @@ final class TrainCommand implements Main.Command {
       "--clip", "--anneal-clip", "--target-kl", "--max-kl", "--cg-iters", "--cg-damping",
       "--ci-steps", "--entropy-coef", "--kl-coef", "--kl-reference", "--out", "--resume",
       "--workers", "--port",
-      "--bind", "--auth-token");
+      "--bind", "--auth-token", "--worker-cpus");
 
   @Override
   public String summary() {
@@ -36,7 +36,7 @@ final class TrainCommand implements Main.Command {
         + "chain-iteration] [--seed S] "
         + "[--max-steps N] [--eval-episodes K] [--out DIR | --resume DIR] [--num-envs N] "
         + "[--steps-per-lane T] [--hidden 64,64] [--lr X] [--gamma G] [--lambda L] [--workers "
-        + "local|remote --port P] ...: train a policy with a DSO optimizer (defaults per env and "
+        + "local|remote --port P] [--worker-cpus LIST] ...: train a policy with a DSO optimizer (defaults per env and "
         + "every option: see README)";
   }
 
@@ -52,7 +52,10 @@ final class TrainCommand implements Main.Command {
     String bind = all.getOrDefault("--bind", "127.0.0.1");
     String token = all.getOrDefault("--auth-token", System.getenv("DSOGYM_AUTH_TOKEN"));
     Map<String, String> opts = new java.util.LinkedHashMap<>(all);
-    opts.keySet().removeAll(List.of("--workers", "--port", "--bind", "--auth-token"));
+    // the CPUs local workers are pinned to (their --cpus), e.g. the one the learner leaves free
+    String workerCpus = all.get("--worker-cpus");
+    opts.keySet().removeAll(List.of("--workers", "--port", "--bind", "--auth-token",
+        "--worker-cpus"));
     Checkpoint.State resumed = null;
     TrainConfig config;
     Path dir;
@@ -81,10 +84,14 @@ final class TrainCommand implements Main.Command {
       throw new Main.UsageException("--workers remote: expected --source python, got --source "
           + config.source());
     }
+    if (workerCpus != null && (remote || !config.source().equals("python"))) {
+      throw new Main.UsageException("--worker-cpus: expected local Python workers (--source "
+          + "python --workers local), got --source " + config.source() + " --workers " + workers);
+    }
     try (EnvSource src = remote
         ? EnvSource.openRemote(config.envId(), bind, port, token, Duration.ofHours(1))
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
-            config.envKwargsJson(), Duration.ofSeconds(120))) {
+            config.envKwargsJson(), Duration.ofSeconds(120), workerCpus)) {
       LaneSource lanes = new LaneSource() {
         @Override
         public VectorEnv open(int numEnvs, String purpose) throws Exception {

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dsogym.cli.Main;
 import io.dsogym.train.Checkpoint;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code dsogym train --source python} with its real local Python worker SIGKILLed in the
  * middle of training: the run says so, starts a new worker, and finishes its step budget.
+ * The worker runs on the CPU {@code --worker-cpus} names.
  */
 class TrainingWorkerKillTest {
   @TempDir
@@ -27,9 +30,10 @@ class TrainingWorkerKillTest {
   void trainingGoesOnWithANewWorkerAfterTheWorkerIsKilled() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    String cpu = Integer.toString(Runtime.getRuntime().availableProcessors() - 1);
     String[] args = {"train", "--env", "CartPole-v1", "--source", "python", "--max-steps",
         "12288", "--num-envs", "4", "--steps-per-lane", "64", "--eval-every", "100000",
-        "--eval-episodes", "2", "--out", dir.toString()};
+        "--eval-episodes", "2", "--out", dir.toString(), "--worker-cpus", cpu};
     CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
       try {
         return Main.run(args, out, out);
@@ -45,6 +49,7 @@ class TrainingWorkerKillTest {
         .filter(p -> p.info().commandLine().orElse("").contains("dsogym.worker"))
         .filter(p -> !p.info().commandLine().orElse("").contains("local-eval")).toList();
     assertEquals(1, workers.size(), "one local training worker: " + text(bytes));
+    assertEquals(cpu, allowedCpus(workers.get(0)), "--worker-cpus pins the worker");
     workers.get(0).destroyForcibly();
 
     assertEquals(0, run.get(120, TimeUnit.SECONDS), text(bytes));
@@ -53,6 +58,16 @@ class TrainingWorkerKillTest {
     assertTrue(console.contains("starting a new local Python worker"), console);
     assertTrue(console.contains("new lanes connected; continuing"), console);
     assertEquals(12288, Checkpoint.read(dir).envSteps);
+  }
+
+  /** The process's Cpus_allowed_list from /proc (Linux, where the tests run). */
+  private static String allowedCpus(ProcessHandle p) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
+      if (line.startsWith("Cpus_allowed_list:")) {
+        return line.substring(line.indexOf(':') + 1).trim();
+      }
+    }
+    throw new IllegalStateException("no Cpus_allowed_list for process " + p.pid());
   }
 
   private static String text(ByteArrayOutputStream bytes) {
