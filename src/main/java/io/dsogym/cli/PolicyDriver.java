@@ -1,24 +1,34 @@
 package io.dsogym.cli;
 
+import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.policy.LinearPolicy;
+import io.dsogym.policy.EnvActions;
+import io.dsogym.policy.MlpPolicy;
+import io.dsogym.policy.Policies;
+import io.dsogym.policy.PolicySpec;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Drives a {@link VectorEnv} with a {@link LinearPolicy} evaluated in Java for every lane
- * (server-side inference) and keeps the figures the rollout and bench commands print:
- * env steps, finished episodes and their returns, and optionally the latency of every step.
+ * Drives a {@link VectorEnv} with a linear {@link MlpPolicy} (the trainer's own policy family,
+ * softmax or Gaussian) sampled in Java for every lane (server-side inference, as
+ * {@link io.dsogym.dso.ServerSideCollector} does) and keeps the figures the rollout and bench
+ * commands print: env steps, finished episodes and their returns, and optionally the latency
+ * of every step.
  */
 final class PolicyDriver {
   private final VectorEnv env;
-  private final LinearPolicy policy;
+  private final MlpPolicy policy;
   private final double[] theta;
   private final SplittableRandom rng;
   private final double[] laneReturn;
-  private Tensor observations;
+  private final double[] actions;
+  private final int obsDim;
+  private final int actDim;
+  private double[] observations;
 
   long envSteps;
   long episodes;
@@ -27,11 +37,14 @@ final class PolicyDriver {
 
   PolicyDriver(VectorEnv env, long seed) {
     this.env = env;
-    this.policy = new LinearPolicy(env.spec());
+    this.policy = Policies.forEnv(env.spec(), List.of(), PolicySpec.Activation.TANH, 0.0);
     this.theta = policy.initialTheta(seed);
     this.rng = new SplittableRandom(seed);
     this.laneReturn = new double[env.numEnvs()];
-    this.observations = asTensor(env.reset(new long[] {seed}).observations());
+    this.obsDim = policy.obsDim();
+    this.actDim = policy.actionDim();
+    this.actions = new double[env.numEnvs() * actDim];
+    this.observations = flat(env.reset(new long[] {seed}).observations());
   }
 
   /**
@@ -40,10 +53,15 @@ final class PolicyDriver {
    * @param latenciesNanos when not null, receives the duration of each step call
    */
   void run(long vectorSteps, long[] latenciesNanos) {
+    Space actionSpace = env.spec().actionSpace();
+    int lanes = laneReturn.length;
     for (long k = 0; k < vectorSteps; k++) {
-      Value actions = policy.act(theta, observations, rng);
+      for (int lane = 0; lane < lanes; lane++) {
+        policy.sample(theta, observations, lane * obsDim, rng, actions, lane * actDim);
+      }
+      Value envActions = EnvActions.toEnv(actionSpace, actions, lanes, actDim);
       long t0 = System.nanoTime();
-      VectorEnv.VectorStepResult r = env.stepWithoutInfo(actions);
+      VectorEnv.VectorStepResult r = env.stepWithoutInfo(envActions);
       if (latenciesNanos != null) {
         latenciesNanos[(int) k] = System.nanoTime() - t0;
       }
@@ -63,7 +81,7 @@ final class PolicyDriver {
   }
 
   private void record(VectorEnv.VectorStepResult r) {
-    observations = asTensor(r.observations());
+    observations = flat(r.observations());
     int n = laneReturn.length;
     envSteps += n;
     for (int i = 0; i < n; i++) {
@@ -89,9 +107,9 @@ final class PolicyDriver {
     return Math.sqrt(Math.max(0, returnSqSum / episodes - m * m));
   }
 
-  private static Tensor asTensor(Value v) {
+  private static double[] flat(Value v) {
     if (v instanceof Tensor t) {
-      return t;
+      return t.toDoubleArray();
     }
     throw new IllegalArgumentException("observations: expected a Box tensor for the linear "
         + "policy, got a structured value");
