@@ -35,16 +35,17 @@ import java.util.Map;
  * chain and computes ln pi, as {@link WorkerSideCollector} does for training). Prints a table
  * and writes JSON.
  *
- * <p>The Python processes (raw baseline and workers) run pinned to one CPU, the last by
- * default ({@code --pin none} lets them roam); each bridge figure is divided by the mean of
- * the raw figures measured just before and after it.
+ * <p>The Python processes (raw baseline and workers) run pinned to one CPU, by default the
+ * last one this process may use ({@code --pin none} lets them roam); each bridge figure is
+ * divided by the mean of the raw figures measured just before and after it.
  */
 final class BenchCommand implements Main.Command {
   @Override
   public String summary() {
     return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 5] "
         + "[--repeats 3] [--inference server|worker|both] [--steps-per-lane 256] "
-        + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--pin CPUS|none (the last CPU)] "
+        + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--pin CPUS|none (the last allowed "
+        + "CPU)] "
         + "[--out bench-results/bench.json]: "
         + "bridge vs raw SyncVectorEnv "
         + "throughput and latency (medians of interleaved repeats)";
@@ -92,8 +93,7 @@ final class BenchCommand implements Main.Command {
     // The Python side (raw baseline and worker alike) runs on one CPU of its own, away from
     // the server, so the scheduler cannot move it between cores mid-round-trip or put it
     // beside the server's threads; both figures of a ratio get the same CPU.
-    int cores = Runtime.getRuntime().availableProcessors();
-    String pin = opts.getOrDefault("--pin", cores >= 2 ? Integer.toString(cores - 1) : "none");
+    String pin = opts.getOrDefault("--pin", defaultPythonCpu());
     String cpus = pin.equals("none") ? null : pin;
 
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -262,6 +262,32 @@ final class BenchCommand implements Main.Command {
           (collector.workerPolicySeconds() - policyBefore) / elapsed,
           collector.requestsPerCollect(stepsPerLane)};
     }
+  }
+
+  /**
+   * The last CPU this process may run on (Linux: /proc/self/status, which respects cgroup
+   * cpusets), or "none" with fewer than two CPUs or where that cannot be read.
+   */
+  static String defaultPythonCpu() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Cpus_allowed_list:")) {
+          List<Integer> cpus = new ArrayList<>();
+          for (String part : line.substring(line.indexOf(':') + 1).trim().split(",")) {
+            String[] range = part.split("-");
+            int lo = Integer.parseInt(range[0].trim());
+            int hi = Integer.parseInt(range[range.length - 1].trim());
+            for (int c = lo; c <= hi; c++) {
+              cpus.add(c);
+            }
+          }
+          return cpus.size() >= 2 ? Integer.toString(cpus.get(cpus.size() - 1)) : "none";
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or an unexpected format: let the scheduler place the Python processes
+    }
+    return "none";
   }
 
   private static List<Integer> parseHidden(String text) {
