@@ -17,7 +17,7 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from dsogym.transport import pin_to_cpus
+from dsogym.transport import add_cpus_option, apply_cpus_option
 
 
 def measure(env_id: str, num_envs: int, seconds: float, warmup: float, seed: int) -> dict:
@@ -58,13 +58,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cpus", default="", help="run on these CPUs only, as the bench's worker does")
+    add_cpus_option(parser, "run on these CPUs only, as the bench's worker does")
     args = parser.parse_args(argv)
-    if args.cpus:
-        try:
-            pin_to_cpus(args.cpus)
-        except ValueError as e:
-            parser.error(str(e))
+    apply_cpus_option(parser, args)
     np.random.seed(args.seed)
     print(json.dumps(measure(args.env, args.num_envs, args.seconds, args.warmup, args.seed)))
 

@@ -4,8 +4,8 @@ Both hot paths of a worker use it: the server's ``step`` command when the server
 info (``StepRequest.omit_info``) and worker-side inference's ``collect``. It does what
 ``SyncVectorEnv.step`` does in SAME_STEP mode (step each lane; when its episode ended keep the
 final observation and reset the lane) but builds none of the info dicts and batched copies the
-caller would throw away: for CartPole at 64 lanes that bookkeeping is about a quarter of
-SyncVectorEnv's time, for HalfCheetah (four info keys a step) more.
+caller would throw away: for CartPole at 64 lanes that bookkeeping was about a quarter of
+SyncVectorEnv's time (py-spy).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from gymnasium.vector import AutoresetMode
 
@@ -29,6 +30,20 @@ AUTORESET_TO_PB = {
 # UNSPECIFIED means the receiver's default, Gymnasium's NEXT_STEP
 AUTORESET_FROM_PB = {v: k for k, v in AUTORESET_TO_PB.items()}
 AUTORESET_FROM_PB[pb.AUTORESET_MODE_UNSPECIFIED] = AutoresetMode.NEXT_STEP
+
+
+def add_cpus_option(parser: Any, help: str) -> None:
+    """``--cpus LIST`` for a command line; :func:`apply_cpus_option` acts on it."""
+    parser.add_argument("--cpus", default="", help=help)
+
+
+def apply_cpus_option(parser: Any, args: Any) -> None:
+    """Pins the process to ``args.cpus`` when given; a bad list is the parser's usage error."""
+    if args.cpus:
+        try:
+            pin_to_cpus(args.cpus)
+        except ValueError as e:
+            parser.error(str(e))
 
 
 def pin_to_cpus(spec: str) -> set[int]:

@@ -49,7 +49,8 @@ from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.proto import pb, pb_grpc
-from dsogym.transport import AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, pin_to_cpus
+from dsogym.transport import (AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
+                              add_cpus_option, apply_cpus_option)
 
 log = logging.getLogger("dsogym.worker")
 
@@ -600,14 +601,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect-loop", choices=("lanes", "vector"), default="lanes",
                         help="worker-side inference: step each lane's env directly (lanes) or "
                              "through SyncVectorEnv.step (vector)")
-    parser.add_argument("--cpus", default="", help="run on these CPUs only, e.g. 1 or 0,2-3 (Linux)")
+    add_cpus_option(parser, "run on these CPUs only, e.g. 1 or 0,2-3 (Linux)")
     parser.add_argument("--log-level", default=os.environ.get("DSOGYM_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
-    if args.cpus:
-        try:
-            pin_to_cpus(args.cpus)
-        except ValueError as e:
-            parser.error(str(e))
+    apply_cpus_option(parser, args)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     kwargs = {}
