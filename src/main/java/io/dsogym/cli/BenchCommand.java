@@ -2,7 +2,6 @@ package io.dsogym.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
 import io.dsogym.dso.TrajectoryBatch;
 import io.dsogym.dso.WorkerSideCollector;
 import io.dsogym.env.Space;
@@ -11,10 +10,7 @@ import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
 import io.dsogym.policy.PolicySpec;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,14 +32,17 @@ import java.util.Map;
  * and writes JSON.
  *
  * <p>The Python processes (raw baseline and workers) run pinned to one CPU, by default the
- * last one this process may use ({@code --pin none} lets them roam); each bridge figure is
- * divided by the mean of the raw figures measured just before and after it.
+ * last one this process may use ({@code --pin none} lets them roam). For each env and lane
+ * count one raw process and one worker per mode are started and warmed up once; then raw and
+ * bridge windows alternate, and each bridge figure is divided by the mean of the raw windows
+ * just before and after it. On a shared machine single windows move by 10-30%, so many short
+ * paired windows (and their median) estimate a ratio better than a few long ones.
  */
 final class BenchCommand implements Main.Command {
   @Override
   public String summary() {
-    return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 5] "
-        + "[--repeats 3] [--inference server|worker|both] [--steps-per-lane 256] "
+    return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 1] "
+        + "[--repeats 9] [--inference server|worker|both] [--steps-per-lane 256] "
         + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--pin CPUS|none (the last allowed "
         + "CPU)] "
         + "[--out bench-results/bench.json]: "
@@ -68,9 +67,9 @@ final class BenchCommand implements Main.Command {
             + "'");
       }
     }
-    double seconds = Double.parseDouble(opts.getOrDefault("--seconds", "5"));
-    int latencySteps = Main.intOption(opts, "--latency-steps", 3000);
-    int repeats = Main.intOption(opts, "--repeats", 3);
+    double seconds = Double.parseDouble(opts.getOrDefault("--seconds", "1"));
+    int latencySteps = Main.intOption(opts, "--latency-steps", 1000);
+    int repeats = Main.intOption(opts, "--repeats", 9);
     if (repeats < 1 || latencySteps < 1) {
       throw new Main.UsageException("--repeats and --latency-steps: expected >= 1, got "
           + repeats + " and " + latencySteps);
@@ -103,10 +102,9 @@ final class BenchCommand implements Main.Command {
         "wrk/raw", "w.env", "w.pol");
     for (String env : envs) {
       for (int n : lanes) {
-        // Raw and the bridge modes alternate `repeats` times and the medians are reported: on
-        // a shared 2-core machine single measurements move by 10-30%.
-        // Each bridge figure is divided by the mean of the raw figures measured just before and
-        // just after it, which cancels the machine's drift over the minute a repeat takes.
+        // Raw and the bridge modes alternate `repeats` times and the medians are reported; each
+        // bridge figure is divided by the mean of the raw windows just before and after it,
+        // which cancels the machine's drift.
         List<Double> raws = new ArrayList<>();
         double[] bridges = new double[repeats];
         double[] ratios = new double[repeats];
@@ -116,38 +114,36 @@ final class BenchCommand implements Main.Command {
         double[] workerRatios = new double[repeats];
         double[] envShares = new double[repeats];
         double[] policyShares = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-          double before = rawStepsPerSecond(python, env, n, seconds, cpus);
+        // One raw process and one worker per mode live for the whole row, each built and
+        // warmed up once; their windows then alternate seconds apart.
+        try (RawBaseline raw = RawBaseline.start(python, env, n, cpus);
+            ServerSideBench server = serverSide ? new ServerSideBench(env, n, cpus) : null;
+            WorkerSideBench worker = workerSide ? new WorkerSideBench(env, n, hidden,
+                stepsPerLane, requests, cpus) : null) {
+          double before = raw.stepsPerSecond(seconds);
           raws.add(before);
-          if (serverSide) {
-            try (EnvSource src = EnvSource.open("python", env, n, null,
-                Duration.ofSeconds(60), cpus)) {
-              PolicyDriver driver = new PolicyDriver(src.env, 0);
-              driver.runFor(1.0);  // warm-up: JIT, caches, connection; same policy every repeat
-              long stepsBefore = driver.envSteps;
-              long t0 = System.nanoTime();
-              driver.runFor(seconds);
-              bridges[r] = (driver.envSteps - stepsBefore) / ((System.nanoTime() - t0) / 1e9);
-              long[] lat = new long[latencySteps];
-              driver.run(latencySteps, lat);
+          for (int r = 0; r < repeats; r++) {
+            if (server != null) {
+              bridges[r] = server.stepsPerSecond(seconds);
+              long[] lat = server.latencies(latencySteps);
               p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
               p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
+              double after = raw.stepsPerSecond(seconds);
+              raws.add(after);
+              ratios[r] = bridges[r] / ((before + after) / 2);
+              before = after;
             }
-            double after = rawStepsPerSecond(python, env, n, seconds, cpus);
-            raws.add(after);
-            ratios[r] = bridges[r] / ((before + after) / 2);
-            before = after;
-          }
-          if (workerSide) {
-            double[] w = workerStepsPerSecond(env, n, hidden, stepsPerLane, requests,
-                seconds, cpus);
-            workers[r] = w[0];
-            envShares[r] = w[1];
-            policyShares[r] = w[2];
-            double after = rawStepsPerSecond(python, env, n, seconds, cpus);
-            raws.add(after);
-            workerRatios[r] = workers[r] / ((before + after) / 2);
-            requestsPerCollect = (int) w[3];
+            if (worker != null) {
+              double[] w = worker.measure(seconds);
+              workers[r] = w[0];
+              envShares[r] = w[1];
+              policyShares[r] = w[2];
+              double after = raw.stepsPerSecond(seconds);
+              raws.add(after);
+              workerRatios[r] = workers[r] / ((before + after) / 2);
+              before = after;
+              requestsPerCollect = worker.requestsPerCollect();
+            }
           }
         }
         Map<String, Object> row = new LinkedHashMap<>();
@@ -192,8 +188,9 @@ final class BenchCommand implements Main.Command {
     doc.put("java", System.getProperty("java.version"));
     doc.put("seconds_per_measurement", seconds);
     doc.put("repeats", repeats);
-    doc.put("statistic", "median over the repeats; raw and bridge alternate, and each bridge "
-        + "figure is divided by the mean of the raw figures just before and after it");
+    doc.put("statistic", "median over the repeats; one raw process and one worker per mode "
+        + "live for the whole row, their windows alternate, and each bridge window is divided "
+        + "by the mean of the raw windows just before and after it");
     doc.put("python_cpus", cpus == null ? "any" : cpus);
     doc.put("inference", inference);
     doc.put("server_mode", "server-side inference: Java linear policy, one Python worker, "
@@ -223,34 +220,89 @@ final class BenchCommand implements Main.Command {
     return 0;
   }
 
-  /**
-   * Worker-side inference for {@code seconds} after a 1 s warm-up: returns env-steps/s, the
-   * fractions of the wall time the worker spent in the env and in its sampler, and the
-   * requests per collect.
-   */
-  private static double[] workerStepsPerSecond(String env, int n, List<Integer> hidden,
-      int stepsPerLane, int requests, double seconds, String cpus) throws Exception {
-    try (EnvSource src = EnvSource.open("python", env, n, null, Duration.ofSeconds(60),
-        cpus)) {
-      RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
-      MlpPolicy policy = Policies.forEnv(remote.spec(), hidden, PolicySpec.Activation.TANH,
-          0.0);
-      double[] theta = policy.initialTheta(0);
-      int obsDim = ((Space.Box) remote.spec().observationSpace()).size();
-      ObservationNormalizer normalizer = new ObservationNormalizer(obsDim, true, 10.0);
-      TrajectoryBatch batch = new TrajectoryBatch(obsDim, policy.actionDim());
-      WorkerSideCollector collector = new WorkerSideCollector(remote, policy, 0);
-      collector.setRequestsPerCollect(requests);
-      collector.reset(0);
-      long deadline = System.nanoTime() + 1_000_000_000L;
-      while (System.nanoTime() < deadline) {
-        collector.collect(theta, normalizer, stepsPerLane, batch);
+  /** Server-side inference on one local worker: a Java linear policy picks every action. */
+  private static final class ServerSideBench implements AutoCloseable {
+    private final EnvSource src;
+    private final PolicyDriver driver;
+
+    ServerSideBench(String env, int lanes, String cpus) throws Exception {
+      src = EnvSource.open("python", env, lanes, null, Duration.ofSeconds(60), cpus);
+      try {
+        driver = new PolicyDriver(src.env, 0);
+        driver.runFor(1.0);  // warm-up: JIT, caches, connection
+      } catch (Exception | Error e) {
+        src.close();
+        throw e;
       }
+    }
+
+    double stepsPerSecond(double seconds) {
+      long stepsBefore = driver.envSteps;
+      long t0 = System.nanoTime();
+      driver.runFor(seconds);
+      return (driver.envSteps - stepsBefore) / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The duration of each of {@code steps} vector steps. */
+    long[] latencies(int steps) {
+      long[] lat = new long[steps];
+      driver.run(steps, lat);
+      return lat;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      src.close();
+    }
+  }
+
+  /**
+   * Worker-side inference on one local worker, as {@link WorkerSideCollector} runs it in
+   * training: theta changes every chunk, so the policy is resent every chunk.
+   */
+  private static final class WorkerSideBench implements AutoCloseable {
+    private final EnvSource src;
+    private final WorkerSideCollector collector;
+    private final double[] theta;
+    private final ObservationNormalizer normalizer;
+    private final TrajectoryBatch batch;
+    private final int stepsPerLane;
+
+    WorkerSideBench(String env, int lanes, List<Integer> hidden, int stepsPerLane,
+        int requests, String cpus) throws Exception {
+      this.stepsPerLane = stepsPerLane;
+      src = EnvSource.open("python", env, lanes, null, Duration.ofSeconds(60), cpus);
+      try {
+        RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
+        MlpPolicy policy = Policies.forEnv(remote.spec(), hidden, PolicySpec.Activation.TANH,
+            0.0);
+        theta = policy.initialTheta(0);
+        int obsDim = ((Space.Box) remote.spec().observationSpace()).size();
+        normalizer = new ObservationNormalizer(obsDim, true, 10.0);
+        batch = new TrajectoryBatch(obsDim, policy.actionDim());
+        collector = new WorkerSideCollector(remote, policy, 0);
+        collector.setRequestsPerCollect(requests);
+        collector.reset(0);
+        long deadline = System.nanoTime() + 1_000_000_000L;  // warm-up
+        while (System.nanoTime() < deadline) {
+          collector.collect(theta, normalizer, stepsPerLane, batch);
+        }
+      } catch (Exception | Error e) {
+        src.close();
+        throw e;
+      }
+    }
+
+    /**
+     * Collects for {@code seconds} (whole chunks): env-steps/s and the fractions of the wall
+     * time the worker spent in the env and in its sampler.
+     */
+    double[] measure(double seconds) {
       long steps = 0;
       double envBefore = collector.workerEnvSeconds();
       double policyBefore = collector.workerPolicySeconds();
       long t0 = System.nanoTime();
-      deadline = t0 + (long) (seconds * 1e9);
+      long deadline = t0 + (long) (seconds * 1e9);
       while (System.nanoTime() < deadline) {
         theta[0] += 1e-9;  // a new theta every chunk, as in training: the policy is resent
         collector.collect(theta, normalizer, stepsPerLane, batch);
@@ -259,8 +311,16 @@ final class BenchCommand implements Main.Command {
       double elapsed = (System.nanoTime() - t0) / 1e9;
       return new double[] {steps / elapsed,
           (collector.workerEnvSeconds() - envBefore) / elapsed,
-          (collector.workerPolicySeconds() - policyBefore) / elapsed,
-          collector.requestsPerCollect(stepsPerLane)};
+          (collector.workerPolicySeconds() - policyBefore) / elapsed};
+    }
+
+    int requestsPerCollect() {
+      return collector.requestsPerCollect(stepsPerLane);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      src.close();
     }
   }
 
@@ -318,31 +378,5 @@ final class BenchCommand implements Main.Command {
     java.util.Arrays.sort(sorted);
     int m = sorted.length / 2;
     return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-  }
-
-  /** Runs python -m dsogym.bench_raw and reads its JSON line. */
-  private static double rawStepsPerSecond(String python, String env, int lanes, double seconds,
-      String cpus) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(python, "-m", "dsogym.bench_raw", "--env", env,
-        "--num-envs", Integer.toString(lanes), "--seconds", Double.toString(seconds)));
-    if (cpus != null) {
-      cmd.addAll(List.of("--cpus", cpus));
-    }
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String last = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-        StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.startsWith("{")) {
-          last = line;
-        }
-      }
-    }
-    int code = p.waitFor();
-    if (code != 0 || last == null) {
-      throw new IllegalStateException("raw baseline for " + env + " x" + lanes
-          + " failed with exit code " + code);
-    }
-    return new Gson().fromJson(last, JsonObject.class).get("steps_per_sec").getAsDouble();
   }
 }

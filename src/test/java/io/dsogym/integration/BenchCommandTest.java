@@ -1,0 +1,65 @@
+package io.dsogym.integration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.dsogym.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dsogym bench} end to end on CartPole-v1 with real Python processes (the raw
+ * baseline and the workers): both modes produce one row whose figures are the medians of
+ * interleaved windows. Figures are checked for shape and sense, never against a time.
+ */
+class BenchCommandTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void benchWritesInterleavedRawAndBridgeWindowsForBothModes() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Path json = dir.resolve("bench.json");
+    int code = Main.run(new String[] {"bench", "--envs", "CartPole-v1", "--lanes", "2",
+        "--seconds", "0.2", "--repeats", "3", "--latency-steps", "50", "--steps-per-lane", "16",
+        "--out", json.toString()}, out, out);
+    String console = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, code, console);
+    assertTrue(console.contains("CartPole-v1"), console);
+
+    JsonObject doc = new Gson().fromJson(Files.readString(json), JsonObject.class);
+    assertEquals(3, doc.get("repeats").getAsInt());
+    JsonArray results = doc.getAsJsonArray("results");
+    assertEquals(1, results.size());
+    JsonObject row = results.get(0).getAsJsonObject();
+    assertEquals(2, row.get("lanes").getAsInt());
+    JsonObject samples = row.getAsJsonObject("samples");
+    // one raw window first, then one after every bridge window: 1 + 2 modes x 3 repeats
+    assertEquals(7, samples.getAsJsonArray("raw_steps_per_sec").size());
+    assertEquals(3, samples.getAsJsonArray("ratio").size());
+    assertEquals(3, samples.getAsJsonArray("worker_ratio").size());
+    for (String key : new String[] {"raw_steps_per_sec", "bridge_steps_per_sec", "ratio",
+        "round_trip_p50_us", "worker_steps_per_sec", "worker_ratio"}) {
+      double v = row.get(key).getAsDouble();
+      assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
+    }
+    assertTrue(row.get("round_trip_p99_us").getAsDouble()
+        >= row.get("round_trip_p50_us").getAsDouble(), row.toString());
+    double envShare = row.get("worker_env_share").getAsDouble();
+    assertTrue(envShare > 0 && envShare < 1, "worker_env_share = " + envShare);
+    // each ratio is its bridge window over the mean of the raw windows around it
+    JsonArray raws = samples.getAsJsonArray("raw_steps_per_sec");
+    double bridge0 = samples.getAsJsonArray("bridge_steps_per_sec").get(0).getAsDouble();
+    double expected = bridge0 / ((raws.get(0).getAsDouble() + raws.get(1).getAsDouble()) / 2);
+    assertEquals(expected, samples.getAsJsonArray("ratio").get(0).getAsDouble(), 1e-12);
+  }
+}
