@@ -211,10 +211,14 @@ public final class Trainer {
         scale(v, state.valueScale);
         scale(vNext, state.valueScale);
         StateCost regularizer = regularizer(batch, zObs, n);
+        double[] regularizerCost = null;
         if (regularizer != StateCost.NONE) {
           // The chain cost is L = ℓ + L_reg (§2e/§2f): V̂ and the weights see the whole cost.
+          // The surrogate reuses these values as its L(x, θ_k).
+          regularizerCost = buf.regularizerCost;
           for (int i = 0; i < n; i++) {
-            batch.cost[i] += regularizer.cost(state.theta, i);
+            regularizerCost[i] = regularizer.cost(state.theta, i);
+            batch.cost[i] += regularizerCost[i];
           }
         }
         Algorithm1.weights(batch, v, vNext, options, 0.0, weights, targets);
@@ -227,7 +231,7 @@ public final class Trainer {
         }
         Surrogate surrogate = new Surrogate(
             new PolicyTransitions(policy, zObs, batch.actions, n), regularizer, state.theta,
-            buf.advantage, buf.stateWeight);
+            buf.advantage, buf.stateWeight, regularizerCost);
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
             ? Math.max(0.05, 1.0 - progress) : 1.0);
@@ -292,9 +296,11 @@ public final class Trainer {
     double[] targets = new double[0];
     double[] advantage = new double[0];
     double[] stateWeight = new double[0];
+    double[] regularizerCost = new double[0];
 
     void ensure(int n, int obsDim) {
       if (value.length != n) {
+        regularizerCost = new double[n];
         advantage = new double[n];
         stateWeight = new double[n];
         zObs = new double[n * obsDim];

@@ -240,6 +240,53 @@ class SurrogateTest {
     }
   }
 
+  @Test
+  @DisplayName("a surrogate given L(x, θ_k) never evaluates the cost at θ_k and equals one that computes it")
+  void precomputedStartCostIsUsedAsIs() {
+    MlpPolicy policy = new MlpPolicy(new PolicySpec(PolicySpec.Head.CATEGORICAL, 3, List.of(4),
+        PolicySpec.Activation.TANH, 3), 0.0);
+    SplittableRandom rng = new SplittableRandom(21);
+    int n = 8;
+    double[] obs = randomVector(3 * n, rng);
+    double[] theta = perturbed(policy.initialTheta(1), 0.3, 2);
+    double[] actions = new double[n];
+    for (int i = 0; i < n; i++) {
+      policy.sample(theta, obs, i * 3, rng, actions, i);
+    }
+    double[] w = randomVector(n, rng);
+    double[] kappa = new double[n];
+    java.util.Arrays.fill(kappa, 1.0 / n);
+    PolicyRegularizer reg = new PolicyRegularizer(policy, obs, n, 0.2, 0, null);
+    double[] start = new double[n];
+    for (int i = 0; i < n; i++) {
+      start[i] = reg.cost(theta, i);
+    }
+    int[] startCalls = {0};
+    StateCost counting = new StateCost() {
+      @Override
+      public double cost(double[] t, int i) {
+        if (java.util.Arrays.equals(t, theta)) {
+          startCalls[0]++;
+        }
+        return reg.cost(t, i);
+      }
+
+      @Override
+      public double accumulateGradient(double[] t, int i, double weight, double[] grad) {
+        return reg.accumulateGradient(t, i, weight, grad);
+      }
+    };
+    PolicyTransitions transitions = new PolicyTransitions(policy, obs, actions, n);
+    Surrogate given = new Surrogate(transitions, counting, theta, w, kappa, start);
+    assertEquals(0, startCalls[0], "L(x, θ_k) was passed in, so not evaluated");
+    Surrogate computed = new Surrogate(transitions, reg, theta, w, kappa);
+    double[] moved = perturbed(theta, 0.2, 3);
+    double[] g1 = new double[theta.length];
+    double[] g2 = new double[theta.length];
+    assertEquals(computed.gradient(moved, g2), given.gradient(moved, g1), 1e-12);
+    close("∇S̃ with the start cost given", g2, g1, 1e-12);
+  }
+
   // ---- helpers ----
 
   static double[] perturbed(double[] theta, double scale, long seed) {

@@ -43,6 +43,16 @@ public final class Surrogate {
    */
   public Surrogate(TransitionLikelihood model, StateCost cost, double[] thetaK,
       double[] advantage, double[] stateWeight) {
+    this(model, cost, thetaK, advantage, stateWeight, null);
+  }
+
+  /**
+   * @param costAtStart L(x_i,θ_k) of {@code cost} for every transition when the caller has it
+   *     already (the trainer adds it to the chain cost), so it is not evaluated twice; null:
+   *     computed here
+   */
+  public Surrogate(TransitionLikelihood model, StateCost cost, double[] thetaK,
+      double[] advantage, double[] stateWeight, double[] costAtStart) {
     this.n = model.size();
     if (thetaK.length != model.numParams()) {
       throw new IllegalArgumentException("thetaK: expected " + model.numParams()
@@ -52,16 +62,22 @@ public final class Surrogate {
       throw new IllegalArgumentException("advantage/stateWeight: expected " + n
           + " values each, got " + advantage.length + " and " + stateWeight.length);
     }
+    if (costAtStart != null && costAtStart.length < n) {
+      throw new IllegalArgumentException("costAtStart: expected " + n + " values, got "
+          + costAtStart.length);
+    }
     this.model = model;
     this.cost = cost == null ? StateCost.NONE : cost;
     this.thetaK = thetaK.clone();
     this.advantage = Arrays.copyOf(advantage, n);
     this.stateWeight = Arrays.copyOf(stateWeight, n);
     this.logOld = new double[n];
-    this.costOld = new double[n];
+    this.costOld = costAtStart != null ? Arrays.copyOf(costAtStart, n) : new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      costOld[i] = this.cost.cost(this.thetaK, i);
+      if (costAtStart == null) {
+        costOld[i] = this.cost.cost(this.thetaK, i);
+      }
       sum += stateWeight[i];
     }
     if (!(sum > 0)) {
