@@ -24,11 +24,12 @@ import java.util.Map;
 /**
  * {@code bench}: env-steps/s through the bridge against raw gymnasium.vector.SyncVectorEnv
  * stepping the same env with the same lane count, measured one after the other in the same
- * run. Two bridge modes, each with a local Python worker: server-side inference (a Java
+ * run. Three bridge modes, each with a local Python worker: server-side inference (a Java
  * linear policy chooses every action, one round trip per vector step; also the latency of
- * that round trip) and worker-side inference (the worker samples from the parameters of a
- * Java linear or MLP policy with numpy and streams K-step chunks; the Java side rebuilds the
- * chain and computes ln pi, as {@link WorkerSideCollector} does for training). Prints a table
+ * that round trip), worker-side inference (the worker samples from the parameters of a Java
+ * linear or MLP policy with numpy and streams K-step chunks; the Java side rebuilds the chain
+ * and computes ln pi, as {@link WorkerSideCollector} does for training), and the same with
+ * collect-ahead (the next chunk is submitted before the last one is awaited). Prints a table
  * and writes JSON.
  *
  * <p>The Python processes (raw baseline and workers) run pinned to one CPU, by default the
@@ -42,7 +43,7 @@ final class BenchCommand implements Main.Command {
   @Override
   public String summary() {
     return "bench [--envs CartPole-v1,HalfCheetah-v5] [--lanes 1,16,64] [--seconds 1] "
-        + "[--repeats 9] [--inference server|worker|both] [--steps-per-lane 256] "
+        + "[--repeats 9] [--modes server,worker,ahead] [--steps-per-lane 256] "
         + "[--hidden 64,64] [--requests-per-collect 0 (auto)] [--pin CPUS|none (the last allowed "
         + "CPU)] "
         + "[--out bench-results/bench.json]: "
@@ -54,7 +55,7 @@ final class BenchCommand implements Main.Command {
   public int run(List<String> args, PrintStream out) throws Exception {
     Map<String, String> opts = Main.parseOptions(args,
         List.of("--envs", "--lanes", "--seconds", "--out", "--latency-steps", "--repeats",
-            "--inference", "--steps-per-lane", "--hidden", "--requests-per-collect", "--pin"),
+            "--modes", "--steps-per-lane", "--hidden", "--requests-per-collect", "--pin"),
         List.of());
     List<String> envs = List.of(opts.getOrDefault("--envs", "CartPole-v1,HalfCheetah-v5")
         .split(","));
@@ -74,13 +75,13 @@ final class BenchCommand implements Main.Command {
       throw new Main.UsageException("--repeats and --latency-steps: expected >= 1, got "
           + repeats + " and " + latencySteps);
     }
-    String inference = opts.getOrDefault("--inference", "both");
-    if (!List.of("server", "worker", "both").contains(inference)) {
-      throw new Main.UsageException("--inference: expected server, worker or both, got '"
-          + inference + "'");
+    List<String> modes = List.of(opts.getOrDefault("--modes", "server,worker,ahead")
+        .split(","));
+    if (modes.isEmpty() || !List.of("server", "worker", "ahead").containsAll(modes)) {
+      throw new Main.UsageException("--modes: expected a comma-separated subset of server, "
+          + "worker, ahead, got '" + opts.get("--modes") + "'");
     }
-    boolean serverSide = !inference.equals("worker");
-    boolean workerSide = !inference.equals("server");
+    boolean serverSide = modes.contains("server");
     int stepsPerLane = Main.intOption(opts, "--steps-per-lane", 256);
     int requests = Main.intOption(opts, "--requests-per-collect", 0);
     if (stepsPerLane < 1) {
@@ -97,52 +98,55 @@ final class BenchCommand implements Main.Command {
 
     List<Map<String, Object>> rows = new ArrayList<>();
     int requestsPerCollect = 0;
-    out.printf(Locale.ROOT, "%-16s %5s %12s %12s %7s %8s %8s %12s %7s %6s %6s%n", "env",
-        "lanes", "raw steps/s", "server st/s", "srv/raw", "p50 us", "p99 us", "worker st/s",
-        "wrk/raw", "w.env", "w.pol");
+    out.printf(Locale.ROOT, "%-16s %5s %11s %11s %7s %7s %7s %11s %7s %6s %11s %7s%n", "env",
+        "lanes", "raw st/s", "server st/s", "srv/raw", "p50 us", "p99 us", "worker st/s",
+        "wrk/raw", "w.env", "ahead st/s", "ahd/raw");
     for (String env : envs) {
       for (int n : lanes) {
         // Raw and the bridge modes alternate `repeats` times and the medians are reported; each
         // bridge figure is divided by the mean of the raw windows just before and after it,
         // which cancels the machine's drift.
         List<Double> raws = new ArrayList<>();
-        double[] bridges = new double[repeats];
-        double[] ratios = new double[repeats];
+        Series server = new Series(repeats);
         double[] p50s = new double[repeats];
         double[] p99s = new double[repeats];
-        double[] workers = new double[repeats];
-        double[] workerRatios = new double[repeats];
-        double[] envShares = new double[repeats];
-        double[] policyShares = new double[repeats];
+        Series worker = new Series(repeats);
+        Series ahead = new Series(repeats);
         // One raw process and one worker per mode live for the whole row, each built and
         // warmed up once; their windows then alternate seconds apart.
         try (RawBaseline raw = RawBaseline.start(python, env, n, cpus);
-            ServerSideBench server = serverSide ? new ServerSideBench(env, n, cpus) : null;
-            WorkerSideBench worker = workerSide ? new WorkerSideBench(env, n, hidden,
-                stepsPerLane, requests, cpus) : null) {
-          double before = raw.stepsPerSecond(seconds);
-          raws.add(before);
+            ServerSideBench serverBench = serverSide ? new ServerSideBench(env, n, cpus) : null;
+            WorkerSideBench workerBench = modes.contains("worker") ? new WorkerSideBench(env, n,
+                hidden, stepsPerLane, requests, false, cpus) : null;
+            WorkerSideBench aheadBench = modes.contains("ahead") ? new WorkerSideBench(env, n,
+                hidden, stepsPerLane, requests, true, cpus) : null) {
+          double[] before = {raw.stepsPerSecond(seconds)};
+          raws.add(before[0]);
+          // one bridge window, then a raw one; the ratio is over the raw windows around it
+          java.util.function.BiConsumer<Series, double[]> record = (series, window) -> {
+            try {
+              double after = raw.stepsPerSecond(seconds);
+              raws.add(after);
+              series.add(window, (before[0] + after) / 2);
+              before[0] = after;
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          };
           for (int r = 0; r < repeats; r++) {
-            if (server != null) {
-              bridges[r] = server.stepsPerSecond(seconds);
-              long[] lat = server.latencies(latencySteps);
+            if (serverBench != null) {
+              double steps = serverBench.stepsPerSecond(seconds);
+              long[] lat = serverBench.latencies(latencySteps);
               p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
               p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
-              double after = raw.stepsPerSecond(seconds);
-              raws.add(after);
-              ratios[r] = bridges[r] / ((before + after) / 2);
-              before = after;
+              record.accept(server, new double[] {steps, Double.NaN, Double.NaN});
             }
-            if (worker != null) {
-              double[] w = worker.measure(seconds);
-              workers[r] = w[0];
-              envShares[r] = w[1];
-              policyShares[r] = w[2];
-              double after = raw.stepsPerSecond(seconds);
-              raws.add(after);
-              workerRatios[r] = workers[r] / ((before + after) / 2);
-              before = after;
-              requestsPerCollect = worker.requestsPerCollect();
+            if (workerBench != null) {
+              record.accept(worker, workerBench.measure(seconds));
+              requestsPerCollect = workerBench.requestsPerCollect();
+            }
+            if (aheadBench != null) {
+              record.accept(ahead, aheadBench.measure(seconds));
             }
           }
         }
@@ -154,31 +158,31 @@ final class BenchCommand implements Main.Command {
         Map<String, Object> samples = new LinkedHashMap<>();
         samples.put("raw_steps_per_sec", rawSamples);
         if (serverSide) {
-          row.put("bridge_steps_per_sec", median(bridges));
-          row.put("ratio", median(ratios));
+          row.put("bridge_steps_per_sec", median(server.steps));
+          row.put("ratio", median(server.ratios));
           row.put("round_trip_p50_us", median(p50s));
           row.put("round_trip_p99_us", median(p99s));
-          samples.put("bridge_steps_per_sec", bridges);
-          samples.put("ratio", ratios);
+          samples.put("bridge_steps_per_sec", server.steps);
+          samples.put("ratio", server.ratios);
           samples.put("round_trip_p50_us", p50s);
         }
-        if (workerSide) {
-          row.put("worker_steps_per_sec", median(workers));
-          row.put("worker_ratio", median(workerRatios));
-          row.put("worker_env_share", median(envShares));
-          row.put("worker_policy_share", median(policyShares));
-          samples.put("worker_steps_per_sec", workers);
-          samples.put("worker_ratio", workerRatios);
+        if (modes.contains("worker")) {
+          worker.put("worker", row, samples);
+        }
+        if (modes.contains("ahead")) {
+          ahead.put("ahead", row, samples);
         }
         row.put("samples", samples);
         rows.add(row);
-        out.printf(Locale.ROOT, "%-16s %5d %12.0f %12s %7s %8s %8s %12s %7s %6s %6s%n", env, n,
-            median(rawSamples), cell(serverSide, median(bridges), "%.0f"),
-            cell(serverSide, median(ratios), "%.3f"), cell(serverSide, median(p50s), "%.0f"),
-            cell(serverSide, median(p99s), "%.0f"), cell(workerSide, median(workers), "%.0f"),
-            cell(workerSide, median(workerRatios), "%.3f"),
-            cell(workerSide, median(envShares), "%.2f"),
-            cell(workerSide, median(policyShares), "%.2f"));
+        out.printf(Locale.ROOT, "%-16s %5d %11.0f %11s %7s %7s %7s %11s %7s %6s %11s %7s%n",
+            env, n, median(rawSamples), cell(serverSide, median(server.steps), "%.0f"),
+            cell(serverSide, median(server.ratios), "%.3f"),
+            cell(serverSide, median(p50s), "%.0f"), cell(serverSide, median(p99s), "%.0f"),
+            cell(modes.contains("worker"), median(worker.steps), "%.0f"),
+            cell(modes.contains("worker"), median(worker.ratios), "%.3f"),
+            cell(modes.contains("worker"), median(worker.envShares), "%.2f"),
+            cell(modes.contains("ahead"), median(ahead.steps), "%.0f"),
+            cell(modes.contains("ahead"), median(ahead.ratios), "%.3f"));
         out.flush();
       }
     }
@@ -192,7 +196,7 @@ final class BenchCommand implements Main.Command {
         + "live for the whole row, their windows alternate, and each bridge window is divided "
         + "by the mean of the raw windows just before and after it");
     doc.put("python_cpus", cpus == null ? "any" : cpus);
-    doc.put("inference", inference);
+    doc.put("modes", modes);
     doc.put("server_mode", "server-side inference: Java linear policy, one Python worker, "
         + "SAME_STEP, one round trip per vector step, info omitted (the worker steps its lanes "
         + "one by one)");
@@ -204,6 +208,10 @@ final class BenchCommand implements Main.Command {
         + "info dicts); Java rebuilds the chain and computes ln pi; worker_env_share / "
         + "worker_policy_share: fractions of the wall time the worker spent stepping the env / "
         + "sampling and recording");
+    doc.put("ahead_mode", "the worker mode with collect-ahead (train --collect-ahead): each "
+        + "collect submits the next chunk under the new theta before waiting for the one "
+        + "submitted by the previous collect, so the worker never waits for this side; "
+        + "batches are one update stale (off-chain, ratio-corrected in training)");
     doc.put("steps_per_lane", stepsPerLane);
     doc.put("requests_per_collect", requestsPerCollect);
     doc.put("hidden", hidden);
@@ -218,6 +226,40 @@ final class BenchCommand implements Main.Command {
     Files.writeString(outPath, gson.toJson(doc) + "\n");
     out.println("wrote " + outPath);
     return 0;
+  }
+
+  /** One bridge mode's windows in a row: steps/s, ratio to raw, the worker's time shares. */
+  private static final class Series {
+    final double[] steps;
+    final double[] ratios;
+    final double[] envShares;
+    final double[] policyShares;
+    private int size;
+
+    Series(int repeats) {
+      steps = new double[repeats];
+      ratios = new double[repeats];
+      envShares = new double[repeats];
+      policyShares = new double[repeats];
+    }
+
+    /** window: steps/s and the two shares (NaN where the mode has none). */
+    void add(double[] window, double rawAround) {
+      steps[size] = window[0];
+      ratios[size] = window[0] / rawAround;
+      envShares[size] = window[1];
+      policyShares[size] = window[2];
+      size++;
+    }
+
+    void put(String prefix, Map<String, Object> row, Map<String, Object> samples) {
+      row.put(prefix + "_steps_per_sec", median(steps));
+      row.put(prefix + "_ratio", median(ratios));
+      row.put(prefix + "_env_share", median(envShares));
+      row.put(prefix + "_policy_share", median(policyShares));
+      samples.put(prefix + "_steps_per_sec", steps);
+      samples.put(prefix + "_ratio", ratios);
+    }
   }
 
   /** Server-side inference on one local worker: a Java linear policy picks every action. */
@@ -258,7 +300,8 @@ final class BenchCommand implements Main.Command {
 
   /**
    * Worker-side inference on one local worker, as {@link WorkerSideCollector} runs it in
-   * training: theta changes every chunk, so the policy is resent every chunk.
+   * training: theta changes every chunk, so the policy is resent every chunk; with
+   * collect-ahead or without.
    */
   private static final class WorkerSideBench implements AutoCloseable {
     private final EnvSource src;
@@ -269,7 +312,7 @@ final class BenchCommand implements Main.Command {
     private final int stepsPerLane;
 
     WorkerSideBench(String env, int lanes, List<Integer> hidden, int stepsPerLane,
-        int requests, String cpus) throws Exception {
+        int requests, boolean collectAhead, String cpus) throws Exception {
       this.stepsPerLane = stepsPerLane;
       src = EnvSource.open("python", env, lanes, null, Duration.ofSeconds(60), cpus);
       try {
@@ -282,6 +325,7 @@ final class BenchCommand implements Main.Command {
         batch = new TrajectoryBatch(obsDim, policy.actionDim());
         collector = new WorkerSideCollector(remote, policy, 0);
         collector.setRequestsPerCollect(requests);
+        collector.setCollectAhead(collectAhead);
         collector.reset(0);
         long deadline = System.nanoTime() + 1_000_000_000L;  // warm-up
         while (System.nanoTime() < deadline) {

@@ -20,6 +20,7 @@ import java.util.Map;
  */
 final class TrainCommand implements Main.Command {
   static final List<String> OPTIONS = List.of("--env", "--source", "--algo", "--inference",
+      "--collect-ahead",
       "--seed", "--max-steps", "--num-envs", "--steps-per-lane", "--hidden", "--value-hidden",
       "--activation", "--init-log-std", "--lr", "--value-lr", "--value-epochs",
       "--value-minibatch", "--gamma", "--lambda", "--discount-states", "--normalize-obs",

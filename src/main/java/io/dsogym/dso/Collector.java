@@ -13,7 +13,9 @@ public interface Collector extends AutoCloseable {
   /**
    * Collects {@code stepsPerLane} steps of every lane under {@code theta}, the policy's inputs
    * normalized with {@code normalizer}'s current statistics (which this call does not update).
-   * ln pi of each recorded action is the one under theta.
+   * ln pi of each recorded action is the one under theta, except in a batch marked
+   * {@link TrajectoryBatch#offChain}, which a collector set to collect ahead returns: it was
+   * sampled under the theta of the previous call, and ln pi is that policy's.
    */
   void collect(double[] theta, ObservationNormalizer normalizer, int stepsPerLane,
       TrajectoryBatch out);

@@ -6,7 +6,7 @@ package io.dsogym.dso;
  * batch, so each lane's transitions are chronological at stride {@code numLanes}.
  *
  * <p>Per transition: the observation x (raw, not normalized), the sampled action, ln pi(a|x)
- * under theta_k, the step cost l = -reward (DSO.md convention: J is a cost), the next
+ * under theta_k (or under the behaviour policy of an {@link #offChain} batch), the step cost l = -reward (DSO.md convention: J is a cost), the next
  * observation x' (the final observation when the lane's episode ended in this step),
  * {@code terminated} (x' is terminal: V(x') = 0) and {@code truncated} (cut by a time limit:
  * bootstrap with V̂(x')), and the step's index within its episode (for gamma^t and
@@ -29,6 +29,12 @@ public final class TrajectoryBatch {
   public boolean[] terminated = new boolean[0];
   public boolean[] truncated = new boolean[0];
   public int[] episodeStep = new int[0];
+  /**
+   * True when the batch was sampled under an earlier policy than the theta its collect was
+   * given (collect-ahead, {@link WorkerSideCollector#setCollectAhead}): {@link #logProb} is
+   * then the behaviour policy's, the denominator of the surrogate's ratios (DSO.md §4b).
+   */
+  public boolean offChain;
 
   public TrajectoryBatch(int obsDim, int actionDim) {
     this.obsDim = obsDim;

@@ -12,6 +12,7 @@ import io.dsogym.wire.PolicyCodec;
 import io.dsogym.wire.RemoteEnvException;
 import io.dsogym.wire.v1.CollectRequest;
 import io.grpc.Status;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,6 +38,15 @@ import java.util.List;
  * successful collect (compared by value, so callers need not track versions); each send gets
  * the next version number, and the reply must have been sampled by that version. After a
  * failed collect everything is sent again.
+ *
+ * <p><b>Collect-ahead</b> ({@link #setCollectAhead}, off by default): each call first submits
+ * the next chunk under the theta it was given, then returns the chunk submitted by the previous
+ * call, so the worker steps the next chunk while the caller learns from this one and never
+ * waits for the update (nor for this side's decoding). The price is one update of staleness:
+ * from the second call on, a batch was sampled under the previous call's theta; it is marked
+ * {@link TrajectoryBatch#offChain} and its ln pi is that behaviour policy's, which the
+ * surrogate's ratios correct for (DSO.md §4b). The default waits for the update instead, so
+ * every batch is on-chain.
  *
  * <p>Needs a worker with the capability "worker_inference", SAME_STEP autoreset, a Box
  * observation space of {@code policy.obsDim()} elements and an action space matching the
@@ -71,6 +81,12 @@ public final class WorkerSideCollector implements Collector {
   private double workerEnvSeconds;
   private double workerPolicySeconds;
   private int requestsPerCollect;  // 0: automatic
+  private boolean collectAhead;
+  /** The policy each submitted collect-ahead chunk will be sampled under, oldest first. */
+  private final ArrayDeque<Behaviour> behaviours = new ArrayDeque<>();
+
+  /** A policy as sent to the worker: the version it answers with, theta, the statistics. */
+  private record Behaviour(long version, double[] theta, ObservationNormalizer normalizer) {}
 
   /**
    * @param samplerSeed seeds the worker's numpy Generator (sent with the first collect); the
@@ -145,6 +161,22 @@ public final class WorkerSideCollector implements Collector {
     requestsPerCollect = requests;
   }
 
+  /**
+   * Collect-ahead (see the class comment): batches after the first are one update stale and
+   * marked {@link TrajectoryBatch#offChain}. Turning it off drops the chunk already submitted
+   * (the worker has stepped it; nobody reads it).
+   */
+  public void setCollectAhead(boolean on) {
+    if (!on && collectAhead) {
+      dropSubmitted();
+    }
+    collectAhead = on;
+  }
+
+  public boolean collectAhead() {
+    return collectAhead;
+  }
+
   /** The number of requests a collect of {@code stepsPerLane} steps is split into. */
   public int requestsPerCollect(int stepsPerLane) {
     int parts = requestsPerCollect > 0 ? requestsPerCollect : spec.hidden().isEmpty() ? 1
@@ -193,6 +225,11 @@ public final class WorkerSideCollector implements Collector {
     }
     ObservationNormalizer active = normalizer != null && normalizer.enabled() ? normalizer
         : null;
+    if (collectAhead) {
+      collectAhead(theta, active, stepsPerLane, out);
+      return;
+    }
+    out.offChain = false;
     CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(stepsPerLane);
     boolean send = changed(theta, active);
     long sending = send ? version + 1 : version;
@@ -234,6 +271,73 @@ public final class WorkerSideCollector implements Collector {
       sentTheta = null;  // the worker may or may not have the policy: send it again
       throw e;
     }
+  }
+
+  /**
+   * Submits the next chunk under (theta, normalizer) (first, when nothing is submitted, also
+   * the chunk to return now), then waits for the oldest submitted chunk and fills the batch
+   * with it under the policy it was sampled with.
+   */
+  private void collectAhead(double[] theta, ObservationNormalizer normalizer, int stepsPerLane,
+      TrajectoryBatch out) {
+    try {
+      if (behaviours.isEmpty()) {
+        submit(theta, normalizer, stepsPerLane);
+      }
+      submit(theta, normalizer, stepsPerLane);
+      WorkerTrajectory t = env.awaitCollect();
+      Behaviour b = behaviours.poll();
+      if (t.policyVersion() != b.version()) {
+        throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
+            + ": trajectory.policy_version: expected " + b.version() + " (the policy in "
+            + "force when the chunk was submitted), got " + t.policyVersion(), "");
+      }
+      out.ensureCapacity(lanes, t.stepsPerLane());
+      fill(t, 0, b.theta(), b.normalizer(), out);
+      out.offChain = b.version() != version;
+      last = t;
+      workerEnvSeconds += t.envSeconds();
+      workerPolicySeconds += t.policySeconds();
+    } catch (RuntimeException e) {
+      dropSubmitted();
+      throw e;
+    }
+  }
+
+  /** Sends one collect-ahead request, with the policy when it changed since the last send. */
+  private void submit(double[] theta, ObservationNormalizer normalizer, int stepsPerLane) {
+    CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(stepsPerLane);
+    boolean send = changed(theta, normalizer);
+    long sending = send ? version + 1 : version;
+    if (send) {
+      request.setPolicy(PolicyCodec.encode(spec, theta, normalizer, sending));
+    }
+    if (!seedSent) {
+      request.setSeed(samplerSeed);
+    }
+    env.submitCollect(request.build());
+    seedSent = true;
+    if (send) {
+      remember(theta, normalizer, sending);  // queued behind the last one: in force from now
+    }
+    behaviours.add(new Behaviour(sending, theta.clone(), snapshot(normalizer)));
+  }
+
+  private static ObservationNormalizer snapshot(ObservationNormalizer normalizer) {
+    if (normalizer == null) {
+      return null;
+    }
+    ObservationNormalizer copy = new ObservationNormalizer(normalizer.dim(), true,
+        normalizer.clip());
+    copy.set(normalizer.mean(), normalizer.var(), normalizer.count());
+    return copy;
+  }
+
+  /** Abandons the submitted chunks; the next policy is sent again. */
+  private void dropSubmitted() {
+    env.abandonSubmitted();
+    behaviours.clear();
+    sentTheta = null;
   }
 
   private boolean changed(double[] theta, ObservationNormalizer normalizer) {

@@ -6,6 +6,9 @@ import java.util.List;
  * Everything that defines a training run; saved in the checkpoint so that a resumed run
  * continues with the same settings. Defaults are those tuned for CartPole-v1 (README).
  *
+ * @param collectAhead worker-side inference: the worker collects the next batch under θ_k
+ *     while θ_{k+1} is computed, and the surrogate's ratios correct for the staleness
+ *     (WorkerSideCollector#setCollectAhead); false: wait for each update (on-chain)
  * @param numEnvs lanes collected in parallel
  * @param stepsPerLane steps per lane per iteration: the batch is numEnvs * stepsPerLane
  * @param gamma discount of DSO.md §1a (the env reward is the negated cost)
@@ -19,6 +22,7 @@ public record TrainConfig(
     String source,
     String algo,
     String inference,
+    boolean collectAhead,
     long seed,
     long maxSteps,
     int numEnvs,

@@ -15,7 +15,8 @@ public final class TrainPresets {
   static Map<String, String> defaults(String envId, String algo) {
     Map<String, String> d = new java.util.LinkedHashMap<>(Map.ofEntries(
         Map.entry("--source", "python"), Map.entry("--algo", "gradient"),
-        Map.entry("--inference", "auto"), Map.entry("--seed", "0"),
+        Map.entry("--inference", "auto"), Map.entry("--collect-ahead", "false"),
+        Map.entry("--seed", "0"),
         Map.entry("--max-steps", "100000"), Map.entry("--num-envs", "8"),
         Map.entry("--steps-per-lane", "128"), Map.entry("--hidden", ""),
         Map.entry("--value-hidden", "64,64"), Map.entry("--activation", "tanh"),
@@ -84,7 +85,7 @@ public final class TrainPresets {
     o.putAll(opts);
     String target = o.get("--target-return");
     return new TrainConfig(envId, o.get("--source"), o.get("--algo"), o.get("--inference"),
-        longOption(o, "--seed"), longOption(o, "--max-steps"), (int) longOption(o, "--num-envs"),
+        bool(o, "--collect-ahead"), longOption(o, "--seed"), longOption(o, "--max-steps"), (int) longOption(o, "--num-envs"),
         (int) longOption(o, "--steps-per-lane"), sizes(o, "--hidden"), sizes(o, "--value-hidden"),
         o.get("--activation"), doubleOption(o, "--init-log-std"), doubleOption(o, "--lr"),
         doubleOption(o, "--value-lr"), (int) longOption(o, "--value-epochs"),
@@ -103,7 +104,8 @@ public final class TrainPresets {
   }
 
   public static TrainConfig withMaxSteps(TrainConfig c, long maxSteps) {
-    return new TrainConfig(c.envId(), c.source(), c.algo(), c.inference(), c.seed(), maxSteps,
+    return new TrainConfig(c.envId(), c.source(), c.algo(), c.inference(), c.collectAhead(),
+        c.seed(), maxSteps,
         c.numEnvs(), c.stepsPerLane(), c.policyHidden(), c.valueHidden(), c.activation(),
         c.initLogStd(), c.learningRate(), c.valueLearningRate(), c.valueEpochs(),
         c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(),

@@ -173,9 +173,10 @@ public final class Trainer {
     double wallBefore = state.wallSeconds;
     long stepsAtStart = state.envSteps;
     try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
-      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference, %s, "
+      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference%s, %s, "
               + "%d lanes x %d steps per batch, %d policy parameters%s%n", config.envId(),
           config.source(), collector instanceof WorkerSideCollector ? "worker" : "server",
+          config.collectAhead() ? " collecting ahead (one update stale, ratio-corrected)" : "",
           algorithmName(),
           config.numEnvs(), config.stepsPerLane(),
           policy.numParams(), state.iteration > 0 ? ", resumed at " + state.envSteps
@@ -232,6 +233,9 @@ public final class Trainer {
         Surrogate surrogate = new Surrogate(
             new PolicyTransitions(policy, zObs, batch.actions, n), regularizer, state.theta,
             buf.advantage, buf.stateWeight, regularizerCost);
+        if (batch.offChain) {
+          surrogate.withBehaviour(batch.logProb);  // collected under θ_{k-1} (collect-ahead)
+        }
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
             ? Math.max(0.05, 1.0 - progress) : 1.0);
@@ -319,12 +323,20 @@ public final class Trainer {
     long resetSeed = config.seed() + 10_007L * state.iteration;
     if (useWorkerInference(env)) {
       // Worker-side inference: the Python worker samples from theta with numpy, K steps per
-      // round trip. It always collects under the current θ_k and waits for θ_{k+1} before
-      // the next batch (no off-chain transitions, so no importance ratios are needed).
+      // round trip. By default it collects under the current θ_k and waits for θ_{k+1}
+      // before the next batch (on-chain: no importance ratios needed); with --collect-ahead
+      // it collects the next batch under θ_k meanwhile, and the surrogate's ratios to that
+      // behaviour policy correct for it (DSO.md §4b).
       WorkerSideCollector c = new WorkerSideCollector((RemoteVectorEnv) env, policy,
           samplerSeed);
+      c.setCollectAhead(config.collectAhead());
       c.reset(resetSeed);
       return c;
+    }
+    if (config.collectAhead()) {
+      throw new IllegalArgumentException("--collect-ahead: expected worker-side inference "
+          + "(one Python worker with the capability " + RemoteVectorEnv.WORKER_INFERENCE
+          + " and --inference auto or worker), got server-side inference");
     }
     ServerSideCollector c = new ServerSideCollector(env, policy,
         new SplittableRandom(samplerSeed));
@@ -443,6 +455,7 @@ public final class Trainer {
     s.put("seed", config.seed());
     s.put("source", config.source());
     s.put("inference", collector instanceof WorkerSideCollector ? "worker" : "server");
+    s.put("collect_ahead", config.collectAhead());
     s.put("env_steps", state.envSteps);
     s.put("iterations", state.iteration);
     s.put("episodes", state.episodes);

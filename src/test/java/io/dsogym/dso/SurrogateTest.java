@@ -5,6 +5,7 @@ import static io.dsogym.dso.Oracles.oracleCase;
 import static io.dsogym.dso.Oracles.vec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -285,6 +286,71 @@ class SurrogateTest {
     double[] g2 = new double[theta.length];
     assertEquals(computed.gradient(moved, g2), given.gradient(moved, g1), 1e-12);
     close("∇S̃ with the start cost given", g2, g1, 1e-12);
+  }
+
+  @Test
+  @DisplayName("off-chain (§4b): ratios to the behaviour policy weight the gradient; the KL stays centred on θ_k")
+  void offChainSurrogateWeighsEachScoreByItsRatioToTheBehaviour() {
+    MlpPolicy policy = new MlpPolicy(new PolicySpec(PolicySpec.Head.CATEGORICAL, 4, List.of(),
+        PolicySpec.Activation.TANH, 3), 0.0);
+    SplittableRandom rng = new SplittableRandom(31);
+    int n = 50;
+    double[] obs = randomVector(4 * n, rng);
+    double[] behaviour = perturbed(policy.initialTheta(1), 0.5, 6);
+    double[] theta = perturbed(behaviour, 0.3, 7);  // θ_k: one update after the behaviour
+    double[] actions = new double[n];
+    double[] logB = new double[n];
+    for (int i = 0; i < n; i++) {
+      policy.sample(behaviour, obs, i * 4, rng, actions, i);
+      logB[i] = policy.logProb(behaviour, obs, i * 4, actions, i);
+    }
+    double[] a = randomVector(n, rng);
+    double[] kappa = new double[n];
+    java.util.Arrays.fill(kappa, 1.0 / n);
+    PolicyTransitions transitions = new PolicyTransitions(policy, obs, actions, n);
+    Surrogate off = new Surrogate(transitions, StateCost.NONE, theta, a, kappa)
+        .withBehaviour(logB);
+    assertTrue(off.offChain());
+    double[] expected = new double[theta.length];
+    double expectedValue = 0;
+    for (int i = 0; i < n; i++) {
+      double r = Math.exp(policy.logProb(theta, obs, i * 4, actions, i) - logB[i]);
+      policy.accumulateScore(theta, obs, i * 4, actions, i, a[i] * r, expected);
+      expectedValue += a[i] * (r - 1);
+    }
+    double[] g = new double[theta.length];
+    off.gradientAtStart(g);
+    close("∇S̃(θ_k) = Σ A_i r_i(θ_k) ∇ln π_i", expected, g, 1e-12);
+    assertEquals(expectedValue, off.value(theta), 1e-12, "S̃(θ_k) = Σ A_i (r_i - 1)");
+    assertEquals(0.0, off.meanKl(theta), 1e-15, "the trust region is centred on θ_k");
+    double[] fd = ExactGradientFiniteDifferenceTest.fdGradient(off::value, perturbed(theta, 0.1,
+        8));
+    off.gradient(perturbed(theta, 0.1, 8), g);
+    close("∇S̃ off-chain against finite differences", fd, g, 1e-6);
+
+    // a behaviour that is θ_k itself gives the on-chain surrogate
+    double[] logK = new double[n];
+    for (int i = 0; i < n; i++) {
+      logK[i] = policy.logProb(theta, obs, i * 4, actions, i);
+    }
+    Surrogate same = new Surrogate(transitions, StateCost.NONE, theta, a, kappa)
+        .withBehaviour(logK);
+    Surrogate on = new Surrogate(transitions, StateCost.NONE, theta, a, kappa);
+    double[] g1 = new double[theta.length];
+    double[] g2 = new double[theta.length];
+    same.gradientAtStart(g1);
+    on.gradientAtStart(g2);
+    close("behaviour = θ_k: Algorithm 1's estimate", g2, g1, 1e-12);
+    double[] moved = perturbed(theta, 0.2, 9);
+    assertEquals(on.value(moved), same.value(moved), 1e-12);
+
+    logB[7] = Double.NaN;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Surrogate(transitions, StateCost.NONE, theta, a, kappa).withBehaviour(logB));
+    assertTrue(e.getMessage().contains("[7]") && e.getMessage().contains("NaN"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> new Surrogate(transitions, StateCost.NONE, theta, a, kappa)
+            .withBehaviour(new double[n - 1]));
   }
 
   // ---- helpers ----

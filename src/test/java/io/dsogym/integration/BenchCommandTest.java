@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dsogym bench} end to end on CartPole-v1 with real Python processes (the raw
- * baseline and the workers): both modes produce one row whose figures are the medians of
+ * baseline and the workers): the three modes produce one row whose figures are the medians of
  * interleaved windows. Figures are checked for shape and sense, never against a time.
  */
 class BenchCommandTest {
@@ -25,7 +25,7 @@ class BenchCommandTest {
   Path dir;
 
   @Test
-  void benchWritesInterleavedRawAndBridgeWindowsForBothModes() throws Exception {
+  void benchWritesInterleavedRawAndBridgeWindowsForEveryMode() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     Path json = dir.resolve("bench.json");
@@ -43,12 +43,14 @@ class BenchCommandTest {
     JsonObject row = results.get(0).getAsJsonObject();
     assertEquals(2, row.get("lanes").getAsInt());
     JsonObject samples = row.getAsJsonObject("samples");
-    // one raw window first, then one after every bridge window: 1 + 2 modes x 3 repeats
-    assertEquals(7, samples.getAsJsonArray("raw_steps_per_sec").size());
+    // one raw window first, then one after every bridge window: 1 + 3 modes x 3 repeats
+    assertEquals(10, samples.getAsJsonArray("raw_steps_per_sec").size());
     assertEquals(3, samples.getAsJsonArray("ratio").size());
     assertEquals(3, samples.getAsJsonArray("worker_ratio").size());
+    assertEquals(3, samples.getAsJsonArray("ahead_ratio").size());
     for (String key : new String[] {"raw_steps_per_sec", "bridge_steps_per_sec", "ratio",
-        "round_trip_p50_us", "worker_steps_per_sec", "worker_ratio"}) {
+        "round_trip_p50_us", "worker_steps_per_sec", "worker_ratio", "ahead_steps_per_sec",
+        "ahead_ratio"}) {
       double v = row.get(key).getAsDouble();
       assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
     }

@@ -121,6 +121,69 @@ class WorkerSideCollectorTest {
   }
 
   /** The chain's invariants within one batch; {@code fromReset}: the batch starts episodes. */
+  @Test
+  void collectAheadReturnsTheChunkSampledUnderThePreviousThetaAndKeepsTheChainWhole()
+      throws Exception {
+    live = LiveServer.start();
+    int lanes = 3;
+    int k = 40;
+    RemoteVectorEnv env = live.launchAndAwait("CartPole-v1", lanes, null, "ahead");
+    Policy policy = new MlpPolicy(linearCategorical(4, 2), 0.0);
+    double[] theta0 = policy.initialTheta(3);
+    double[] theta1 = theta0.clone();
+    theta1[0] += 0.8;
+    ObservationNormalizer norm0 = normalizer(4, 0.5);
+    ObservationNormalizer norm1 = normalizer(4, 2.0);
+    try (WorkerSideCollector collector = new WorkerSideCollector(env, policy, 17)) {
+      collector.setCollectAhead(true);
+      collector.reset(5);
+      TrajectoryBatch first = new TrajectoryBatch(4, 1);
+      TrajectoryBatch second = new TrajectoryBatch(4, 1);
+      collector.collect(theta0, norm0, k, first);
+      assertFalse(first.offChain, "the first chunk is sampled under the theta it was asked for");
+      checkChain(first, policy, theta0, norm0, true);
+      assertEquals(1, env.submittedCollects(), "the next chunk is already running");
+      assertThrows(IllegalStateException.class, () -> env.reset(new long[] {1}),
+          "the lanes belong to the submitted collect");
+
+      // theta and the statistics change: the chunk returned now was submitted with theta0
+      collector.collect(theta1, norm1, k, second);
+      assertTrue(second.offChain, "sampled under the previous theta");
+      checkLogProbs(second, policy, theta0, norm0);  // ln pi is the behaviour policy's
+      boolean differs = false;
+      double[] z = new double[4];
+      for (int i = 0; i < second.size(); i++) {
+        norm1.normalize(second.obs, i * 4, z, 0);
+        differs |= policy.logProb(theta1, z, 0, second.actions, i) != second.logProb[i];
+      }
+      assertTrue(differs, "ln pi under the new policy would differ");
+      // the chain runs on across the two chunks: nothing was skipped between them
+      for (int lane = 0; lane < lanes; lane++) {
+        int last = TrajectoryBatch.index(k - 1, lane, lanes);
+        if (!first.ended(last)) {
+          assertArrayEquals(Arrays.copyOfRange(first.nextObs, last * 4, last * 4 + 4),
+              Arrays.copyOfRange(second.obs, lane * 4, lane * 4 + 4), "lane " + lane);
+          assertEquals(first.episodeStep[last] + 1, second.episodeStep[lane]);
+        }
+      }
+      assertEquals(2, collector.policySends());
+
+      // the third chunk was submitted with theta1; the policy did not change since
+      collector.collect(theta1, norm1, k, second);
+      assertFalse(second.offChain, "sampled under the theta it was asked for");
+      checkLogProbs(second, policy, theta1, norm1);
+      assertEquals(2, collector.policySends(), "an unchanged policy is not resent");
+
+      // turning it off drops the running chunk; the next collect is on-chain and synchronous
+      collector.setCollectAhead(false);
+      assertEquals(0, env.submittedCollects());
+      collector.collect(theta0, norm0, k, second);
+      assertFalse(second.offChain);
+      checkLogProbs(second, policy, theta0, norm0);
+      assertEquals(0, env.submittedCollects());
+    }
+  }
+
   private static void checkChain(TrajectoryBatch b, Policy policy, double[] theta,
       ObservationNormalizer norm, boolean fromReset) {
     int n = b.numLanes;

@@ -3,6 +3,7 @@ package io.dsogym.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.env.AutoresetMode;
@@ -174,6 +175,16 @@ class TrainerTest {
     Map<String, Object> summary = trainer(c, new Lanes(), null).run();
     assertNotNull(summary.get("steps_to_threshold"), "evaluation reached 475 within 50,000 "
         + "steps; summary " + summary);
+  }
+
+  @Test
+  void collectAheadIsRefusedForServerSideInference() {
+    TrainConfig c = TrainPresets.config("CartPole-v1", Map.of("--source", "java", "--seed", "0",
+        "--collect-ahead", "true"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> trainer(c, new Lanes(), null));
+    assertTrue(e.getMessage().contains("--collect-ahead: expected worker-side inference"),
+        e.getMessage());
   }
 
   @org.junit.jupiter.params.ParameterizedTest(name = "--algo {0}")

@@ -27,6 +27,11 @@ public final class Surrogate {
   /** ln P under θ_k, filled on the first use of a ratio (a plain gradient step needs none). */
   private final double[] logOld;
   private boolean logOldReady;
+  /**
+   * ln P under the policy that sampled the transitions when that was not θ_k (collect-ahead,
+   * {@link #withBehaviour}): the ratios' denominator. Null: the transitions are on-chain.
+   */
+  private double[] logBehaviour;
   private final double[] costOld;
   private final double stateWeightSum;
   private final int n;
@@ -97,6 +102,36 @@ public final class Surrogate {
     return n;
   }
 
+  /**
+   * Declares the transitions off-chain (DSO.md §4b): they were sampled under an earlier
+   * policy, whose ln P of each recorded transition is {@code logProb}, not under θ_k. The
+   * ratios become r_i(θ) = P_θ / P_behaviour, so S̃ and its gradient are importance-weighted
+   * (at θ_k the gradient is Algorithm 1's estimate weighted by r_i(θ_k)), and PCO's clip
+   * bounds the ratio to the behaviour policy. The trust-region measures ({@link #meanKl}, the
+   * Fisher) stay centred on θ_k: they bound how far one update moves the policy.
+   *
+   * @return this
+   */
+  public Surrogate withBehaviour(double[] logProb) {
+    if (logProb.length < n) {
+      throw new IllegalArgumentException("behaviour ln P: expected " + n + " values, got "
+          + logProb.length);
+    }
+    for (int i = 0; i < n; i++) {
+      if (!Double.isFinite(logProb[i])) {
+        throw new IllegalArgumentException("behaviour ln P[" + i + "]: expected a finite "
+            + "value, got " + logProb[i]);
+      }
+    }
+    logBehaviour = Arrays.copyOf(logProb, n);
+    return this;
+  }
+
+  /** Whether {@link #withBehaviour} declared the transitions off-chain. */
+  public boolean offChain() {
+    return logBehaviour != null;
+  }
+
   private void ensureLogOld() {
     if (!logOldReady) {
       for (int i = 0; i < n; i++) {
@@ -108,9 +143,14 @@ public final class Surrogate {
 
   /**
    * grad = ∇S̃(θ_k) = Σ A_i ∇ln P_i + Σ κ_i ∇L_i: Algorithm 1's estimate (Lemma 2). Every
-   * ratio is 1 at θ_k, so this is one score pass, with no likelihood evaluated.
+   * ratio is 1 at θ_k, so this is one score pass, with no likelihood evaluated. Off-chain
+   * ({@link #withBehaviour}) the ratios at θ_k are not 1 and weight each score.
    */
   public void gradientAtStart(double[] grad) {
+    if (logBehaviour != null) {
+      gradient(thetaK, grad);
+      return;
+    }
     Arrays.fill(grad, 0);
     for (int i = 0; i < n; i++) {
       cost.accumulateGradient(thetaK, i, stateWeight[i], grad);
@@ -150,7 +190,11 @@ public final class Surrogate {
       throw new IllegalArgumentException("minibatch: expected a non-empty range, got [" + from
           + ", " + to + ")");
     }
-    ensureLogOld();
+    double[] logDenominator = logBehaviour;
+    if (logDenominator == null) {
+      ensureLogOld();
+      logDenominator = logOld;
+    }
     double scale = (double) n / (to - from);
     double s = 0;
     int clipped = 0;
@@ -160,7 +204,7 @@ public final class Surrogate {
       double kappa = stateWeight[i] * scale;
       double l = grad == null ? cost.cost(theta, i)
           : cost.accumulateGradient(theta, i, kappa, grad);
-      double r = Math.exp(model.logLikelihood(theta, i) - logOld[i]);
+      double r = Math.exp(model.logLikelihood(theta, i) - logDenominator[i]);
       double term = r * a;
       boolean active = true;
       if (clip > 0) {
@@ -184,7 +228,9 @@ public final class Surrogate {
 
   /**
    * The sampled chain KL E_ρ KL(P_θk ‖ P_θ), estimated from the recorded transitions with the
-   * unbiased, nonnegative (r - 1) - ln r, weighted by κ and normalized by Σκ.
+   * unbiased, nonnegative (r - 1) - ln r, weighted by κ and normalized by Σκ (r = P_θ/P_θk,
+   * off-chain too: there the transitions come from the behaviour policy, not P_θk, so the
+   * estimate is slightly biased; it only guards the step size).
    */
   public double meanKl(double[] theta) {
     ensureLogOld();

@@ -78,6 +78,11 @@ public final class RemoteVectorEnv implements VectorEnv {
   private long nextId = 1;  // 0 is the hello; guarded by callLock
   // Local mirror of the lanes' state, for validating before sending; guarded by callLock.
   private final LaneBook book;
+  // Collects sent by submitCollect and not yet awaited, oldest first; guarded by callLock.
+  private final ArrayDeque<Pending> submitted = new ArrayDeque<>();
+  private final ArrayDeque<Integer> submittedSteps = new ArrayDeque<>();
+  /** At most this many collects submitted and not awaited. */
+  public static final int MAX_SUBMITTED = 2;
 
   /**
    * Transport side: the server makes one per worker after the handshake.
@@ -140,6 +145,7 @@ public final class RemoteVectorEnv implements VectorEnv {
     int n = numEnvs();
     callLock.lock();
     try {
+      checkNothingSubmitted("reset");
       book.checkReset(seeds, mask);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setReset(ResultCodec.encodeReset(seeds, options, mask));
@@ -168,6 +174,7 @@ public final class RemoteVectorEnv implements VectorEnv {
     int n = numEnvs();
     callLock.lock();
     try {
+      checkNothingSubmitted("step");
       book.checkStep(spec().actionSpace(), actions);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions))
@@ -226,27 +233,10 @@ public final class RemoteVectorEnv implements VectorEnv {
   public void collectAll(List<CollectRequest> requests, Consumer<WorkerTrajectory> consumer) {
     callLock.lock();
     try {
-      if (!supportsWorkerInference()) {
-        throw new IllegalStateException(info.describe() + ": collect needs the worker "
-            + "capability " + WORKER_INFERENCE + ", got capabilities " + info.capabilities());
-      }
-      if (autoresetMode() != AutoresetMode.SAME_STEP) {
-        throw new IllegalStateException(info.describe() + ": collect needs autoreset mode "
-            + "SAME_STEP (every step a transition, final observations reported), got "
-            + autoresetMode());
-      }
+      checkNothingSubmitted("collect");
+      checkCollect(requests);
       Space.Box observationSpace = observationBox();
       int actionDim = actionDim();
-      for (CollectRequest r : requests) {
-        if (r.getStepsPerLane() < 1) {
-          throw new IllegalArgumentException("steps_per_lane: expected >= 1, got "
-              + r.getStepsPerLane());
-        }
-      }
-      book.checkEveryLaneReset("collect");
-      if (closed) {
-        throw new IllegalStateException(info.describe() + ": collect after close");
-      }
       ArrayDeque<Pending> sent = new ArrayDeque<>();
       ArrayDeque<Integer> sentSteps = new ArrayDeque<>();
       int[] next = {0};
@@ -285,6 +275,119 @@ public final class RemoteVectorEnv implements VectorEnv {
     }
   }
 
+  /**
+   * Collect-ahead, the asynchronous form of {@link #collect}: sends the request (checked as
+   * there) and returns at once; {@link #awaitCollect} returns the trajectories in the order
+   * they were submitted. The worker runs them back to back, so one submitted while it runs
+   * the last keeps it busy. At most {@value #MAX_SUBMITTED} may be outstanding, and while any
+   * is, reset, step and the synchronous collects are refused (the lanes are the worker's).
+   *
+   * @throws IllegalStateException as {@link #collect}, or with {@value #MAX_SUBMITTED}
+   *     collects outstanding
+   */
+  public void submitCollect(CollectRequest request) {
+    callLock.lock();
+    try {
+      checkCollect(List.of(request));
+      if (submitted.size() >= MAX_SUBMITTED) {
+        throw new IllegalStateException(info.describe() + ": submitCollect: expected at most "
+            + MAX_SUBMITTED + " collects outstanding, got " + submitted.size()
+            + " already; await one first");
+      }
+      submitted.add(dispatch(ServerCommand.newBuilder().setCollect(request), "collect"));
+      submittedSteps.add(request.getStepsPerLane());
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  /** How many submitted collects have not been awaited. */
+  public int submittedCollects() {
+    callLock.lock();
+    try {
+      return submitted.size();
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  /**
+   * Waits for the oldest submitted collect and returns its trajectory. When it fails, every
+   * other submitted collect is abandoned too (their replies are dropped), so the env is
+   * usable again at once.
+   *
+   * @throws IllegalStateException when nothing was submitted
+   */
+  public WorkerTrajectory awaitCollect() {
+    callLock.lock();
+    try {
+      Pending p = submitted.poll();
+      if (p == null) {
+        throw new IllegalStateException(info.describe() + ": awaitCollect: no collect was "
+            + "submitted");
+      }
+      int steps = submittedSteps.poll();
+      try {
+        WorkerMessage reply = check(await(p, timeout), "collect",
+            WorkerMessage.MessageCase.TRAJECTORY);
+        return decode(() -> WorkerTrajectory.decode(reply.getTrajectory(), observationBox(),
+            numEnvs(), steps, actionDim(), "trajectory"), "collect");
+      } catch (RuntimeException e) {
+        abandonSubmitted();
+        throw e;
+      }
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  /** Drops every submitted collect: their replies, when they come, are ignored. */
+  public void abandonSubmitted() {
+    callLock.lock();
+    try {
+      for (Pending p : submitted) {
+        inFlight.remove(p.id());
+      }
+      submitted.clear();
+      submittedSteps.clear();
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  private void checkNothingSubmitted(String what) {
+    if (!submitted.isEmpty()) {
+      throw new IllegalStateException(info.describe() + ": " + what + " while "
+          + submitted.size() + " submitted collect(s) are outstanding: expected awaitCollect "
+          + "(or abandonSubmitted) first");
+    }
+  }
+
+  /** The checks every collect request passes before it is sent; the caller holds callLock. */
+  private void checkCollect(List<CollectRequest> requests) {
+    if (!supportsWorkerInference()) {
+      throw new IllegalStateException(info.describe() + ": collect needs the worker "
+          + "capability " + WORKER_INFERENCE + ", got capabilities " + info.capabilities());
+    }
+    if (autoresetMode() != AutoresetMode.SAME_STEP) {
+      throw new IllegalStateException(info.describe() + ": collect needs autoreset mode "
+          + "SAME_STEP (every step a transition, final observations reported), got "
+          + autoresetMode());
+    }
+    observationBox();
+    actionDim();
+    for (CollectRequest r : requests) {
+      if (r.getStepsPerLane() < 1) {
+        throw new IllegalArgumentException("steps_per_lane: expected >= 1, got "
+            + r.getStepsPerLane());
+      }
+    }
+    book.checkEveryLaneReset("collect");
+    if (closed) {
+      throw new IllegalStateException(info.describe() + ": collect after close");
+    }
+  }
+
   private Space.Box observationBox() {
     if (spec().observationSpace() instanceof Space.Box box) {
       return box;
@@ -318,6 +421,11 @@ public final class RemoteVectorEnv implements VectorEnv {
         return;
       }
       closed = true;
+      for (Pending p : submitted) {
+        inFlight.remove(p.id());  // the worker still runs them before the close; unread
+      }
+      submitted.clear();
+      submittedSteps.clear();
       if (failure == null) {
         try {
           Duration wait = timeout.compareTo(CLOSE_WAIT) < 0 ? timeout : CLOSE_WAIT;
