@@ -331,6 +331,7 @@ final class BenchCommand implements Main.Command {
         while (System.nanoTime() < deadline) {
           collector.collect(theta, normalizer, stepsPerLane, batch);
         }
+        collector.awaitSubmitted(batch);  // nothing runs between windows
       } catch (Exception | Error e) {
         src.close();
         throw e;
@@ -350,6 +351,11 @@ final class BenchCommand implements Main.Command {
       while (System.nanoTime() < deadline) {
         theta[0] += 1e-9;  // a new theta every chunk, as in training: the policy is resent
         collector.collect(theta, normalizer, stepsPerLane, batch);
+        steps += batch.size();
+      }
+      // collect-ahead leaves a chunk running: count it here, or it would run unseen during
+      // the next raw window (slowing it) and be counted in the next window of this mode
+      if (collector.awaitSubmitted(batch)) {
         steps += batch.size();
       }
       double elapsed = (System.nanoTime() - t0) / 1e9;

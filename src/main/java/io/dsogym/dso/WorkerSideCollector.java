@@ -285,23 +285,48 @@ public final class WorkerSideCollector implements Collector {
         submit(theta, normalizer, stepsPerLane);
       }
       submit(theta, normalizer, stepsPerLane);
-      WorkerTrajectory t = env.awaitCollect();
-      Behaviour b = behaviours.poll();
-      if (t.policyVersion() != b.version()) {
-        throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
-            + ": trajectory.policy_version: expected " + b.version() + " (the policy in "
-            + "force when the chunk was submitted), got " + t.policyVersion(), "");
-      }
-      out.ensureCapacity(lanes, t.stepsPerLane());
-      fill(t, 0, b.theta(), b.normalizer(), out);
-      out.offChain = b.version() != version;
-      last = t;
-      workerEnvSeconds += t.envSeconds();
-      workerPolicySeconds += t.policySeconds();
+      fillNext(out);
     } catch (RuntimeException e) {
       dropSubmitted();
       throw e;
     }
+  }
+
+  /**
+   * Empties the collect-ahead pipeline: waits for the chunk the last collect submitted and
+   * fills {@code out} with it (marked off-chain when theta changed since), submitting nothing
+   * new. Returns false, leaving {@code out} alone, when nothing was submitted. The next
+   * collect then starts the pipeline again. For a caller that stops collecting for a while
+   * and must not leave the worker stepping unseen meanwhile (the bench between windows).
+   */
+  public boolean awaitSubmitted(TrajectoryBatch out) {
+    if (behaviours.isEmpty()) {
+      return false;
+    }
+    try {
+      fillNext(out);
+      return true;
+    } catch (RuntimeException e) {
+      dropSubmitted();
+      throw e;
+    }
+  }
+
+  /** Waits for the oldest submitted chunk and fills the batch under its behaviour policy. */
+  private void fillNext(TrajectoryBatch out) {
+    WorkerTrajectory t = env.awaitCollect();
+    Behaviour b = behaviours.poll();
+    if (t.policyVersion() != b.version()) {
+      throw new RemoteEnvException(Status.Code.INTERNAL, "", env.info().describe()
+          + ": trajectory.policy_version: expected " + b.version() + " (the policy in "
+          + "force when the chunk was submitted), got " + t.policyVersion(), "");
+    }
+    out.ensureCapacity(lanes, t.stepsPerLane());
+    fill(t, 0, b.theta(), b.normalizer(), out);
+    out.offChain = b.version() != version;
+    last = t;
+    workerEnvSeconds += t.envSeconds();
+    workerPolicySeconds += t.policySeconds();
   }
 
   /** Sends one collect-ahead request, with the policy when it changed since the last send. */

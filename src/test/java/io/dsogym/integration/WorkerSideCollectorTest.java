@@ -174,6 +174,28 @@ class WorkerSideCollectorTest {
       checkLogProbs(second, policy, theta1, norm1);
       assertEquals(2, collector.policySends(), "an unchanged policy is not resent");
 
+      // emptying the pipeline returns the running chunk, on-chain (theta unchanged), and the
+      // chain goes on into it; then there is nothing left to wait for
+      double[] before = Arrays.copyOfRange(second.nextObs, (k - 1) * lanes * 4, k * lanes * 4);
+      boolean[] endedBefore = new boolean[lanes];
+      for (int lane = 0; lane < lanes; lane++) {
+        endedBefore[lane] = second.ended(TrajectoryBatch.index(k - 1, lane, lanes));
+      }
+      assertTrue(collector.awaitSubmitted(second));
+      assertFalse(second.offChain);
+      checkLogProbs(second, policy, theta1, norm1);
+      for (int lane = 0; lane < lanes; lane++) {
+        if (!endedBefore[lane]) {
+          assertArrayEquals(Arrays.copyOfRange(before, lane * 4, lane * 4 + 4),
+              Arrays.copyOfRange(second.obs, lane * 4, lane * 4 + 4), "lane " + lane);
+        }
+      }
+      assertEquals(0, env.submittedCollects());
+      assertFalse(collector.awaitSubmitted(second), "nothing submitted");
+      collector.collect(theta1, norm1, k, second);  // restarts the pipeline, on-chain
+      assertFalse(second.offChain);
+      assertEquals(1, env.submittedCollects());
+
       // turning it off drops the running chunk; the next collect is on-chain and synchronous
       collector.setCollectAhead(false);
       assertEquals(0, env.submittedCollects());
