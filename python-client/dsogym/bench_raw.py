@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 
 import gymnasium as gym
 import numpy as np
 
+from dsogym import mujoco_warnings
 from dsogym.transport import add_cpus_option, apply_cpus_option
 
 
@@ -104,6 +106,8 @@ def main(argv=None) -> None:
     add_cpus_option(parser, "run on these CPUs only, as the bench's worker does")
     args = parser.parse_args(argv)
     apply_cpus_option(parser, args)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    mujoco_warnings.log_once(args.env)
     np.random.seed(args.seed)
     if args.serve:
         serve(args.env, args.num_envs, args.warmup, args.seed)

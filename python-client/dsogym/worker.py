@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import concatenate, create_empty_array
 
-from dsogym import codec
+from dsogym import codec, mujoco_warnings
 from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.lanes import gather, lane_loop_possible, step_lanes
@@ -617,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--env-kwargs: expected a JSON object, actual {type(kwargs).__name__}")
     if args.transport == "sync":
         _install_sync_signal_handlers()
+    mujoco_warnings.log_once(args.env)
     try:
         worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token,
                         collect_loop=args.collect_loop)
