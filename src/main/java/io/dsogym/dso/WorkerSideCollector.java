@@ -230,15 +230,9 @@ public final class WorkerSideCollector implements Collector {
       return;
     }
     out.offChain = false;
-    CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(stepsPerLane);
     boolean send = changed(theta, active);
     long sending = send ? version + 1 : version;
-    if (send) {
-      request.setPolicy(PolicyCodec.encode(spec, theta, active, sending));
-    }
-    if (!seedSent) {
-      request.setSeed(samplerSeed);
-    }
+    CollectRequest.Builder request = request(theta, active, stepsPerLane, send, sending);
     List<CollectRequest> requests = new ArrayList<>();
     int parts = requestsPerCollect(stepsPerLane);
     for (int p = 0; p < parts; p++) {
@@ -331,16 +325,9 @@ public final class WorkerSideCollector implements Collector {
 
   /** Sends one collect-ahead request, with the policy when it changed since the last send. */
   private void submit(double[] theta, ObservationNormalizer normalizer, int stepsPerLane) {
-    CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(stepsPerLane);
     boolean send = changed(theta, normalizer);
     long sending = send ? version + 1 : version;
-    if (send) {
-      request.setPolicy(PolicyCodec.encode(spec, theta, normalizer, sending));
-    }
-    if (!seedSent) {
-      request.setSeed(samplerSeed);
-    }
-    env.submitCollect(request.build());
+    env.submitCollect(request(theta, normalizer, stepsPerLane, send, sending).build());
     seedSent = true;
     if (send) {
       remember(theta, normalizer, sending);  // queued behind the last one: in force from now
@@ -363,6 +350,22 @@ public final class WorkerSideCollector implements Collector {
     env.abandonSubmitted();
     behaviours.clear();
     sentTheta = null;
+  }
+
+  /**
+   * A collect of {@code steps} steps, carrying the policy as version {@code sending} when
+   * {@code send}, and the sampler's seed until one was sent.
+   */
+  private CollectRequest.Builder request(double[] theta, ObservationNormalizer normalizer,
+      int steps, boolean send, long sending) {
+    CollectRequest.Builder request = CollectRequest.newBuilder().setStepsPerLane(steps);
+    if (send) {
+      request.setPolicy(PolicyCodec.encode(spec, theta, normalizer, sending));
+    }
+    if (!seedSent) {
+      request.setSeed(samplerSeed);
+    }
+    return request;
   }
 
   private boolean changed(double[] theta, ObservationNormalizer normalizer) {
