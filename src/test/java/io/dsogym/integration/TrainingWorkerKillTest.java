@@ -14,26 +14,31 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dsogym train --source python} with its real local Python worker SIGKILLed in the
  * middle of training: the run says so, starts a new worker, and finishes its step budget.
- * The worker runs on the CPU {@code --worker-cpus} names.
+ * The worker runs on the CPU {@code --worker-cpus} names. With collect-ahead too, where the
+ * killed worker takes a submitted chunk with it.
  */
 class TrainingWorkerKillTest {
   @TempDir
   Path dir;
 
-  @Test
-  void trainingGoesOnWithANewWorkerAfterTheWorkerIsKilled() throws Exception {
+  @ParameterizedTest(name = "--collect-ahead {0}")
+  @ValueSource(strings = {"false", "true"})
+  void trainingGoesOnWithANewWorkerAfterTheWorkerIsKilled(String collectAhead)
+      throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     String cpu = Integer.toString(Runtime.getRuntime().availableProcessors() - 1);
     String[] args = {"train", "--env", "CartPole-v1", "--source", "python", "--max-steps",
         "12288", "--num-envs", "4", "--steps-per-lane", "64", "--eval-every", "100000",
-        "--eval-episodes", "2", "--out", dir.toString(), "--worker-cpus", cpu};
+        "--eval-episodes", "2", "--out", dir.toString(), "--worker-cpus", cpu,
+        "--collect-ahead", collectAhead};
     CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
       try {
         return Main.run(args, out, out);

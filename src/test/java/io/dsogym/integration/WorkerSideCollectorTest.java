@@ -203,6 +203,19 @@ class WorkerSideCollectorTest {
       assertFalse(second.offChain);
       checkLogProbs(second, policy, theta0, norm0);
       assertEquals(0, env.submittedCollects());
+
+      // the env's own limits: nothing to await; at most two outstanding
+      IllegalStateException none = assertThrows(IllegalStateException.class, env::awaitCollect);
+      assertTrue(none.getMessage().contains("no collect was submitted"), none.getMessage());
+      CollectRequest more = CollectRequest.newBuilder().setStepsPerLane(4).build();
+      env.submitCollect(more);
+      env.submitCollect(more);
+      IllegalStateException third = assertThrows(IllegalStateException.class,
+          () -> env.submitCollect(more));
+      assertTrue(third.getMessage().contains("expected at most 2"), third.getMessage());
+      assertEquals(4, env.awaitCollect().stepsPerLane());
+      assertEquals(4, env.awaitCollect().stepsPerLane());
+      assertEquals(0, env.submittedCollects());
     }
   }
 
