@@ -163,8 +163,10 @@ public final class WorkerSideCollector implements Collector {
 
   /**
    * Collect-ahead (see the class comment): batches after the first are one update stale and
-   * marked {@link TrajectoryBatch#offChain}. Turning it off drops the chunk already submitted
-   * (the worker has stepped it; nobody reads it).
+   * marked {@link TrajectoryBatch#offChain}. Each collect is then one request, whatever
+   * {@link #setRequestsPerCollect} says: the whole of this side's work already overlaps the
+   * worker's next chunk. Turning it off drops the chunk already submitted (the worker has
+   * stepped it; nobody reads it).
    */
   public void setCollectAhead(boolean on) {
     if (!on && collectAhead) {
