@@ -1,11 +1,16 @@
 package io.dsogym.cli;
 
+import io.dsogym.bench.PolicyDriver;
+import io.dsogym.bench.RawBaseline;
+import io.dsogym.launch.EnvSource;
+import io.dsogym.launch.WorkerLauncher;
+
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import io.dsogym.dso.TrajectoryBatch;
-import io.dsogym.dso.WorkerSideCollector;
+import io.dsogym.chain.TrajectoryBatch;
+import io.dsogym.remote.WorkerSideCollector;
 import io.dsogym.env.Space;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;

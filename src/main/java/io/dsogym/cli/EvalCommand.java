@@ -1,5 +1,7 @@
 package io.dsogym.cli;
 
+import io.dsogym.launch.EnvSource;
+
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
 import io.dsogym.policy.Policy;

@@ -1,6 +1,6 @@
 package io.dsogym.cli;
 
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.EnvSpec;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.server.ServerOptions;

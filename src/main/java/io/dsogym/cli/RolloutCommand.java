@@ -1,5 +1,8 @@
 package io.dsogym.cli;
 
+import io.dsogym.bench.PolicyDriver;
+import io.dsogym.launch.EnvSource;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.dsogym.cli;
 
+import io.dsogym.launch.EnvSource;
+
 import io.dsogym.env.VectorEnv;
 import io.dsogym.train.Checkpoint;
 import io.dsogym.train.LaneSource;

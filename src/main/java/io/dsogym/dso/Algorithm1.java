@@ -1,7 +1,9 @@
 package io.dsogym.dso;
 
+import io.dsogym.chain.TrajectoryBatch;
+
 /**
- * The backward accumulation of Algorithm 1 (DSO.md §3d, §3f) on a {@link TrajectoryBatch}.
+ * The backward accumulation of Algorithm 1 (docs/math.md §3d, §3f) on a {@link TrajectoryBatch}.
  *
  * <p>The gradient estimate is ĝ = Σ_i w_i s_i + Σ_i κ_i ∇θL(x_i), where s_i is the score of
  * transition i (the exact chain score grad ln P(x'|x), or the sampled-action score
@@ -30,7 +32,7 @@ public final class Algorithm1 {
    * @param gamma discount (forced to 1 for AVERAGE_COST)
    * @param lambda mixes Monte-Carlo returns (1) and one-step critic targets (0)
    * @param discountStates weight state x_t by γ^t as the theorem does (true), or by 1 as
-   *     PPO/A2C practice does (DSO.md §4d discusses the choice)
+   *     PPO/A2C practice does (docs/math.md §4d discusses the choice)
    */
   public record Options(Setting setting, double gamma, double lambda, boolean discountStates) {
     public Options {

@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
  * The policy families of the engine over one {@link Mlp} (a linear policy is the MLP with no
  * hidden layer): a softmax over logits for discrete actions, or a diagonal Gaussian with a
  * state-independent log standard deviation for continuous ones. ln pi and its score are
- * analytic; the score is the sampled-action score of DSO.md §2c route 2.
+ * analytic; the score is the sampled-action score of docs/math.md §2c route 2.
  */
 public final class MlpPolicy implements Policy {
   private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

@@ -4,8 +4,8 @@ import java.util.SplittableRandom;
 
 /**
  * A stochastic policy pi(a|x, theta) over flat (already normalized) observation vectors, with
- * every parameter in one flat {@code theta}. The MDP -> chain mapping of DSO.md §2a
- * marginalizes it; its score grad ln pi(a|x) is the sampled-action score of DSO.md §2c
+ * every parameter in one flat {@code theta}. The MDP -> chain mapping of docs/math.md §2a
+ * marginalizes it; its score grad ln pi(a|x) is the sampled-action score of docs/math.md §2c
  * route 2.
  *
  * <p>Observations and actions are passed as (array, offset) so that a whole batch can live in
@@ -56,7 +56,7 @@ public interface Policy {
   /**
    * grad += weight · ∇θ f, for a function f of the {@link #distributionParams} at x given its
    * partial derivatives {@code dParams} (same layout). How costs built on the action
-   * distribution (entropy, KL: DSO.md §2e/§2f) get their θ-gradient.
+   * distribution (entropy, KL: docs/math.md §2e/§2f) get their θ-gradient.
    */
   void accumulateParamsGradient(double[] theta, double[] x, int xOff, double[] dParams,
       double weight, double[] grad);

@@ -1,6 +1,6 @@
 package io.dsogym.server;
 
-import io.dsogym.env.remote.WorkerPool;
+import io.dsogym.remote.WorkerPool;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;

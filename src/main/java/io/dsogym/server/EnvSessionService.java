@@ -2,7 +2,7 @@ package io.dsogym.server;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;

@@ -1,7 +1,7 @@
 package io.dsogym.server;
 
 import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.envs.EnvRegistry;
 import java.time.Duration;
 import java.util.Objects;
 

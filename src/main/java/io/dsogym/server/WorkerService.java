@@ -2,10 +2,10 @@ package io.dsogym.server;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.EnvSpec;
-import io.dsogym.env.remote.CommandSink;
-import io.dsogym.env.remote.RemoteVectorEnv;
-import io.dsogym.env.remote.WorkerInfo;
-import io.dsogym.env.remote.WorkerPool;
+import io.dsogym.remote.CommandSink;
+import io.dsogym.remote.RemoteVectorEnv;
+import io.dsogym.remote.WorkerInfo;
+import io.dsogym.remote.WorkerPool;
 import io.dsogym.wire.EnvSpecCodec;
 import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerCommand;

@@ -11,9 +11,12 @@ import java.util.List;
  *     (WorkerSideCollector#setCollectAhead); false: wait for each update (on-chain)
  * @param numEnvs lanes collected in parallel
  * @param stepsPerLane steps per lane per iteration: the batch is numEnvs * stepsPerLane
- * @param gamma discount of DSO.md §1a (the env reward is the negated cost)
- * @param lambda λ-mixture of Monte-Carlo returns and critic targets (DSO.md §3d)
+ * @param gamma discount of docs/math.md §1a (the env reward is the negated cost)
+ * @param lambda λ-mixture of Monte-Carlo returns and critic targets (docs/math.md §3d)
  * @param discountStates weight x_t by γ^t as Theorem 1 does (true) or uniformly (false)
+ * @param setting the cost setting: discounted (docs/math.md §1a), average (§1b: the long-run
+ *     cost per step of the chain that continues through resets) or finite-horizon (§1c: each
+ *     episode's undiscounted total, γ = 1)
  * @param targetReturn the evaluation return that counts as solved (steps_to_threshold); null
  *     means the env's reward threshold
  */
@@ -38,6 +41,7 @@ public record TrainConfig(
     double gamma,
     double lambda,
     boolean discountStates,
+    String setting,
     boolean normalizeObservations,
     boolean normalizeAdvantages,
     double maxGradNorm,
@@ -48,12 +52,16 @@ public record TrainConfig(
     String envKwargsJson,
     SurrogateConfig surrogate) {
 
+  /** The cost settings of {@code --setting}. */
+  public static final java.util.List<String> SETTINGS = java.util.List.of("discounted",
+      "average", "finite-horizon");
+
   /** The algorithms of {@code --algo}. */
   public static final java.util.List<String> ALGORITHMS = java.util.List.of("gradient", "pco",
       "natural", "chain-iteration");
 
   /**
-   * The settings of the surrogate-based optimizers (DSO.md §4) and of the regularizing chain
+   * The settings of the surrogate-based optimizers (docs/math.md §4) and of the regularizing chain
    * costs (§2e, §2f); ignored where an algorithm has no use for them.
    *
    * @param epochs PCO: passes over each batch
@@ -92,6 +100,7 @@ public record TrainConfig(
 
   public TrainConfig {
     policyHidden = List.copyOf(policyHidden);
+    setting = setting == null ? "discounted" : setting;  // checkpoints written before --setting
     valueHidden = List.copyOf(valueHidden);
     require(maxSteps > 0, "max-steps", "a positive number of env steps", maxSteps);
     require(numEnvs > 0, "num-envs", "a positive lane count", numEnvs);
@@ -101,6 +110,10 @@ public record TrainConfig(
     require(learningRate > 0, "lr", "a positive learning rate", learningRate);
     require(evalEpisodes > 0, "eval-episodes", "a positive count", evalEpisodes);
     require(evalEvery > 0, "eval-every", "a positive number of env steps", evalEvery);
+    require(SETTINGS.contains(setting), "setting", "one of " + String.join(", ", SETTINGS),
+        setting);
+    require(!setting.equals("finite-horizon") || gamma == 1.0, "gamma",
+        "1 with --setting finite-horizon (the episode's undiscounted total)", gamma);
     require(ALGORITHMS.contains(algo), "algo", "one of " + String.join(", ", ALGORITHMS), algo);
     require(surrogate != null, "surrogate settings", "present", "null");
     require(inference.equals("server") || inference.equals("worker")

@@ -24,6 +24,7 @@ public final class TrainPresets {
         Map.entry("--value-lr", "0.001"), Map.entry("--value-epochs", "10"),
         Map.entry("--value-minibatch", "64"), Map.entry("--gamma", "0.99"),
         Map.entry("--lambda", "0.95"), Map.entry("--discount-states", "false"),
+        Map.entry("--setting", "discounted"),
         Map.entry("--normalize-obs", "true"), Map.entry("--normalize-advantages", "true"),
         Map.entry("--max-grad-norm", "0"), Map.entry("--anneal-lr", "false"),
         Map.entry("--eval-every", "5000"), Map.entry("--eval-episodes", "20"),
@@ -83,6 +84,9 @@ public final class TrainPresets {
   public static TrainConfig config(String envId, Map<String, String> opts) {
     Map<String, String> o = defaults(envId, opts.getOrDefault("--algo", "gradient"));
     o.putAll(opts);
+    if ("finite-horizon".equals(o.get("--setting")) && !opts.containsKey("--gamma")) {
+      o.put("--gamma", "1");  // docs/math.md §1c: an episode's undiscounted total
+    }
     String target = o.get("--target-return");
     return new TrainConfig(envId, o.get("--source"), o.get("--algo"), o.get("--inference"),
         bool(o, "--collect-ahead"), longOption(o, "--seed"), longOption(o, "--max-steps"), (int) longOption(o, "--num-envs"),
@@ -90,7 +94,8 @@ public final class TrainPresets {
         o.get("--activation"), doubleOption(o, "--init-log-std"), doubleOption(o, "--lr"),
         doubleOption(o, "--value-lr"), (int) longOption(o, "--value-epochs"),
         (int) longOption(o, "--value-minibatch"), doubleOption(o, "--gamma"),
-        doubleOption(o, "--lambda"), bool(o, "--discount-states"), bool(o, "--normalize-obs"),
+        doubleOption(o, "--lambda"), bool(o, "--discount-states"), o.get("--setting"),
+        bool(o, "--normalize-obs"),
         bool(o, "--normalize-advantages"), doubleOption(o, "--max-grad-norm"),
         bool(o, "--anneal-lr"), longOption(o, "--eval-every"),
         (int) longOption(o, "--eval-episodes"),
@@ -108,7 +113,7 @@ public final class TrainPresets {
         c.seed(), maxSteps,
         c.numEnvs(), c.stepsPerLane(), c.policyHidden(), c.valueHidden(), c.activation(),
         c.initLogStd(), c.learningRate(), c.valueLearningRate(), c.valueEpochs(),
-        c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(),
+        c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(), c.setting(),
         c.normalizeObservations(), c.normalizeAdvantages(), c.maxGradNorm(),
         c.annealLearningRate(), c.evalEvery(), c.evalEpisodes(), c.targetReturn(),
         c.envKwargsJson(), c.surrogate());

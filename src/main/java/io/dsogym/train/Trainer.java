@@ -1,28 +1,28 @@
 package io.dsogym.train;
 
 import io.dsogym.dso.Algorithm1;
-import io.dsogym.dso.Collector;
-import io.dsogym.dso.ServerSideCollector;
-import io.dsogym.dso.TrajectoryBatch;
-import io.dsogym.dso.WorkerSideCollector;
-import io.dsogym.dso.surrogate.ChainIteration;
-import io.dsogym.dso.surrogate.GradientStep;
-import io.dsogym.dso.surrogate.NaturalGradient;
-import io.dsogym.dso.surrogate.PolicyImprovement;
-import io.dsogym.dso.surrogate.PolicyRegularizer;
-import io.dsogym.dso.surrogate.PolicyTransitions;
-import io.dsogym.dso.surrogate.ProximalChainOptimization;
-import io.dsogym.dso.surrogate.StateCost;
-import io.dsogym.dso.surrogate.Surrogate;
+import io.dsogym.collect.Collector;
+import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.chain.TrajectoryBatch;
+import io.dsogym.remote.WorkerSideCollector;
+import io.dsogym.dso.ChainIteration;
+import io.dsogym.dso.GradientStep;
+import io.dsogym.dso.NaturalGradient;
+import io.dsogym.dso.PolicyImprovement;
+import io.dsogym.dso.PolicyRegularizer;
+import io.dsogym.collect.PolicyTransitions;
+import io.dsogym.dso.ProximalChainOptimization;
+import io.dsogym.chain.StateCost;
+import io.dsogym.dso.Surrogate;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
 import io.dsogym.policy.Policy;
 import io.dsogym.policy.PolicySpec;
-import io.dsogym.policy.ValueFunction;
-import io.dsogym.wire.WorkerUnavailableException;
+import io.dsogym.dso.ValueFunction;
+import io.dsogym.env.EnvUnavailableException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,7 +33,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Training end to end (DSO.md §3f, §4): each iteration collects a batch of chain transitions
+ * Training end to end (docs/math.md §3f, §4): each iteration collects a batch of chain transitions
  * under θ_k, evaluates V̂ fitted on the previous batch, computes Algorithm 1's backward weights
  * with that baseline (§3d), builds the surrogate S̃ of §4b from them (its gradient at θ_k is
  * Algorithm 1's estimate, Lemma 2), lets the chosen {@link PolicyImprovement} move θ (one Adam
@@ -185,7 +185,7 @@ public final class Trainer {
         long iterStart = System.nanoTime();
         try {
           collector.collect(state.theta, normalizer, config.stepsPerLane(), batch);
-        } catch (WorkerUnavailableException e) {
+        } catch (EnvUnavailableException e) {
           replaceLostWorker(e);
           continue;
         }
@@ -326,7 +326,7 @@ public final class Trainer {
       // round trip. By default it collects under the current θ_k and waits for θ_{k+1}
       // before the next batch (on-chain: no importance ratios needed); with --collect-ahead
       // it collects the next batch under θ_k meanwhile, and the surrogate's ratios to that
-      // behaviour policy correct for it (DSO.md §4b).
+      // behaviour policy correct for it (docs/math.md §4b).
       WorkerSideCollector c = new WorkerSideCollector((RemoteVectorEnv) env, policy,
           samplerSeed);
       c.setCollectAhead(config.collectAhead());
@@ -359,7 +359,7 @@ public final class Trainer {
   }
 
   /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
-  private void replaceLostWorker(WorkerUnavailableException e) throws Exception {
+  private void replaceLostWorker(EnvUnavailableException e) throws Exception {
     console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
         + "training goes on: %s%n", e.getMessage(), lanes.replacementNote());
     collector.close();
@@ -375,7 +375,7 @@ public final class Trainer {
         }
         return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
             config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
-      } catch (WorkerUnavailableException e) {
+      } catch (EnvUnavailableException e) {
         if (attempt > 0) {
           throw e;
         }

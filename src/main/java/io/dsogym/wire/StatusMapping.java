@@ -1,6 +1,7 @@
 package io.dsogym.wire;
 
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.env.EnvUnavailableException;
+import io.dsogym.envs.EnvRegistry;
 import io.dsogym.wire.v1.Error;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -18,6 +19,7 @@ import java.io.StringWriter;
  *   <li>{@link IllegalStateException} (e.g. step before reset) -> FAILED_PRECONDITION
  *   <li>{@link UnsupportedOperationException} -> UNIMPLEMENTED
  *   <li>{@link RemoteEnvException} -> its own code, exception type and traceback, kept
+ *   <li>{@link EnvUnavailableException} (lanes lost) -> the code its reason names
  *   <li>a grpc {@link StatusRuntimeException}/{@link StatusException} -> its status
  *   <li>anything else -> INTERNAL with the Java exception type and stack trace
  * </ul>
@@ -29,6 +31,9 @@ public final class StatusMapping {
   public static Status.Code codeOf(Throwable e) {
     if (e instanceof RemoteEnvException r) {
       return r.code();
+    }
+    if (e instanceof EnvUnavailableException u) {
+      return Status.Code.valueOf(u.reason().name());
     }
     if (e instanceof StatusRuntimeException s) {
       return s.getStatus().getCode();

@@ -1,11 +1,13 @@
 package io.dsogym.dso;
 
+import io.dsogym.chain.TrajectoryBatch;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** The backward accumulation of DSO.md §3d on small batches worked out by hand. */
+/** The backward accumulation of docs/math.md §3d on small batches worked out by hand. */
 class Algorithm1WeightsTest {
   private static final double G = 0.9;
 

@@ -8,18 +8,16 @@ import static io.dsogym.dso.Oracles.vec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.LmdpChain;
-import io.dsogym.dso.chain.SoftmaxTabularChain;
-import io.dsogym.dso.exact.DiscountedSolution;
-import io.dsogym.dso.exact.LmdpExact;
-import io.dsogym.dso.exact.TabularExact;
-import io.dsogym.dso.surrogate.ChainIteration;
-import io.dsogym.dso.surrogate.Surrogate;
-import io.dsogym.dso.surrogate.TabularSurrogate;
+import io.dsogym.oracle.LmdpChain;
+import io.dsogym.oracle.SoftmaxTabularChain;
+import io.dsogym.oracle.DiscountedSolution;
+import io.dsogym.oracle.LmdpExact;
+import io.dsogym.oracle.TabularExact;
+import io.dsogym.oracle.TabularSurrogate;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** Chain Iteration (DSO.md §4c) on tabular chains with exact surrogates. */
+/** Chain Iteration (docs/math.md §4c) on tabular chains with exact surrogates. */
 class ChainIterationTest {
 
   /**

@@ -1,5 +1,7 @@
 package io.dsogym.dso;
 
+import io.dsogym.chain.TrajectoryBatch;
+
 import static io.dsogym.dso.Oracles.oracleCase;
 import static io.dsogym.dso.Oracles.vec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,9 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.ChainRollouts;
-import io.dsogym.dso.chain.LmdpChain;
-import io.dsogym.dso.chain.SoftmaxTabularChain;
+import io.dsogym.oracle.ChainRollouts;
+import io.dsogym.oracle.LmdpChain;
+import io.dsogym.oracle.SoftmaxTabularChain;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

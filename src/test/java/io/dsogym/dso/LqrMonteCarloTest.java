@@ -4,10 +4,10 @@ import static io.dsogym.dso.Oracles.oracleCase;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.ChainRollouts;
-import io.dsogym.dso.chain.LqrChain;
-import io.dsogym.dso.chain.ScoreRoute;
-import io.dsogym.dso.exact.LqrExact;
+import io.dsogym.oracle.ChainRollouts;
+import io.dsogym.oracle.LqrChain;
+import io.dsogym.oracle.ScoreRoute;
+import io.dsogym.oracle.LqrExact;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

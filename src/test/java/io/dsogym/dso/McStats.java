@@ -1,7 +1,7 @@
 package io.dsogym.dso;
 
-import io.dsogym.dso.chain.Chain;
-import io.dsogym.dso.chain.ChainRollouts;
+import io.dsogym.chain.Chain;
+import io.dsogym.oracle.ChainRollouts;
 import java.util.function.ToDoubleFunction;
 
 /**

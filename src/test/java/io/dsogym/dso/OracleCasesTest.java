@@ -7,18 +7,18 @@ import static io.dsogym.dso.Oracles.t3;
 import static io.dsogym.dso.Oracles.vec;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.LmdpChain;
-import io.dsogym.dso.chain.LqrChain;
-import io.dsogym.dso.chain.MarginalPolicyChain;
-import io.dsogym.dso.chain.ScoreRoute;
-import io.dsogym.dso.chain.SoftmaxTabularChain;
-import io.dsogym.dso.exact.AverageCostSolution;
-import io.dsogym.dso.exact.DiscountedSolution;
-import io.dsogym.dso.exact.FiniteHorizonSolution;
-import io.dsogym.dso.exact.LmdpExact;
-import io.dsogym.dso.exact.LqrExact;
-import io.dsogym.dso.exact.SmdpExact;
-import io.dsogym.dso.exact.TabularExact;
+import io.dsogym.oracle.LmdpChain;
+import io.dsogym.oracle.LqrChain;
+import io.dsogym.oracle.MarginalPolicyChain;
+import io.dsogym.oracle.ScoreRoute;
+import io.dsogym.oracle.SoftmaxTabularChain;
+import io.dsogym.oracle.AverageCostSolution;
+import io.dsogym.oracle.DiscountedSolution;
+import io.dsogym.oracle.FiniteHorizonSolution;
+import io.dsogym.oracle.LmdpExact;
+import io.dsogym.oracle.LqrExact;
+import io.dsogym.oracle.SmdpExact;
+import io.dsogym.oracle.TabularExact;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.ArrayRealVector;
 import org.apache.commons.math3.linear.LUDecomposition;
@@ -157,7 +157,7 @@ class OracleCasesTest {
     close("grad_J_from_state0 (§2g form)", vec(c, "grad_J_from_state0"),
         LmdpExact.gradient(lmdp, 1.0, theta), EXACT);
     close("grad_J_from_state0 (Theorem 1)", vec(c, "grad_J_from_state0"), s.gradient, EXACT);
-    // V of the optimal chain is V* (DSO.md §5): evaluate u* as a chain through U = u* rows
+    // V of the optimal chain is V* (docs/math.md §5): evaluate u* as a chain through U = u* rows
     close("V(u*) = -ln z", opt.optimalValue, valueOfChain(lmdp, opt.optimalChain), EXACT);
   }
 

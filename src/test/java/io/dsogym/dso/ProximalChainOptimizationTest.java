@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.SoftmaxTabularChain;
-import io.dsogym.dso.exact.DiscountedSolution;
-import io.dsogym.dso.exact.TabularExact;
-import io.dsogym.dso.surrogate.PolicyImprovement;
-import io.dsogym.dso.surrogate.PolicyTransitions;
-import io.dsogym.dso.surrogate.ProximalChainOptimization;
-import io.dsogym.dso.surrogate.StateCost;
-import io.dsogym.dso.surrogate.Surrogate;
-import io.dsogym.dso.surrogate.TabularSurrogate;
+import io.dsogym.oracle.SoftmaxTabularChain;
+import io.dsogym.oracle.DiscountedSolution;
+import io.dsogym.oracle.TabularExact;
+import io.dsogym.collect.PolicyTransitions;
+import io.dsogym.chain.StateCost;
+import io.dsogym.oracle.TabularSurrogate;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.PolicySpec;
@@ -22,7 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** PCO (DSO.md §4d): the pessimistic clip for costs, KL early stopping, descent. */
+/** PCO (docs/math.md §4d): the pessimistic clip for costs, KL early stopping, descent. */
 class ProximalChainOptimizationTest {
 
   /** One transition of a 2-action softmax policy at x = (1): logits θ·x, action 0. */

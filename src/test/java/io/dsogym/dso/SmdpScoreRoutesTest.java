@@ -8,17 +8,17 @@ import static io.dsogym.dso.Oracles.vec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.ChainRollouts;
-import io.dsogym.dso.chain.MarginalPolicyChain;
-import io.dsogym.dso.chain.ScoreRoute;
-import io.dsogym.dso.exact.DiscountedSolution;
-import io.dsogym.dso.exact.TabularExact;
+import io.dsogym.oracle.ChainRollouts;
+import io.dsogym.oracle.MarginalPolicyChain;
+import io.dsogym.oracle.ScoreRoute;
+import io.dsogym.oracle.DiscountedSolution;
+import io.dsogym.oracle.TabularExact;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The two ways of DSO.md §2c to score a policy-plus-environment chain, on the oracle S-MDP:
+ * The two ways of docs/math.md §2c to score a policy-plus-environment chain, on the oracle S-MDP:
  * route 1 (the exact marginal score) and route 2 (the sampled action's policy score).
  */
 class SmdpScoreRoutesTest {

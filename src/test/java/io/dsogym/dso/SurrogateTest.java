@@ -1,5 +1,7 @@
 package io.dsogym.dso;
 
+import io.dsogym.linalg.Vectors;
+
 import static io.dsogym.dso.Oracles.close;
 import static io.dsogym.dso.Oracles.oracleCase;
 import static io.dsogym.dso.Oracles.vec;
@@ -9,19 +11,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.dsogym.dso.chain.MarginalPolicyChain;
-import io.dsogym.dso.chain.ScoreRoute;
-import io.dsogym.dso.chain.SoftmaxTabularChain;
-import io.dsogym.dso.exact.DiscountedSolution;
-import io.dsogym.dso.exact.TabularExact;
-import io.dsogym.dso.surrogate.ChainTransitions;
-import io.dsogym.dso.surrogate.ConjugateGradient;
-import io.dsogym.dso.surrogate.NaturalGradient;
-import io.dsogym.dso.surrogate.PolicyRegularizer;
-import io.dsogym.dso.surrogate.PolicyTransitions;
-import io.dsogym.dso.surrogate.StateCost;
-import io.dsogym.dso.surrogate.Surrogate;
-import io.dsogym.dso.surrogate.TabularSurrogate;
+import io.dsogym.oracle.MarginalPolicyChain;
+import io.dsogym.oracle.ScoreRoute;
+import io.dsogym.oracle.SoftmaxTabularChain;
+import io.dsogym.oracle.DiscountedSolution;
+import io.dsogym.oracle.TabularExact;
+import io.dsogym.oracle.ChainTransitions;
+import io.dsogym.collect.PolicyTransitions;
+import io.dsogym.chain.StateCost;
+import io.dsogym.oracle.TabularSurrogate;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.PolicySpec;
 import java.util.ArrayList;
@@ -37,7 +35,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The surrogate of DSO.md §4b and its curvature operators, against the exact tabular
+ * The surrogate of docs/math.md §4b and its curvature operators, against the exact tabular
  * quantities of {@link DiscountedSolution} and against Algorithm 1's accumulation.
  *
  * <p>Tolerances: 1e-9 where both sides are exact linear algebra on the same numbers; 1e-6 for

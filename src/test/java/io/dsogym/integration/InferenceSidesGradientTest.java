@@ -3,11 +3,11 @@ package io.dsogym.integration;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.dso.Algorithm1;
-import io.dsogym.dso.Collector;
-import io.dsogym.dso.ServerSideCollector;
-import io.dsogym.dso.TrajectoryBatch;
-import io.dsogym.dso.WorkerSideCollector;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.collect.Collector;
+import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.chain.TrajectoryBatch;
+import io.dsogym.remote.WorkerSideCollector;
+import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.PolicySpec;

@@ -2,11 +2,11 @@ package io.dsogym.integration;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.dsogym.cli.WorkerLauncher;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.launch.WorkerLauncher;
+import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.server.ServerOptions;
-import io.dsogym.wire.WorkerUnavailableException;
+import io.dsogym.env.EnvUnavailableException;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +76,7 @@ final class LiveServer implements AutoCloseable {
     while (true) {
       try {
         return server.pool().awaitWorker(envId, Duration.ofMillis(200));
-      } catch (WorkerUnavailableException e) {
+      } catch (EnvUnavailableException e) {
         if (process != null && !process.isAlive()) {
           fail("the worker for " + envId + " exited with code " + process.exitValue()
               + " before connecting (its log is on stderr above)");

@@ -16,7 +16,7 @@ import io.dsogym.env.Spaces;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.remote.RemoteVectorEnv;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -3,7 +3,7 @@ package io.dsogym.integration;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.env.VectorEnvContractTest;
-import io.dsogym.env.remote.RemoteVectorEnv;
+import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.server.ServerOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;

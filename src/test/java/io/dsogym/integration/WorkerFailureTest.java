@@ -14,11 +14,11 @@ import io.dsogym.env.Spaces;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.env.remote.RemoteVectorEnv;
-import io.dsogym.env.remote.WorkerInfo;
-import io.dsogym.env.remote.WorkerPool;
+import io.dsogym.remote.RemoteVectorEnv;
+import io.dsogym.remote.WorkerInfo;
+import io.dsogym.remote.WorkerPool;
 import io.dsogym.wire.RemoteEnvException;
-import io.dsogym.wire.WorkerUnavailableException;
+import io.dsogym.env.EnvUnavailableException;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,8 +82,6 @@ class WorkerFailureTest {
     steps(faulty, 2, rng);  // steps 1 and 2 are fine
     RemoteEnvException e = assertThrows(RemoteEnvException.class,
         () -> faulty.step(actions(faulty, rng)), "step 3 raises ValueError in Python");
-    assertFalse(e instanceof WorkerUnavailableException,
-        "an env error is not a lost worker: " + e);
     assertEquals("ValueError", e.exceptionType(), e.toString());
     assertEquals(Status.Code.INTERNAL, e.code(), e.toString());
     assertTrue(e.getMessage().contains("boom at step 3"), e.getMessage());
@@ -144,7 +142,7 @@ class WorkerFailureTest {
     }
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
     assertNotNull(thrown, "the pending step returned a result from a dead worker");
-    WorkerUnavailableException e = assertInstanceOf(WorkerUnavailableException.class, thrown,
+    EnvUnavailableException e = assertInstanceOf(EnvUnavailableException.class, thrown,
         "the pending step's failure");
     assertNamesTheWorker(e, victim);
     assertTrue(elapsedMs < FAST_MS, "failed after " + elapsedMs + " ms");
@@ -166,7 +164,7 @@ class WorkerFailureTest {
     victimProcess.destroyForcibly();
     assertTrue(victimProcess.waitFor(5, TimeUnit.SECONDS), "the victim process died");
     long start = System.nanoTime();
-    WorkerUnavailableException e = assertThrows(WorkerUnavailableException.class,
+    EnvUnavailableException e = assertThrows(EnvUnavailableException.class,
         () -> victim.step(actions(victim, rng)), "a step on a killed worker");
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertTrue(elapsedMs < FAST_MS, "the step failed only after " + elapsedMs + " ms");
@@ -199,7 +197,7 @@ class WorkerFailureTest {
     assertFalse(live.server().pool().workers().stream()
         .anyMatch(w -> w.id().equals(victim.workerId())), "the victim left the pool");
     // Later calls keep failing the same way, and closing the dead env is harmless.
-    assertNamesTheWorker(assertThrows(WorkerUnavailableException.class,
+    assertNamesTheWorker(assertThrows(EnvUnavailableException.class,
         () -> victim.reset(new long[] {0})), victim);
     victim.close();
 
@@ -207,7 +205,7 @@ class WorkerFailureTest {
     assertTrue(bystander.isAlive(), "the bystander is unaffected");
   }
 
-  private static void assertNamesTheWorker(WorkerUnavailableException e, RemoteVectorEnv w) {
+  private static void assertNamesTheWorker(EnvUnavailableException e, RemoteVectorEnv w) {
     String m = e.getMessage();
     assertTrue(m.contains(w.workerId()) && m.contains("victim"),
         "the message names the worker (" + w.workerId() + ", victim): " + m);

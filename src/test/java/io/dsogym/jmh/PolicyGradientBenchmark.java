@@ -1,11 +1,11 @@
 package io.dsogym.jmh;
 
 import io.dsogym.dso.Algorithm1;
-import io.dsogym.dso.TrajectoryBatch;
-import io.dsogym.dso.surrogate.PolicyTransitions;
-import io.dsogym.dso.surrogate.ProximalChainOptimization;
-import io.dsogym.dso.surrogate.StateCost;
-import io.dsogym.dso.surrogate.Surrogate;
+import io.dsogym.chain.TrajectoryBatch;
+import io.dsogym.collect.PolicyTransitions;
+import io.dsogym.dso.ProximalChainOptimization;
+import io.dsogym.chain.StateCost;
+import io.dsogym.dso.Surrogate;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.PolicySpec;
@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The learner's per-transition cost: Algorithm 1's backward accumulation (DSO.md §3d) over a
+ * The learner's per-transition cost: Algorithm 1's backward accumulation (docs/math.md §3d) over a
  * batch, then the policy's forward pass and score accumulated with that weight, reported per
  * transition ({@link #forwardScoreAndAccumulate}, the baseline); the same gradient as the
  * trainer takes it, through the surrogate (§4b, Lemma 2: {@link #surrogateGradient}); and one

@@ -8,15 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.EnvSpec;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.dso.surrogate.PolicyRegularizer;
+import io.dsogym.dso.PolicyRegularizer;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policy;
-import io.dsogym.wire.WorkerUnavailableException;
+import io.dsogym.env.EnvUnavailableException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -103,7 +103,7 @@ class TrainerTest {
     @Override
     public VectorStepResult step(Value actions) {
       if (stepsLeft-- <= 0) {
-        throw new WorkerUnavailableException(io.grpc.Status.Code.UNAVAILABLE,
+        throw new EnvUnavailableException(EnvUnavailableException.Reason.UNAVAILABLE,
             "worker w-test disconnected (test)", null);
       }
       return inner.step(actions);

@@ -10,7 +10,7 @@ import com.google.protobuf.ByteString;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.DType;
 import io.dsogym.env.DictValue;
-import io.dsogym.env.EnvRegistry;
+import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.EnvSpec;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;

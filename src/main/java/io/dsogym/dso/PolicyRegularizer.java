@@ -1,0 +1,169 @@
+package io.dsogym.dso;
+
+import io.dsogym.chain.StateCost;
+
+import io.dsogym.policy.Policy;
+import io.dsogym.policy.PolicySpec;
+
+/**
+ * Chain-cost regularizers built on the action distribution, as a {@link StateCost} at the
+ * recorded states:
+ * <pre>
+ *   L_reg(x,θ) = -β H[π(·|x,θ)] + λ KL( π(·|x,θ_ref) ‖ π(·|x,θ) )
+ * </pre>
+ * The entropy term is docs/math.md §2e's maximum-entropy cost (closed form: the softmax entropy, or
+ * Σ ln σ + ½ ln 2πe for the Gaussian). The KL term is §2f's: with θ_ref = θ_k it is the proximal
+ * cost (zero with zero gradient at θ_k, and its Hessian there is the Fisher, §4e); with a
+ * fixed θ_ref it is KL-regularized control toward a reference policy. Both are exact
+ * expectations over the action, not sampled.
+ */
+public final class PolicyRegularizer implements StateCost {
+  private static final double HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
+
+  private final Policy policy;
+  private final double[] obs;
+  private final int obsDim;
+  private final double entropyCoef;
+  private final double klCoef;
+  private final boolean categorical;
+  private final int width;
+  private final double[] refParams;
+  private final double[] params;
+  private final double[] dParams;
+
+  /** A KL to θ_ref evaluated on the same normalized observations (e.g. θ_ref = θ_k). */
+  public PolicyRegularizer(Policy policy, double[] obs, int size, double entropyCoef,
+      double klCoef, double[] thetaRef) {
+    this(policy, obs, size, entropyCoef, klCoef, thetaRef, obs);
+  }
+
+  /**
+   * @param obs the normalized observations at which the cost is evaluated
+   * @param size the number of states in obs
+   * @param entropyCoef β >= 0
+   * @param klCoef λ >= 0
+   * @param thetaRef the reference policy's parameters (null when λ = 0)
+   * @param refObs the same states as the reference policy sees them (normalized with its own
+   *     statistics, for a reference trained in another run)
+   */
+  public PolicyRegularizer(Policy policy, double[] obs, int size, double entropyCoef,
+      double klCoef, double[] thetaRef, double[] refObs) {
+    if (!(entropyCoef >= 0) || !(klCoef >= 0)) {
+      throw new IllegalArgumentException("entropy/KL coefficients: expected >= 0, got "
+          + entropyCoef + " and " + klCoef);
+    }
+    if (klCoef > 0 && thetaRef == null) {
+      throw new IllegalArgumentException("thetaRef: expected the reference policy for a KL "
+          + "coefficient of " + klCoef + ", got null");
+    }
+    if (thetaRef != null && thetaRef.length != policy.numParams()) {
+      throw new IllegalArgumentException("thetaRef: expected " + policy.numParams()
+          + " parameters (the policy's), got " + thetaRef.length);
+    }
+    this.policy = policy;
+    this.obs = obs;
+    this.obsDim = policy.obsDim();
+    this.entropyCoef = entropyCoef;
+    this.klCoef = klCoef;
+    this.categorical = policy.spec().head() == PolicySpec.Head.CATEGORICAL;
+    this.width = categorical ? policy.spec().outputs() : 2 * policy.spec().outputs();
+    this.params = new double[width];
+    this.dParams = new double[width];
+    this.refParams = klCoef > 0 ? new double[size * width] : null;
+    if (refParams != null) {
+      for (int i = 0; i < size; i++) {
+        policy.distributionParams(thetaRef, refObs, i * obsDim, params);
+        System.arraycopy(params, 0, refParams, i * width, width);
+      }
+    }
+  }
+
+  @Override
+  public double cost(double[] theta, int i) {
+    policy.distributionParams(theta, obs, i * obsDim, params);
+    return costAndDerivative(i, false);
+  }
+
+  @Override
+  public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
+    policy.distributionParams(theta, obs, i * obsDim, params);
+    double c = costAndDerivative(i, true);
+    policy.accumulateParamsGradient(theta, obs, i * obsDim, dParams, weight, grad);
+    return c;
+  }
+
+  /** The cost at {@link #params}; with {@code derivative}, also ∂cost/∂params in dParams. */
+  private double costAndDerivative(int i, boolean derivative) {
+    return categorical ? categorical(i, derivative) : gaussian(i, derivative);
+  }
+
+  private double categorical(int i, boolean derivative) {
+    int k = width;
+    double lse = logSumExp(params, 0, k);
+    double entropy = 0;
+    for (int j = 0; j < k; j++) {
+      double logp = params[j] - lse;
+      entropy -= Math.exp(logp) * logp;
+    }
+    double kl = 0;
+    double refLse = refParams == null ? 0 : logSumExp(refParams, i * k, k);
+    if (refParams != null) {
+      for (int j = 0; j < k; j++) {
+        double logRef = refParams[i * k + j] - refLse;
+        kl += Math.exp(logRef) * (logRef - (params[j] - lse));
+      }
+    }
+    if (derivative) {
+      for (int j = 0; j < k; j++) {
+        double logp = params[j] - lse;
+        double p = Math.exp(logp);
+        // dH/dz_j = -p_j (ln p_j + H); dKL(ref‖θ)/dz_j = p_j - ref_j
+        double d = entropyCoef * p * (logp + entropy);
+        if (refParams != null) {
+          d += klCoef * (p - Math.exp(refParams[i * k + j] - refLse));
+        }
+        dParams[j] = d;
+      }
+    }
+    return -entropyCoef * entropy + klCoef * kl;
+  }
+
+  private double gaussian(int i, boolean derivative) {
+    int m = width / 2;
+    double c = 0;
+    for (int j = 0; j < m; j++) {
+      double mean = params[j];
+      double logStd = params[m + j];
+      c -= entropyCoef * (logStd + HALF_LOG_2PI_E);
+      double dMean = 0;
+      double dLogStd = -entropyCoef;
+      if (refParams != null) {
+        double refMean = refParams[i * width + j];
+        double refLogStd = refParams[i * width + m + j];
+        double invVar = Math.exp(-2 * logStd);
+        double diff = mean - refMean;
+        double q = (Math.exp(2 * refLogStd) + diff * diff) * invVar;
+        c += klCoef * (logStd - refLogStd + 0.5 * q - 0.5);
+        dMean += klCoef * diff * invVar;
+        dLogStd += klCoef * (1 - q);
+      }
+      if (derivative) {
+        dParams[j] = dMean;
+        dParams[m + j] = dLogStd;
+      }
+    }
+    return c;
+  }
+
+  private static double logSumExp(double[] z, int off, int k) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < k; j++) {
+      max = Math.max(max, z[off + j]);
+    }
+    double s = 0;
+    for (int j = 0; j < k; j++) {
+      s += Math.exp(z[off + j] - max);
+    }
+    return max + Math.log(s);
+  }
+}

@@ -1,0 +1,113 @@
+package io.dsogym.dso;
+
+import io.dsogym.policy.Mlp;
+import io.dsogym.policy.PolicySpec;
+
+import io.dsogym.optim.Adam;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * V̂, the critic of Algorithm 1 (docs/math.md §3d): an MLP with one output over normalized
+ * observations (linear when {@code hidden} is empty), fit by minibatch Adam on mean squared
+ * error to the targets of the previous batch.
+ */
+public final class ValueFunction {
+  private final Mlp net;
+  private final Adam adam;
+  private final double[] theta;
+  private final double[] out = new double[1];
+  private final double[] dOut = new double[1];
+  private double[] grad;
+
+  public ValueFunction(int obsDim, List<Integer> hidden, PolicySpec.Activation activation,
+      double learningRate, long seed) {
+    int[] sizes = new int[hidden.size() + 2];
+    sizes[0] = obsDim;
+    for (int i = 0; i < hidden.size(); i++) {
+      sizes[i + 1] = hidden.get(i);
+    }
+    sizes[sizes.length - 1] = 1;
+    this.net = new Mlp(sizes, activation);
+    this.theta = new double[net.numParams()];
+    this.grad = new double[net.numParams()];
+    net.initialize(theta, 0, new SplittableRandom(seed), 1.0);
+    this.adam = new Adam(learningRate);
+  }
+
+  public double predict(double[] x, int xOff) {
+    net.forward(theta, 0, x, xOff, out, 0);
+    return out[0];
+  }
+
+  /** out[r] = V̂(row r of xs), rows of {@code obsDim}. */
+  public void predictBatch(double[] xs, int rows, double[] values) {
+    int d = net.inputs();
+    for (int r = 0; r < rows; r++) {
+      values[r] = predict(xs, r * d);
+    }
+  }
+
+  /**
+   * Minimizes the mean squared error to {@code targets} with {@code epochs} passes of shuffled
+   * minibatches; returns the mean squared error of the last pass (before its updates).
+   */
+  public double fit(double[] xs, double[] targets, int rows, int epochs, int minibatch,
+      SplittableRandom rng) {
+    int d = net.inputs();
+    int[] order = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      order[i] = i;
+    }
+    double lastLoss = Double.NaN;
+    for (int e = 0; e < epochs; e++) {
+      for (int i = rows - 1; i > 0; i--) {
+        int j = rng.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      double loss = 0;
+      for (int start = 0; start < rows; start += minibatch) {
+        int end = Math.min(rows, start + minibatch);
+        java.util.Arrays.fill(grad, 0);
+        for (int k = start; k < end; k++) {
+          int r = order[k];
+          double err = predict(xs, r * d) - targets[r];
+          loss += err * err;
+          dOut[0] = err;
+          net.backward(theta, 0, dOut, 0, 2.0 / (end - start), grad);
+        }
+        adam.step(theta, grad);
+      }
+      lastLoss = loss / rows;
+    }
+    return lastLoss;
+  }
+
+  public double[] theta() {
+    return theta.clone();
+  }
+
+  public double[] adamM() {
+    return adam.m();
+  }
+
+  public double[] adamV() {
+    return adam.v();
+  }
+
+  public long adamSteps() {
+    return adam.steps();
+  }
+
+  /** Restores V̂'s parameters and optimizer (a checkpoint). */
+  public void restore(double[] savedTheta, double[] m, double[] v, long steps) {
+    if (savedTheta.length != theta.length) {
+      throw new IllegalArgumentException("value theta: expected " + theta.length
+          + " parameters, got " + savedTheta.length);
+    }
+    System.arraycopy(savedTheta, 0, theta, 0, theta.length);
+    adam.restore(m, v, steps);
+  }
+}

@@ -1,9 +1,0 @@
-package io.dsogym.dso.chain;
-
-/** How a policy-plus-environment chain computes ∇θ ln P(x'|x,θ) (DSO.md §2c). */
-public enum ScoreRoute {
-  /** Route 1: the exact score of the marginal chain (needs the environment model). */
-  EXACT_MARGINAL,
-  /** Route 2: the score of the sampled action, ∇θ ln π(a|x,θ), unbiased given (x, x'). */
-  SAMPLED_ACTION
-}

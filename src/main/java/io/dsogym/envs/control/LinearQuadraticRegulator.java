@@ -1,0 +1,318 @@
+package io.dsogym.envs.control;
+
+import io.dsogym.env.DType;
+import io.dsogym.env.Env;
+import io.dsogym.env.EnvKwargs;
+import io.dsogym.env.EnvSpec;
+import io.dsogym.env.Space;
+import io.dsogym.env.Tensor;
+import io.dsogym.env.Value;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * A discrete-time linear system with quadratic cost and Gaussian process noise: the LQR
+ * problem, whose optimal linear policy and exact policy gradient are known in closed form, so
+ * it serves the DSO engine as an oracle.
+ *
+ * <p><b>Dynamics</b>: {@code x' = A x + B u + w}, {@code w ~ N(0, W)}, drawn as {@code L z}
+ * with {@code W = L L^T} (Cholesky; a positive semi-definite W is allowed, W = 0 makes the
+ * system deterministic) and {@code z} standard normal. n gaussians are drawn every step
+ * whatever W is, so the random stream does not depend on W.
+ *
+ * <p><b>Observation space</b>: {@code Box(float64, [n])} unbounded: the state x itself.
+ *
+ * <p><b>Action space</b>: {@code Box(float64, [m])} unbounded: the control u.
+ *
+ * <p><b>Reward</b>: {@code -(x^T Q x + u^T R u)} for the state x before the step and the action
+ * u taken in it.
+ *
+ * <p><b>Starting state</b>: {@code x0 ~ N(0, x0_std^2 I)}; reset option {@code state} (n
+ * numbers) then overwrites it exactly.
+ *
+ * <p><b>Termination</b>: never. <b>Truncation</b>: after {@code max_episode_steps} steps.
+ *
+ * <p><b>Kwargs</b> (matrices as nested lists, rows first): {@code A} (n x n), {@code B} (n x m),
+ * {@code Q} (n x n, symmetric positive semi-definite), {@code R} (m x m, symmetric positive
+ * semi-definite), {@code W} (n x n, symmetric positive semi-definite), {@code x0_std} (>= 0,
+ * default 1.0), {@code max_episode_steps} (default 200). The defaults are a double integrator
+ * (position, velocity) driven by an acceleration with time step {@link #DEFAULT_DT} seconds:
+ * {@code A = [[1, dt], [0, 1]]}, {@code B = [[dt^2 / 2], [dt]]}, {@code Q = I},
+ * {@code R = 0.1 I}, {@code W = 0.01^2 I}.
+ */
+public final class LinearQuadraticRegulator implements Env {
+  public static final String ID = "LQR-v0";
+  public static final int DEFAULT_MAX_EPISODE_STEPS = 200;
+  /** Time step of the default double integrator (s). */
+  public static final double DEFAULT_DT = 0.1;
+  /** Default standard deviation of each initial state coordinate. */
+  public static final double DEFAULT_X0_STD = 1.0;
+  /** Default standard deviation of each process noise coordinate. */
+  public static final double DEFAULT_NOISE_STD = 0.01;
+
+  private static final Set<String> KWARGS =
+      Set.of("A", "B", "Q", "R", "W", "x0_std", "max_episode_steps");
+  private static final Set<String> OPTIONS = Set.of("state");
+
+  private final EnvSpec spec;
+  private final int n;
+  private final int m;
+  private final double[][] a;
+  private final double[][] b;
+  private final double[][] q;
+  private final double[][] r;
+  private final double[][] w;
+  /** Lower-triangular L with W = L L^T. */
+  private final double[][] noiseFactor;
+  private final double x0Std;
+  private final int maxEpisodeSteps;
+
+  private SplittableRandom rng;
+  private boolean started;
+  private final double[] x;
+  private final double[] next;
+  private final double[] z;
+  private final double[] u;
+  private int elapsedSteps;
+
+  public LinearQuadraticRegulator() {
+    this(Map.of());
+  }
+
+  public LinearQuadraticRegulator(Map<String, Object> kwargs) {
+    EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
+    double dt = DEFAULT_DT;
+    a = kwargs.containsKey("A") ? EnvKwargs.matrix(kwargs.get("A"), "kwargs.A")
+        : new double[][] {{1, dt}, {0, 1}};
+    n = a.length;
+    if (a[0].length != n) {
+      throw new IllegalArgumentException("kwargs.A: expected a square matrix, got " + n + "x"
+          + a[0].length);
+    }
+    b = kwargs.containsKey("B") ? EnvKwargs.matrix(kwargs.get("B"), "kwargs.B")
+        : kwargs.containsKey("A") ? null : new double[][] {{0.5 * dt * dt}, {dt}};
+    if (b == null) {
+      throw new IllegalArgumentException("kwargs.B: expected B (n x m) when A is given, got "
+          + "none");
+    }
+    if (b.length != n) {
+      throw new IllegalArgumentException("kwargs.B: expected " + n + " rows (the size of A), "
+          + "got " + b.length);
+    }
+    m = b[0].length;
+    q = kwargs.containsKey("Q") ? EnvKwargs.matrix(kwargs.get("Q"), "kwargs.Q", n, n)
+        : scaledIdentity(n, 1.0);
+    r = kwargs.containsKey("R") ? EnvKwargs.matrix(kwargs.get("R"), "kwargs.R", m, m)
+        : scaledIdentity(m, 0.1);
+    w = kwargs.containsKey("W") ? EnvKwargs.matrix(kwargs.get("W"), "kwargs.W", n, n)
+        : scaledIdentity(n, DEFAULT_NOISE_STD * DEFAULT_NOISE_STD);
+    psdCholesky(q, "kwargs.Q");
+    psdCholesky(r, "kwargs.R");
+    noiseFactor = psdCholesky(w, "kwargs.W");
+    x0Std = EnvKwargs.number(kwargs, "x0_std", DEFAULT_X0_STD, "kwargs.");
+    if (x0Std < 0) {
+      throw new IllegalArgumentException("kwargs.x0_std: expected >= 0, got " + x0Std);
+    }
+    maxEpisodeSteps = kwargs.containsKey("max_episode_steps")
+        ? EnvKwargs.integer(kwargs.get("max_episode_steps"), "kwargs.max_episode_steps", 1,
+            Integer.MAX_VALUE)
+        : DEFAULT_MAX_EPISODE_STEPS;
+
+    x = new double[n];
+    next = new double[n];
+    z = new double[n];
+    u = new double[m];
+    double inf = Double.POSITIVE_INFINITY;
+    spec = new EnvSpec(ID, Space.Box.uniform(DType.FLOAT64, new int[] {n}, -inf, inf),
+        Space.Box.uniform(DType.FLOAT64, new int[] {m}, -inf, inf), maxEpisodeSteps, null,
+        Map.of(), EnvKwargs.toJson(kwargs));
+  }
+
+  @Override
+  public EnvSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public ResetResult reset(Long seed, Map<String, Object> options) {
+    Map<String, Object> opts = options == null ? Map.of() : options;
+    EnvKwargs.requireKnownKeys(opts, "options", OPTIONS);
+    double[] state = opts.containsKey("state")
+        ? EnvKwargs.vector(opts.get("state"), "options.state", n) : null;
+    if (seed != null) {
+      rng = new SplittableRandom(seed);
+    } else if (rng == null) {
+      rng = new SplittableRandom();
+    }
+    for (int i = 0; i < n; i++) {
+      x[i] = x0Std * rng.nextGaussian();
+    }
+    if (state != null) {
+      System.arraycopy(state, 0, x, 0, n);
+    }
+    started = true;
+    elapsedSteps = 0;
+    return new ResetResult(Tensor.ofFloat64(new int[] {n}, x), Map.of());
+  }
+
+  @Override
+  public StepResult step(Value action) {
+    if (!started) {
+      throw new IllegalStateException("step called before reset");
+    }
+    spec.actionSpace().check(action, "action");
+    ((Tensor) action).copyTo(u, 0);
+    double reward = -(quadraticForm(q, x) + quadraticForm(r, u));
+    for (int i = 0; i < n; i++) {
+      z[i] = rng.nextGaussian();
+    }
+    for (int i = 0; i < n; i++) {
+      double s = 0;
+      for (int j = 0; j < n; j++) {
+        s += a[i][j] * x[j];
+      }
+      for (int j = 0; j < m; j++) {
+        s += b[i][j] * u[j];
+      }
+      for (int j = 0; j <= i; j++) {
+        s += noiseFactor[i][j] * z[j];
+      }
+      next[i] = s;
+    }
+    System.arraycopy(next, 0, x, 0, n);
+    elapsedSteps++;
+    return new StepResult(Tensor.ofFloat64(new int[] {n}, x), reward, false,
+        elapsedSteps >= maxEpisodeSteps, Map.of());
+  }
+
+  public int stateDim() {
+    return n;
+  }
+
+  public int actionDim() {
+    return m;
+  }
+
+  /** A copy of the state transition matrix A (n x n). */
+  public double[][] getA() {
+    return deepCopy(a);
+  }
+
+  /** A copy of the input matrix B (n x m). */
+  public double[][] getB() {
+    return deepCopy(b);
+  }
+
+  /** A copy of the state cost Q (n x n). */
+  public double[][] getQ() {
+    return deepCopy(q);
+  }
+
+  /** A copy of the control cost R (m x m). */
+  public double[][] getR() {
+    return deepCopy(r);
+  }
+
+  /** A copy of the process noise covariance W (n x n). */
+  public double[][] getW() {
+    return deepCopy(w);
+  }
+
+  public double getX0Std() {
+    return x0Std;
+  }
+
+  /** The current state x, for tests. */
+  public double[] state() {
+    return x.clone();
+  }
+
+  private static double quadraticForm(double[][] mat, double[] v) {
+    double s = 0;
+    for (int i = 0; i < v.length; i++) {
+      double row = 0;
+      for (int j = 0; j < v.length; j++) {
+        row += mat[i][j] * v[j];
+      }
+      s += v[i] * row;
+    }
+    return s;
+  }
+
+  /**
+   * Cholesky factor L (M = L L^T) of a symmetric positive semi-definite matrix: a zero pivot
+   * gives a zero column, so singular covariances (W = 0) are allowed.
+   *
+   * @throws IllegalArgumentException naming {@code field} when M is not symmetric or not PSD
+   */
+  static double[][] psdCholesky(double[][] mat, String field) {
+    int k = mat.length;
+    double scale = 0;
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        scale = Math.max(scale, Math.abs(mat[i][j]));
+      }
+    }
+    double tol = 1e-12 * Math.max(scale, Double.MIN_NORMAL);
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < i; j++) {
+        if (Math.abs(mat[i][j] - mat[j][i]) > tol) {
+          throw new IllegalArgumentException(field + ": expected a symmetric matrix, got ["
+              + i + "][" + j + "] = " + mat[i][j] + " and [" + j + "][" + i + "] = "
+              + mat[j][i]);
+        }
+      }
+    }
+    double[][] l = new double[k][k];
+    for (int j = 0; j < k; j++) {
+      double d = mat[j][j];
+      for (int p = 0; p < j; p++) {
+        d -= l[j][p] * l[j][p];
+      }
+      if (d < -tol) {
+        throw new IllegalArgumentException(field + ": expected a positive semi-definite "
+            + "matrix, got a negative pivot " + d + " at row " + j);
+      }
+      if (d <= tol) {
+        for (int i = j + 1; i < k; i++) {
+          double s = mat[i][j];
+          for (int p = 0; p < j; p++) {
+            s -= l[i][p] * l[j][p];
+          }
+          if (Math.abs(s) > Math.sqrt(tol) * Math.max(1.0, Math.sqrt(scale))) {
+            throw new IllegalArgumentException(field + ": expected a positive semi-definite "
+                + "matrix, got a zero pivot at row " + j + " with coupling " + s + " to row "
+                + i);
+          }
+        }
+        continue;
+      }
+      l[j][j] = Math.sqrt(d);
+      for (int i = j + 1; i < k; i++) {
+        double s = mat[i][j];
+        for (int p = 0; p < j; p++) {
+          s -= l[i][p] * l[j][p];
+        }
+        l[i][j] = s / l[j][j];
+      }
+    }
+    return l;
+  }
+
+  private static double[][] scaledIdentity(int k, double v) {
+    double[][] out = new double[k][k];
+    for (int i = 0; i < k; i++) {
+      out[i][i] = v;
+    }
+    return out;
+  }
+
+  private static double[][] deepCopy(double[][] mat) {
+    double[][] out = new double[mat.length][];
+    for (int i = 0; i < mat.length; i++) {
+      out[i] = mat[i].clone();
+    }
+    return out;
+  }
+}

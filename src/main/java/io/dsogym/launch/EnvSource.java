@@ -1,0 +1,164 @@
+package io.dsogym.launch;
+
+import io.dsogym.cli.Main;
+
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Env;
+import io.dsogym.envs.EnvRegistry;
+import io.dsogym.env.SyncVectorEnv;
+import io.dsogym.env.VectorEnv;
+import io.dsogym.server.DsoGymServer;
+import io.dsogym.server.ServerOptions;
+import io.dsogym.wire.Json;
+import io.dsogym.env.EnvUnavailableException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a command's env lanes come from: {@code java} makes Java-native envs in this process;
+ * {@code python} starts a loopback server and a local Python worker (Gymnasium, MuJoCo) and
+ * uses it through the bridge. Closing it stops whatever it started.
+ */
+public final class EnvSource implements AutoCloseable {
+  public final VectorEnv env;
+  private final DsoGymServer server;
+  private final WorkerLauncher launcher;
+  private final String envId;
+  private final String kwargsJson;
+  private final Duration workerTimeout;
+  private final List<VectorEnv> extra = new ArrayList<>();
+
+  private EnvSource(VectorEnv env, DsoGymServer server, WorkerLauncher launcher, String envId,
+      String kwargsJson, Duration workerTimeout) {
+    this.env = env;
+    this.server = server;
+    this.launcher = launcher;
+    this.envId = envId;
+    this.kwargsJson = kwargsJson;
+    this.workerTimeout = workerTimeout;
+  }
+
+  /**
+   * Opens another vector of {@code numEnvs} lanes from the same source (evaluation lanes, or a
+   * replacement for a lost worker): Java-native lanes, or a new local worker on the same
+   * server. Closed with this source.
+   */
+  public VectorEnv openLanes(int numEnvs, String name) throws IOException, InterruptedException {
+    VectorEnv lanes;
+    if (server == null) {
+      lanes = javaLanes(envId, numEnvs, kwargsJson);
+    } else if (launcher == null) {
+      System.err.printf("dsogym: waiting for a remote worker: python -m dsogym.worker --server "
+          + "%s --env %s --num-envs %d%n", server.address(), envId, numEnvs);
+      lanes = server.pool().awaitWorker(envId, workerTimeout);
+    } else {
+      Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson, name);
+      lanes = awaitWorker(server, worker, envId, workerTimeout);
+    }
+    extra.add(lanes);
+    return lanes;
+  }
+
+  private static VectorEnv javaLanes(String envId, int numEnvs, String kwargsJson) {
+    Map<String, Object> kwargs = Json.parseObject(kwargsJson == null ? "{}" : kwargsJson,
+        "--env-kwargs");
+    EnvRegistry registry = EnvRegistry.defaults();
+    List<Env> lanes = new ArrayList<>();
+    for (int i = 0; i < numEnvs; i++) {
+      lanes.add(registry.make(envId, kwargs));
+    }
+    return new SyncVectorEnv(lanes, AutoresetMode.SAME_STEP);
+  }
+
+  public static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
+      Duration workerTimeout) throws IOException, InterruptedException {
+    return open(source, envId, numEnvs, kwargsJson, workerTimeout, null);
+  }
+
+  /** @param workerCpus when not null, the CPUs local workers run on (the worker's --cpus) */
+  public static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
+      Duration workerTimeout, String workerCpus) throws IOException, InterruptedException {
+    if (source.equals("java")) {
+      return new EnvSource(javaLanes(envId, numEnvs, kwargsJson), null, null, envId, kwargsJson,
+          workerTimeout);
+    }
+    if (!source.equals("python")) {
+      throw new IllegalArgumentException("--source: expected java or python, got '" + source + "'");
+    }
+    DsoGymServer server = DsoGymServer.tcp(DsoGymServer.DEFAULT_BIND, 0, ServerOptions.defaults());
+    server.start();
+    WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython(), workerCpus);
+    try {
+      Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson,
+          "local-" + envId);
+      return new EnvSource(awaitWorker(server, worker, envId, workerTimeout), server, launcher,
+          envId, kwargsJson, workerTimeout);
+    } catch (RuntimeException | IOException e) {
+      launcher.close();
+      server.stop();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a server on {@code bind:port} and waits for workers started elsewhere (this machine
+   * or others) instead of launching local ones.
+   */
+  public static EnvSource openRemote(String envId, String bind, int port, String authToken,
+      Duration workerTimeout) throws IOException, InterruptedException {
+    DsoGymServer server = DsoGymServer.tcp(bind, port,
+        ServerOptions.defaults().withAuthToken(authToken));
+    server.start();
+    System.err.printf("dsogym: listening on %s; start workers with: python -m dsogym.worker "
+        + "--server %s --env %s --num-envs N%n", server.address(), server.address(), envId);
+    try {
+      return new EnvSource(server.pool().awaitWorker(envId, workerTimeout), server, null, envId,
+          null, workerTimeout);
+    } catch (RuntimeException e) {
+      server.stop();
+      throw e;
+    }
+  }
+
+  /** True when lanes come from workers started elsewhere. */
+  public boolean remote() {
+    return server != null && launcher == null;
+  }
+
+  /** Waits for the worker to connect, failing at once if its process exits first. */
+  private static VectorEnv awaitWorker(DsoGymServer server, Process worker, String envId,
+      Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return server.pool().awaitWorker(envId, Duration.ofMillis(200));
+      } catch (EnvUnavailableException e) {
+        if (!worker.isAlive()) {
+          throw new IllegalStateException("the Python worker for " + envId + " exited with code "
+              + worker.waitFor() + " before connecting (its error is printed above)");
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the Python worker for " + envId + " did not connect "
+              + "within " + timeout.toSeconds() + " s");
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    env.close();
+    for (VectorEnv lanes : extra) {
+      lanes.close();
+    }
+    if (launcher != null) {
+      launcher.close();
+    }
+    if (server != null) {
+      server.stop();
+    }
+  }
+}

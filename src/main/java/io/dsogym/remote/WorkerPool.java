@@ -1,0 +1,190 @@
+package io.dsogym.remote;
+
+import io.dsogym.env.EnvUnavailableException;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The workers connected to the server, from which Java code takes {@link RemoteVectorEnv}s.
+ * A worker is handed out once ({@link #awaitWorker}); it leaves the pool when its env is closed
+ * or it disconnects, and the listeners hear of both.
+ */
+public final class WorkerPool {
+  private static final Logger log = Logger.getLogger(WorkerPool.class.getName());
+
+  /** Hears of workers coming and going. Called on a gRPC thread: return quickly. */
+  public interface Listener {
+    default void onConnected(WorkerInfo worker) {}
+
+    /**
+     * The worker left the pool.
+     *
+     * @param cause why: null when its env was closed normally
+     */
+    default void onDisconnected(WorkerInfo worker, Throwable cause) {}
+  }
+
+  private final Object lock = new Object();
+  private final Map<String, RemoteVectorEnv> connected = new LinkedHashMap<>();
+  private final ArrayDeque<RemoteVectorEnv> idle = new ArrayDeque<>();
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong ids = new AtomicLong();
+
+  public void addListener(Listener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(Listener listener) {
+    listeners.remove(listener);
+  }
+
+  /** A fresh worker id: "w-1", "w-2", ... */
+  public String newWorkerId() {
+    return "w-" + ids.incrementAndGet();
+  }
+
+  /**
+   * Takes a connected worker serving {@code envId}, waiting for one to connect.
+   *
+   * @param envId the env id the worker declared in its hello; null takes any worker
+   * @throws EnvUnavailableException (DEADLINE_EXCEEDED) when none came within the timeout
+   */
+  public RemoteVectorEnv awaitWorker(String envId, Duration timeout) {
+    return awaitWorkers(envId, 1, timeout).get(0);
+  }
+
+  /**
+   * Takes {@code count} connected workers serving {@code envId}, all or none.
+   *
+   * @throws EnvUnavailableException (DEADLINE_EXCEEDED) when fewer came within the timeout
+   */
+  public List<RemoteVectorEnv> awaitWorkers(String envId, int count, Duration timeout) {
+    if (count < 1) {
+      throw new IllegalArgumentException("count: expected >= 1, got " + count);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lock) {
+      while (true) {
+        List<RemoteVectorEnv> matching = new ArrayList<>();
+        for (RemoteVectorEnv env : idle) {
+          if (envId == null || envId.equals(env.spec().id())) {
+            matching.add(env);
+            if (matching.size() == count) {
+              idle.removeAll(matching);
+              return matching;
+            }
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new EnvUnavailableException(EnvUnavailableException.Reason.DEADLINE_EXCEEDED, "expected "
+              + count + " idle worker(s) for env " + (envId == null ? "(any)" : "'" + envId + "'")
+              + " within " + timeout.toMillis() + " ms, got " + matching.size()
+              + "; connected workers: " + describeLocked(), null);
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new EnvUnavailableException(EnvUnavailableException.Reason.CANCELLED,
+              "interrupted while waiting for a worker for env '" + envId + "'", e);
+        }
+      }
+    }
+  }
+
+  /** The connected workers, in connection order. */
+  public List<WorkerInfo> workers() {
+    synchronized (lock) {
+      List<WorkerInfo> out = new ArrayList<>();
+      for (RemoteVectorEnv env : connected.values()) {
+        out.add(env.info());
+      }
+      return out;
+    }
+  }
+
+  /** The number of connected workers not yet handed out. */
+  public int idleCount() {
+    synchronized (lock) {
+      return idle.size();
+    }
+  }
+
+  /** Transport side: a worker finished its handshake. */
+  public void register(RemoteVectorEnv env) {
+    synchronized (lock) {
+      connected.put(env.workerId(), env);
+      idle.addLast(env);
+      lock.notifyAll();
+    }
+    log.info(() -> env.info().describe() + " connected, autoreset " + env.autoresetMode());
+    for (Listener l : listeners) {
+      try {
+        l.onConnected(env.info());
+      } catch (RuntimeException e) {
+        log.log(Level.WARNING, "worker listener failed", e);
+      }
+    }
+  }
+
+  /**
+   * Transport side: the worker left (its env closed: cause null; or its stream ended).
+   * Idempotent.
+   */
+  public void remove(RemoteVectorEnv env, Throwable cause) {
+    synchronized (lock) {
+      if (connected.remove(env.workerId()) == null) {
+        return;
+      }
+      for (Iterator<RemoteVectorEnv> it = idle.iterator(); it.hasNext(); ) {
+        if (it.next() == env) {
+          it.remove();
+        }
+      }
+    }
+    if (cause == null) {
+      log.info(() -> env.info().describe() + " closed");
+    } else {
+      log.warning(() -> env.info().describe() + " disconnected: " + cause
+          + "; its unfinished episodes are lost");
+    }
+    for (Listener l : listeners) {
+      try {
+        l.onDisconnected(env.info(), cause);
+      } catch (RuntimeException e) {
+        log.log(Level.WARNING, "worker listener failed", e);
+      }
+    }
+  }
+
+  /** Closes every connected worker (server shutdown). */
+  public void closeAll() {
+    List<RemoteVectorEnv> all;
+    synchronized (lock) {
+      all = new ArrayList<>(connected.values());
+    }
+    for (RemoteVectorEnv env : all) {
+      env.close();
+    }
+  }
+
+  private String describeLocked() {
+    List<String> out = new ArrayList<>();
+    for (RemoteVectorEnv env : connected.values()) {
+      out.add(env.info().describe() + (idle.contains(env) ? " idle" : " in use"));
+    }
+    return out.toString();
+  }
+}
