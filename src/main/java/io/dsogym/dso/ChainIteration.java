@@ -79,6 +79,8 @@ public final class ChainIteration implements PolicyImprovement {
     double[] hAlpha = new double[p];
     double[] fv = new double[p];
     double[] trial = new double[p];
+    // Each step is accepted only if it lowers S̃ below its value at the step's start point,
+    // never by the sign of S̃ itself: off-chain S̃(θ_k) is not 0 (docs/math.md §4b).
     double current = s.gradient(theta, g);
     double gradNorm = Vectors.norm(g);
     int accepted = 0;
@@ -140,8 +142,8 @@ public final class ChainIteration implements PolicyImprovement {
       }
     }
     double kl = s.meanKl(theta);
-    double gain = s.value(theta);
-    return new Report(gradNorm, gain, kl, String.format(Locale.ROOT,
+    double change = accepted == 0 ? 0.0 : s.value(theta) - s.valueAtStart();  // ΔS̃ (§4b)
+    return new Report(gradNorm, change, kl, String.format(Locale.ROOT,
         "%d/%d Newton steps accepted, damping %.3g", accepted, options.newtonSteps, damping));
   }
 }

@@ -7,8 +7,9 @@ import java.util.Locale;
  * The natural gradient with a KL trust region (docs/math.md §4e): solve (F + δI) w = g by conjugate
  * gradient with Fisher-vector products from the recorded scores, scale the step -w to the
  * quadratic model's KL budget, ½ βwᵀFw = maxKl, then backtrack (halving) until the sampled
- * chain KL is within 1.5 × maxKl and the surrogate decreases. Without an acceptable step θ stays
- * at θ_k.
+ * chain KL is within 1.5 × maxKl and the surrogate decreases relative to its value at θ_k,
+ * S̃(θ) < S̃(θ_k). Off-chain S̃(θ_k) is not 0 (§4b), so the test is never S̃(θ) < 0. Without an
+ * acceptable step θ stays at θ_k.
  */
 public final class NaturalGradient implements PolicyImprovement {
   /**
@@ -42,6 +43,7 @@ public final class NaturalGradient implements PolicyImprovement {
     int p = theta.length;
     double[] g = new double[p];
     s.gradientAtStart(g);
+    double startValue = s.valueAtStart();
     double gradNorm = Vectors.norm(g);
     double[] w = new double[p];
     double[] fw = new double[p];
@@ -64,7 +66,7 @@ public final class NaturalGradient implements PolicyImprovement {
       for (int j = 0; j < p; j++) {
         theta[j] = start[j] - step * w[j];
       }
-      double change = s.value(theta);
+      double change = s.value(theta) - startValue;  // ΔS̃, relative to S̃(θ_k) (§4b)
       double kl = s.meanKl(theta);
       if (change < 0 && kl <= 1.5 * options.maxKl) {
         return new Report(gradNorm, change, kl, String.format(Locale.ROOT,

@@ -10,7 +10,9 @@ import io.dsogym.linalg.Vectors;
 public interface PolicyImprovement {
   /**
    * @param gradNorm ‖∇S̃(θ_k)‖, the Algorithm 1 gradient's norm (Lemma 2)
-   * @param surrogateChange S̃(θ_{k+1}): the predicted change of J (negative = better)
+   * @param surrogateChange ΔS̃ = S̃(θ_{k+1}) - S̃(θ_k): the predicted change of J (negative =
+   *     better). On-chain S̃(θ_k) = 0, but off-chain (collect-ahead) it is not (docs/math.md
+   *     §4b), so the change is always taken relative to it; NaN when not computed
    * @param kl the sampled chain KL between θ_k and θ_{k+1}
    * @param detail what the optimizer did, for the console (epochs run, step size, damping)
    */

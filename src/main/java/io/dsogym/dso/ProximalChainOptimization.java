@@ -82,7 +82,9 @@ public final class ProximalChainOptimization implements PolicyImprovement {
         break;
       }
     }
-    return new Report(gradNorm, s.value(theta), kl, String.format(Locale.ROOT,
+    // ΔS̃ = S̃(θ_k+1) - S̃(θ_k): off-chain S̃(θ_k) is not 0 (docs/math.md §4b)
+    double change = s.value(theta) - s.valueAtStart();
+    return new Report(gradNorm, change, kl, String.format(Locale.ROOT,
         "epochs %d, clipped %.0f%%", epochs, 100 * clippedSum / steps));
   }
 

@@ -35,6 +35,8 @@ public final class Surrogate {
    * {@link #withBehaviour}): the ratios' denominator. Null: the transitions are on-chain.
    */
   private double[] logBehaviour;
+  /** S̃(θ_k), cached by {@link #valueAtStart}; NaN until then. */
+  private double valueAtStart = Double.NaN;
   private final double[] costOld;
   private final double stateWeightSum;
   private final int n;
@@ -127,6 +129,7 @@ public final class Surrogate {
       }
     }
     logBehaviour = Arrays.copyOf(logProb, n);
+    valueAtStart = Double.NaN;
     return this;
   }
 
@@ -161,6 +164,19 @@ public final class Surrogate {
         model.accumulateScore(thetaK, i, advantage[i], grad);
       }
     }
+  }
+
+  /**
+   * S̃(θ_k), the reference of every acceptance test and reported change (docs/math.md §4b):
+   * ΔS̃ = S̃(θ) - S̃(θ_k). On-chain it is 0 (every ratio is 1 and the cost difference
+   * vanishes); off-chain ({@link #withBehaviour}) it is Σ A_i (r_i(θ_k) - 1), not 0 in general.
+   * Evaluated once, by {@link #value} at θ_k, so that it compares exactly with later values.
+   */
+  public double valueAtStart() {
+    if (Double.isNaN(valueAtStart)) {
+      valueAtStart = value(thetaK);
+    }
+    return valueAtStart;
   }
 
   /** S̃(θ) over every transition, without clipping. */
