@@ -9,13 +9,17 @@ import io.dsogym.policy.PolicySpec;
  * Chain-cost regularizers built on the action distribution, as a {@link StateCost} at the
  * recorded states:
  * <pre>
- *   L_reg(x,θ) = -β H[π(·|x,θ)] + λ KL( π(·|x,θ_ref) ‖ π(·|x,θ) )
+ *   L_reg(x,θ) = -β H[π(·|x,θ)] + λ KL( π(·|x,θ) ‖ π̄(·|x) ),   π̄ = π(·|x,θ_ref)
+ *   KL(π_θ ‖ π̄) = E_{a~π_θ}[ ln π_θ(a|x) - ln π̄(a|x) ]
  * </pre>
  * The entropy term is docs/math.md §2e's maximum-entropy cost (closed form: the softmax entropy, or
- * Σ ln σ + ½ ln 2πe for the Gaussian). The KL term is §2f's: with θ_ref = θ_k it is the proximal
- * cost (zero with zero gradient at θ_k, and its Hessian there is the Fisher, §4e); with a
- * fixed θ_ref it is KL-regularized control toward a reference policy. Both are exact
- * expectations over the action, not sampled.
+ * Σ ln σ + ½ ln 2πe for the Gaussian). The KL term is §2f's, in §2f's direction (π_θ first:
+ * mode-seeking, the KL-regularized-control and proximal form). With θ_ref = θ_k it is the
+ * proximal cost: zero with zero gradient at θ_k, and its Hessian there is the policy Fisher
+ * (§4e). With a fixed θ_ref it is KL-regularized control toward a reference policy. Both terms
+ * are exact expectations over the action, not sampled. Closed forms: Σ_a π_θ(a)(ln π_θ(a) -
+ * ln π̄(a)) for a softmax, and Σ_j [ln(σ̄_j/σ_j) + (σ_j² + (μ_j - μ̄_j)²) / (2σ̄_j²) - ½] for a
+ * diagonal Gaussian.
  */
 public final class PolicyRegularizer implements StateCost {
   private static final double HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
@@ -31,7 +35,10 @@ public final class PolicyRegularizer implements StateCost {
   private final double[] params;
   private final double[] dParams;
 
-  /** A KL to θ_ref evaluated on the same normalized observations (e.g. θ_ref = θ_k). */
+  /**
+   * A KL to π̄ = π_θref evaluated on the same normalized observations (e.g. θ_ref = θ_k, the
+   * proximal cost of docs/math.md §2f).
+   */
   public PolicyRegularizer(Policy policy, double[] obs, int size, double entropyCoef,
       double klCoef, double[] thetaRef) {
     this(policy, obs, size, entropyCoef, klCoef, thetaRef, obs);
@@ -42,7 +49,8 @@ public final class PolicyRegularizer implements StateCost {
    * @param size the number of states in obs
    * @param entropyCoef β >= 0
    * @param klCoef λ >= 0
-   * @param thetaRef the reference policy's parameters (null when λ = 0)
+   * @param thetaRef the parameters of the reference policy π̄ of λ KL(π_θ ‖ π̄) (null when
+   *     λ = 0)
    * @param refObs the same states as the reference policy sees them (normalized with its own
    *     statistics, for a reference trained in another run)
    */
@@ -105,22 +113,23 @@ public final class PolicyRegularizer implements StateCost {
       double logp = params[j] - lse;
       entropy -= Math.exp(logp) * logp;
     }
+    // KL(π_θ ‖ π̄) = Σ_j p_j (ln p_j - ln p̄_j)
     double kl = 0;
     double refLse = refParams == null ? 0 : logSumExp(refParams, i * k, k);
     if (refParams != null) {
       for (int j = 0; j < k; j++) {
-        double logRef = refParams[i * k + j] - refLse;
-        kl += Math.exp(logRef) * (logRef - (params[j] - lse));
+        double logp = params[j] - lse;
+        kl += Math.exp(logp) * (logp - (refParams[i * k + j] - refLse));
       }
     }
     if (derivative) {
       for (int j = 0; j < k; j++) {
         double logp = params[j] - lse;
         double p = Math.exp(logp);
-        // dH/dz_j = -p_j (ln p_j + H); dKL(ref‖θ)/dz_j = p_j - ref_j
+        // dH/dz_j = -p_j (ln p_j + H); dKL(θ‖ref)/dz_j = p_j (ln p_j - ln p̄_j - KL)
         double d = entropyCoef * p * (logp + entropy);
         if (refParams != null) {
-          d += klCoef * (p - Math.exp(refParams[i * k + j] - refLse));
+          d += klCoef * p * (logp - (refParams[i * k + j] - refLse) - kl);
         }
         dParams[j] = d;
       }
@@ -138,14 +147,16 @@ public final class PolicyRegularizer implements StateCost {
       double dMean = 0;
       double dLogStd = -entropyCoef;
       if (refParams != null) {
+        // KL(N(μ,σ²) ‖ N(μ̄,σ̄²)) = ln(σ̄/σ) + (σ² + (μ - μ̄)²) / (2σ̄²) - ½;
+        // ∂/∂μ = (μ - μ̄)/σ̄², ∂/∂ln σ = σ²/σ̄² - 1
         double refMean = refParams[i * width + j];
         double refLogStd = refParams[i * width + m + j];
-        double invVar = Math.exp(-2 * logStd);
+        double refInvVar = Math.exp(-2 * refLogStd);
         double diff = mean - refMean;
-        double q = (Math.exp(2 * refLogStd) + diff * diff) * invVar;
-        c += klCoef * (logStd - refLogStd + 0.5 * q - 0.5);
-        dMean += klCoef * diff * invVar;
-        dLogStd += klCoef * (1 - q);
+        double varRatio = Math.exp(2 * (logStd - refLogStd));
+        c += klCoef * (refLogStd - logStd + 0.5 * (varRatio + diff * diff * refInvVar) - 0.5);
+        dMean += klCoef * diff * refInvVar;
+        dLogStd += klCoef * (varRatio - 1);
       }
       if (derivative) {
         dParams[j] = dMean;
