@@ -29,13 +29,18 @@ public final class Algorithm1 {
   public enum Setting { DISCOUNTED, AVERAGE_COST, FINITE_HORIZON }
 
   /**
-   * @param gamma discount (forced to 1 for AVERAGE_COST)
+   * @param gamma discount (forced to 1 for AVERAGE_COST; must be 1 for FINITE_HORIZON, whose
+   *     objective is the undiscounted total, docs/math.md §1c, §3c)
    * @param lambda mixes Monte-Carlo returns (1) and one-step critic targets (0)
    * @param discountStates weight state x_t by γ^t as the theorem does (true), or by 1 as
    *     PPO/A2C practice does (docs/math.md §4d discusses the choice)
    */
   public record Options(Setting setting, double gamma, double lambda, boolean discountStates) {
     public Options {
+      if (setting == Setting.FINITE_HORIZON && gamma != 1.0) {
+        throw new IllegalArgumentException("gamma: expected 1 for FINITE_HORIZON (the "
+            + "undiscounted total, docs/math.md §1c), got " + gamma);
+      }
       if (!(gamma > 0 && gamma <= 1)) {
         throw new IllegalArgumentException("gamma: expected 0 < gamma <= 1, got " + gamma);
       }
@@ -48,8 +53,9 @@ public final class Algorithm1 {
       return new Options(Setting.DISCOUNTED, gamma, 1.0, true);
     }
 
+    /** The γ the accumulation uses: γ when DISCOUNTED, 1 in the other two settings. */
     double effectiveGamma() {
-      return setting == Setting.AVERAGE_COST ? 1.0 : gamma;
+      return setting == Setting.DISCOUNTED ? gamma : 1.0;
     }
   }
 

@@ -3,7 +3,9 @@ package io.dsogym.dso;
 import io.dsogym.chain.TrajectoryBatch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -110,5 +112,23 @@ class Algorithm1WeightsTest {
         () -> new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, 1.5, 1, true));
     assertThrows(IllegalArgumentException.class,
         () -> new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, 0.9, -0.1, true));
+  }
+
+  /** docs/math.md §1c, §3c: the finite-horizon objective is the undiscounted total, γ = 1. */
+  @Test
+  void finiteHorizonRequiresGammaOne() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Algorithm1.Options(Algorithm1.Setting.FINITE_HORIZON, 0.99, 1, true));
+    String m = e.getMessage();
+    assertTrue(m.contains("gamma") && m.contains("FINITE_HORIZON") && m.contains("expected 1")
+        && m.contains("got 0.99"), m);
+    Algorithm1.Options o = new Algorithm1.Options(Algorithm1.Setting.FINITE_HORIZON, 1.0, 1,
+        true);
+    assertEquals(1.0, o.effectiveGamma());
+    // κ_t = γ^t = 1 and the targets are the undiscounted totals 6, 5, 3 (terminated at t = 2)
+    TrajectoryBatch b = oneLane(true, false);
+    double[][] r = run(b, new double[3], new double[3], o);
+    assertArrayEquals(new double[] {6, 5, 3}, r[1], 1e-12);
+    assertEquals(1.0, Algorithm1.stateWeight(b, 2, o));
   }
 }
