@@ -227,7 +227,7 @@ class TrainerTest {
         && e.getMessage().contains("chain-iteration"), e.getMessage());
   }
 
-  /** Mean KL(π_ref ‖ π) over raw states, each policy seeing them through its own statistics. */
+  /** Mean KL(π ‖ π_ref) over raw states, each policy seeing them through its own statistics. */
   private static double meanKlTo(Checkpoint.State ref, Checkpoint.State run, Policy policy,
       double[] rawStates, int n) {
     int d = policy.obsDim();
@@ -277,7 +277,7 @@ class TrainerTest {
     }
     double free = meanKlTo(ref, after.get(false), policy, states, n);
     double pulled = meanKlTo(ref, after.get(true), policy, states, n);
-    System.out.printf("[train-kl] mean KL(π_ref ‖ π) after 2,048 pco steps: %.4g with "
+    System.out.printf("[train-kl] mean KL(π ‖ π_ref) after 2,048 pco steps: %.4g with "
         + "--kl-coef 20 --kl-reference, %.4g without%n", pulled, free);
     assertTrue(pulled < free / 3, "KL to the reference: " + pulled + " with --kl-reference, "
         + free + " without");
