@@ -7,7 +7,7 @@ observations are normalized and actions clipped to the env's bounds only at the 
     .venv/bin/python examples/mujoco_train.py InvertedPendulum-v5 --algo chain-iteration --seed 3
 
 Per-env defaults (batch shape, policy, learning rate, gamma, trust region) are the trainer's
-presets, listed in the README; any `bin/dsogym train` option can follow as --name value.
+presets, listed in docs/training.md; any `bin/dsogym train` option can follow as --name value.
 Ends by printing the summary and where the metrics and the learning-curve plot are.
 """
 import argparse

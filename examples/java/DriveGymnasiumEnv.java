@@ -10,7 +10,7 @@ import io.dsogym.env.Space;
 import io.dsogym.env.Spaces;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.cli.WorkerLauncher;
+import io.dsogym.launch.WorkerLauncher;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.server.ServerOptions;
 import java.time.Duration;

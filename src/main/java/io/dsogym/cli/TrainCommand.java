@@ -27,7 +27,7 @@ final class TrainCommand implements Main.Command {
       "--activation", "--init-log-std", "--lr", "--value-lr", "--value-epochs",
       "--value-minibatch", "--gamma", "--lambda", "--discount-states", "--normalize-obs",
       "--normalize-advantages", "--max-grad-norm", "--anneal-lr", "--eval-every",
-      "--eval-episodes", "--target-return", "--env-kwargs", "--epochs", "--minibatches",
+      "--eval-episodes", "--target-return", "--env-kwargs", "--setting", "--epochs", "--minibatches",
       "--clip", "--anneal-clip", "--target-kl", "--max-kl", "--cg-iters", "--cg-damping",
       "--ci-steps", "--entropy-coef", "--kl-coef", "--kl-reference", "--out", "--resume",
       "--workers", "--port",

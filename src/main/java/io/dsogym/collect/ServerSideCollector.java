@@ -4,9 +4,8 @@ import io.dsogym.chain.TrajectoryBatch;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Space;
-import io.dsogym.env.Tensor;
-import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.policy.ObservationEncoder;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policy;
 import io.dsogym.policy.EnvActions;
@@ -29,6 +28,7 @@ public final class ServerSideCollector implements Collector {
   private final double[] z;
   private final double[] stepActions;
   private final int[] episodeStep;
+  private final ObservationEncoder encoder;
   private double[] currentObs;
 
   /** @param rng the sampler's randomness (the env's own is seeded by the caller's reset) */
@@ -46,11 +46,18 @@ public final class ServerSideCollector implements Collector {
     this.z = new double[obsDim];
     this.stepActions = new double[lanes * actDim];
     this.episodeStep = new int[lanes];
+    this.encoder = ObservationEncoder.forSpace(env.spec().observationSpace());
+    if (encoder.dim() != obsDim) {
+      throw new IllegalArgumentException("observation space: expected " + obsDim
+          + " encoded elements (the policy's obsDim), got " + encoder.dim() + " from "
+          + env.spec().observationSpace());
+    }
   }
 
   /** Resets every lane (lane i seeded seed + i); called once before the first collect. */
   public void reset(long seed) {
-    currentObs = flat(env.reset(new long[] {seed}).observations(), "reset observations");
+    currentObs = encoder.encode(env.reset(new long[] {seed}).observations(), lanes,
+        "reset observations");
     java.util.Arrays.fill(episodeStep, 0);
   }
 
@@ -79,10 +86,11 @@ public final class ServerSideCollector implements Collector {
       System.arraycopy(stepActions, 0, out.actions, base * actDim, lanes * actDim);
       VectorEnv.VectorStepResult r = env.stepWithoutInfo(EnvActions.toEnv(actionSpace,
           stepActions, lanes, actDim));
-      double[] next = flat(r.observations(), "step observations");
+      double[] next = encoder.encode(r.observations(), lanes, "step observations");
       System.arraycopy(next, 0, out.nextObs, base * obsDim, lanes * obsDim);
       if (r.endedLanes().length > 0) {
-        double[] finals = flat(r.finalObservations(), "final observations");
+        double[] finals = encoder.encode(r.finalObservations(), r.endedLanes().length,
+            "final observations");
         for (int e = 0; e < r.endedLanes().length; e++) {
           System.arraycopy(finals, e * obsDim, out.nextObs, (base + r.endedLanes()[e]) * obsDim,
               obsDim);
@@ -99,12 +107,6 @@ public final class ServerSideCollector implements Collector {
     }
   }
 
-  private static double[] flat(Value v, String what) {
-    if (v instanceof Tensor t) {
-      return t.toDoubleArray();
-    }
-    throw new IllegalArgumentException(what + ": expected a Box tensor, got a structured value");
-  }
 
   @Override
   public void close() {

@@ -35,6 +35,11 @@ public final class ValueFunction {
     this.adam = new Adam(learningRate);
   }
 
+  /** The length of V̂'s input. */
+  public int inputs() {
+    return net.inputs();
+  }
+
   public double predict(double[] x, int xOff) {
     net.forward(theta, 0, x, xOff, out, 0);
     return out[0];
@@ -83,6 +88,35 @@ public final class ValueFunction {
       lastLoss = loss / rows;
     }
     return lastLoss;
+  }
+
+  /**
+   * Multiplies every prediction by {@code factor}, exactly: the output layer's weights and bias
+   * are scaled, and Adam's moments of them with them (m by factor, v by factor²), so a fit in
+   * progress continues in the new units. The trainer fits V̂ to targets divided by a running
+   * scale; when that scale moves, this keeps V̂'s predictions in absolute units unchanged
+   * (the "preserve outputs" half of PopArt).
+   */
+  public void scaleOutput(double factor) {
+    if (!(factor > 0) || Double.isInfinite(factor)) {
+      throw new IllegalArgumentException("factor: expected a finite positive scale, got "
+          + factor);
+    }
+    int[] sizes = net.sizes();
+    int outputParams = sizes[sizes.length - 2] + 1;  // one output: its weight row and bias
+    int from = theta.length - outputParams;
+    double[] m = adam.m();
+    double[] v = adam.v();
+    for (int k = from; k < theta.length; k++) {
+      theta[k] *= factor;
+      if (m.length == theta.length) {
+        m[k] *= factor;
+        v[k] *= factor * factor;
+      }
+    }
+    if (m.length == theta.length) {
+      adam.restore(m, v, adam.steps());
+    }
   }
 
   public double[] theta() {

@@ -6,7 +6,7 @@ import io.dsogym.linalg.Vectors;
 import java.util.SplittableRandom;
 
 /**
- * The oracles' tabular chain (shared/tools/make_oracles.py): P(y|x,θ) = softmax_y(Phi[x][y]·θ)
+ * The oracles' tabular chain (scripts/make_oracles.py): P(y|x,θ) = softmax_y(Phi[x][y]·θ)
  * and L(x,θ) = c[x] + Psi[x]·θ + ½ θᵀMθ. The same chain serves the discounted (docs/math.md §1a) and
  * the average-cost (§1b) settings; the setting belongs to the solver or estimator.
  */

@@ -32,6 +32,11 @@ public final class Mlp {
     this.numParams = n;
   }
 
+  /** The layer sizes [inputs, hidden..., outputs]. */
+  public int[] sizes() {
+    return sizes.clone();
+  }
+
   public int numParams() {
     return numParams;
   }

@@ -10,21 +10,24 @@ public final class Policies {
 
   /**
    * A softmax policy for a Discrete action space, a diagonal Gaussian for a Box one, over the
-   * flattened Box observation; {@code hidden} empty gives the linear policy.
+   * observation as {@link ObservationEncoder} encodes it (a flattened Box, or a Discrete one-hot);
+   * {@code hidden} empty gives the linear policy.
    */
   public static MlpPolicy forEnv(EnvSpec spec, List<Integer> hidden,
       PolicySpec.Activation activation, double initLogStd) {
-    if (!(spec.observationSpace() instanceof Space.Box obs)) {
-      throw new IllegalArgumentException("observation space of " + spec.id() + ": expected a "
-          + "Box (flat vector observations), got " + spec.observationSpace());
+    int obsDim;
+    try {
+      obsDim = ObservationEncoder.forSpace(spec.observationSpace()).dim();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(spec.id() + ": " + e.getMessage(), e);
     }
     Space action = spec.actionSpace();
     PolicySpec ps;
     if (action instanceof Space.Discrete d) {
-      ps = new PolicySpec(PolicySpec.Head.CATEGORICAL, obs.size(), hidden, activation,
+      ps = new PolicySpec(PolicySpec.Head.CATEGORICAL, obsDim, hidden, activation,
           (int) d.n());
     } else if (action instanceof Space.Box box) {
-      ps = new PolicySpec(PolicySpec.Head.GAUSSIAN, obs.size(), hidden, activation, box.size());
+      ps = new PolicySpec(PolicySpec.Head.GAUSSIAN, obsDim, hidden, activation, box.size());
     } else {
       throw new IllegalArgumentException("action space of " + spec.id() + ": expected Discrete "
           + "or Box, got " + action);

@@ -40,6 +40,10 @@ public final class Checkpoint {
     public double[] obsMean;
     public double[] obsVar;
     public double obsCount;
+    /** θ at the start of the run (J0 of the exact report), or null without an exact solver. */
+    public double[] exactInitialTheta;
+    /** The exact J at the last evaluation, or NaN. */
+    public double lastExactObjective = Double.NaN;
     /** V̂ is fit on targets / valueScale, the running RMS of its targets. */
     public double valueScale = 1.0;
     public double valueSquareMean;

@@ -1,9 +1,9 @@
 package io.dsogym.train;
 
 import io.dsogym.env.Space;
-import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.policy.ObservationEncoder;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.EnvActions;
 import io.dsogym.policy.Policy;
@@ -31,7 +31,9 @@ public final class Evaluator {
     double[] z = new double[obsDim];
     double[] actions = new double[lanes * actDim];
     Space actionSpace = env.spec().actionSpace();
-    double[] obs = ((Tensor) env.reset(new long[] {seed}).observations()).toDoubleArray();
+    ObservationEncoder encoder = ObservationEncoder.forSpace(env.spec().observationSpace());
+    double[] obs = encoder.encode(env.reset(new long[] {seed}).observations(), lanes,
+        "reset observations");
     int done = 0;
     while (done < episodes) {
       for (int lane = 0; lane < lanes; lane++) {
@@ -40,7 +42,7 @@ public final class Evaluator {
       }
       Value envActions = EnvActions.toEnv(actionSpace, actions, lanes, actDim);
       VectorEnv.VectorStepResult r = env.stepWithoutInfo(envActions);
-      obs = ((Tensor) r.observations()).toDoubleArray();
+      obs = encoder.encode(r.observations(), lanes, "step observations");
       for (int lane = 0; lane < lanes; lane++) {
         if (quota[lane] == 0) {
           continue;

@@ -18,7 +18,7 @@ public final class MetricsLog implements AutoCloseable {
   public static final List<String> COLUMNS = List.of("iteration", "env_steps", "episodes",
       "wall_seconds", "steps_per_second", "train_mean_return", "eval_mean_return",
       "eval_std_return", "value_loss", "grad_norm", "learning_rate", "policy_std", "kl",
-      "surrogate_change");
+      "surrogate_change", "exact_objective");
 
   private final BufferedWriter out;
 

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Everything that defines a training run; saved in the checkpoint so that a resumed run
- * continues with the same settings. Defaults are those tuned for CartPole-v1 (README).
+ * continues with the same settings. Defaults are those tuned for CartPole-v1 (docs/training.md).
  *
  * @param collectAhead worker-side inference: the worker collects the next batch under θ_k
  *     while θ_{k+1} is computed, and the surrogate's ratios correct for the staleness
@@ -75,7 +75,7 @@ public record TrainConfig(
    * @param cgDamping natural gradient: δ in (F + δI) w = g; Chain Iteration: the initial μ
    * @param newtonSteps Chain Iteration: damped Newton steps per batch
    * @param entropyCoef β of the maximum-entropy chain cost -β H[π(·|x)] (§2e)
-   * @param klCoef λ of the KL chain cost λ KL(π_ref(·|x) ‖ π_θ(·|x)) (§2f)
+   * @param klCoef λ of the KL chain cost λ KL(π_θ(·|x) ‖ π_ref(·|x)) (§2f)
    * @param klReference the run directory whose checkpointed policy is π_ref (KL-regularized
    *     control toward a fixed policy); null: π_ref = π_θk, the previous policy (proximal)
    */

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Per-env default hyperparameters (the values the README's results were measured with) and
+ * Per-env default hyperparameters (the values the results in docs/results.md were measured with) and
  * the parsing of train options over them: an option given on the command line wins.
  */
 public final class TrainPresets {
@@ -53,7 +53,7 @@ public final class TrainPresets {
     return m;
   }
 
-  /** Applied in order; later entries win. The README's results were measured with these. */
+  /** Applied in order; later entries win. The results in docs/results.md were measured with these. */
   private static final List<Preset> PRESETS = List.of(
       new Preset("CartPole", null, opts("--max-steps", "50000", "--lr", "0.03",
           "--steps-per-lane", "64")),

@@ -1,28 +1,33 @@
 package io.dsogym.train;
 
-import io.dsogym.dso.Algorithm1;
-import io.dsogym.collect.Collector;
-import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.chain.ChainBatch;
+import io.dsogym.chain.ChainSource;
+import io.dsogym.chain.StateCost;
 import io.dsogym.chain.TrajectoryBatch;
-import io.dsogym.remote.WorkerSideCollector;
+import io.dsogym.collect.Collector;
+import io.dsogym.collect.PolicyLoop;
+import io.dsogym.collect.PolicyTransitions;
+import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.dso.AdvantageNormalization;
+import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.ChainIteration;
 import io.dsogym.dso.GradientStep;
 import io.dsogym.dso.NaturalGradient;
 import io.dsogym.dso.PolicyImprovement;
 import io.dsogym.dso.PolicyRegularizer;
-import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.dso.ProximalChainOptimization;
-import io.dsogym.chain.StateCost;
 import io.dsogym.dso.Surrogate;
+import io.dsogym.dso.ValueFunction;
+import io.dsogym.env.EnvUnavailableException;
+import io.dsogym.env.Space;
 import io.dsogym.env.VectorEnv;
-import io.dsogym.remote.RemoteVectorEnv;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
 import io.dsogym.policy.Policy;
 import io.dsogym.policy.PolicySpec;
-import io.dsogym.dso.ValueFunction;
-import io.dsogym.env.EnvUnavailableException;
+import io.dsogym.remote.RemoteVectorEnv;
+import io.dsogym.remote.WorkerSideCollector;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -32,25 +37,36 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+
 /**
- * Training end to end (docs/math.md §3f, §4): each iteration collects a batch of chain transitions
- * under θ_k, evaluates V̂ fitted on the previous batch, computes Algorithm 1's backward weights
+ * Training end to end (docs/math.md §3f, §4) on any {@link ChainSource}: each iteration collects a
+ * batch of chain transitions under θ_k, evaluates V̂ fitted on the previous batch, computes Algorithm 1's backward weights
  * with that baseline (§3d), builds the surrogate S̃ of §4b from them (its gradient at θ_k is
  * Algorithm 1's estimate, Lemma 2), lets the chosen {@link PolicyImprovement} move θ (one Adam
  * step, PCO epochs, a natural-gradient step or Chain Iteration's Newton steps), then refits V̂
  * on this batch and updates the observation statistics. Optional entropy and KL chain costs
  * (§2e, §2f) join the env's cost. It evaluates, logs metrics, and checkpoints (see {@link
- * #CHECKPOINT_INTERVAL_NANOS}).
+ * #CHECKPOINT_INTERVAL_NANOS}). The cost setting (discounted, average, finite horizon: §1a-§1c)
+ * only changes how Algorithm 1 weighs the batch. For the closed loop of a policy and env lanes
+ * ({@link PolicyLoop}) it also evaluates the policy on separate lanes, replaces lost workers,
+ * and reports the exact J where the env has an exact solver ({@link ExactObjectives}).
  */
 public final class Trainer {
   private final TrainConfig config;
   private final LaneSource lanes;
   private final Path outDir;
   private final PrintStream console;
+  /** Where the batches come from; the policy loop when it is one, else null. */
+  private final ChainSource source;
+  private final PolicyLoop loop;
   private final Policy policy;
   private final ValueFunction value;
   private final Adam optimizer;
   private final ObservationNormalizer normalizer;
+  private final ExactObjective exact;
+  private Double exactInitial;
+  /** The episode length V̂_t's time feature is divided by (finite horizon). */
+  private final int horizon;
   private final Checkpoint.State state;
   private final Double threshold;
   private final Algorithm1.Options options;
@@ -65,37 +81,65 @@ public final class Trainer {
    */
   private static final long CHECKPOINT_INTERVAL_NANOS = 10_000_000_000L;
 
-  private Collector collector;
   private long lastCheckpointNanos = System.nanoTime();
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
   /**
+   * Trains a policy on env lanes: the closed loop of {@code trainEnv} and the env's policy.
+   *
    * @param resumed the checkpoint to continue from, or null for a fresh run
    */
   public Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, Path outDir,
       Checkpoint.State resumed, PrintStream console) {
+    this(config, lanes, trainEnv, null, null, null, outDir, resumed, console);
+  }
+
+  /**
+   * Trains θ on any chain source (a known chain, for example): no evaluation lanes; the exact
+   * objective, when given, is reported as the evaluation.
+   *
+   * @param initialTheta θ_0 of a fresh run
+   * @param exact J(θ) and J* of the source's problem, or null
+   */
+  public Trainer(TrainConfig config, ChainSource source, double[] initialTheta,
+      ExactObjective exact, Path outDir, PrintStream console) {
+    this(config, null, null, source, initialTheta, exact, outDir, null, console);
+  }
+
+  private Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, ChainSource chain,
+      double[] initialTheta, ExactObjective givenExact, Path outDir, Checkpoint.State resumed,
+      PrintStream console) {
     this.config = config;
     this.lanes = lanes;
     this.outDir = outDir;
     this.console = console;
     PolicySpec.Activation act = PolicySpec.Activation.valueOf(
         config.activation().toUpperCase(Locale.ROOT));
-    this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
-        config.initLogStd());
-    int obsDim = policy.obsDim();
-    this.value = new ValueFunction(obsDim, config.valueHidden(), act,
-        config.valueLearningRate(), config.seed() + 1);
+    if (trainEnv != null) {
+      this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
+          config.initLogStd());
+      this.normalizer = new ObservationNormalizer(policy.obsDim(),
+          config.normalizeObservations(), 10.0);
+      this.threshold = config.targetReturn() != null ? config.targetReturn()
+          : trainEnv.spec().rewardThreshold();
+    } else {
+      this.policy = null;
+      this.normalizer = null;
+      this.threshold = config.targetReturn();
+    }
+    int features = trainEnv != null ? policy.obsDim() : chain.featureDim();
+    this.horizon = trainEnv != null && trainEnv.spec().maxEpisodeSteps() > 0
+        ? trainEnv.spec().maxEpisodeSteps() : config.stepsPerLane();
+    this.value = new ValueFunction(features + (finiteHorizon() ? 1 : 0), config.valueHidden(),
+        act, config.valueLearningRate(), config.seed() + 1);
     this.optimizer = new Adam(config.learningRate());
-    this.normalizer = new ObservationNormalizer(obsDim, config.normalizeObservations(), 10.0);
-    this.threshold = config.targetReturn() != null ? config.targetReturn()
-        : trainEnv.spec().rewardThreshold();
-    this.options = new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, config.gamma(),
+    this.options = new Algorithm1.Options(setting(config.setting()), config.gamma(),
         config.lambda(), config.discountStates());
     if (resumed == null) {
       state = new Checkpoint.State();
       state.config = config;
-      state.theta = policy.initialTheta(config.seed());
+      state.theta = trainEnv != null ? policy.initialTheta(config.seed()) : initialTheta.clone();
       state.nextEvalAt = config.evalEvery();
     } else {
       state = resumed;
@@ -105,9 +149,10 @@ public final class Trainer {
       normalizer.set(state.obsMean, state.obsVar, state.obsCount);
     }
     this.klReference = config.surrogate().klReference() == null ? null
-        : readReference(Path.of(config.surrogate().klReference()), policy.numParams());
+        : readReference(Path.of(config.surrogate().klReference()), state.theta.length);
     this.klReferenceNormalizer = klReference == null ? null
-        : new ObservationNormalizer(obsDim, klReference.config.normalizeObservations(), 10.0);
+        : new ObservationNormalizer(policy.obsDim(),
+            klReference.config.normalizeObservations(), 10.0);
     if (klReference != null) {
       klReferenceNormalizer.set(klReference.obsMean, klReference.obsVar, klReference.obsCount);
     }
@@ -115,7 +160,33 @@ public final class Trainer {
     if (state.improverState != null) {
       improvement.restoreState(state.improverState);
     }
-    this.collector = newCollector(trainEnv);
+    if (trainEnv != null) {
+      this.loop = new PolicyLoop(newCollector(trainEnv), policy, normalizer);
+      this.source = loop;
+      this.exact = ExactObjectives.forRun(config, trainEnv.spec(), policy, normalizer);
+    } else {
+      this.loop = null;
+      this.source = chain;
+      this.exact = givenExact;
+    }
+    if (!(config.surrogate().entropyCoef() == 0 && config.surrogate().klCoef() == 0)
+        && loop == null) {
+      throw new IllegalArgumentException("--entropy-coef/--kl-coef: expected 0 for a chain "
+          + "without a policy (they are costs on π(·|x)), got " + config.surrogate().entropyCoef()
+          + " and " + config.surrogate().klCoef());
+    }
+  }
+
+  private static Algorithm1.Setting setting(String name) {
+    return switch (name) {
+      case "average" -> Algorithm1.Setting.AVERAGE_COST;
+      case "finite-horizon" -> Algorithm1.Setting.FINITE_HORIZON;
+      default -> Algorithm1.Setting.DISCOUNTED;
+    };
+  }
+
+  private boolean finiteHorizon() {
+    return config.setting().equals("finite-horizon");
   }
 
   private PolicyImprovement newImprovement() {
@@ -166,52 +237,56 @@ public final class Trainer {
   /** Runs until {@code maxSteps} env steps; returns the summary written to summary.json. */
   public Map<String, Object> run() throws Exception {
     Files.createDirectories(outDir);
-    TrajectoryBatch batch = new TrajectoryBatch(policy.obsDim(), policy.actionDim());
-    int obsDim = policy.obsDim();
     Buffers buf = new Buffers();
     long startNanos = System.nanoTime();
     double wallBefore = state.wallSeconds;
     long stepsAtStart = state.envSteps;
+    if (exact != null) {
+      exactInitial = exact.objective(state.iteration == 0 ? state.theta
+          : (state.exactInitialTheta != null ? state.exactInitialTheta : state.theta));
+      if (state.exactInitialTheta == null) {
+        state.exactInitialTheta = state.theta.clone();
+      }
+    }
     try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
-      console.printf(Locale.ROOT, "[train] %s from %s, %s-side inference%s, %s, "
-              + "%d lanes x %d steps per batch, %d policy parameters%s%n", config.envId(),
-          config.source(), collector instanceof WorkerSideCollector ? "worker" : "server",
-          config.collectAhead() ? " collecting ahead (one update stale, ratio-corrected)" : "",
-          algorithmName(),
-          config.numEnvs(), config.stepsPerLane(),
-          policy.numParams(), state.iteration > 0 ? ", resumed at " + state.envSteps
-              + " steps" : "");
+      console.printf(Locale.ROOT, "[train] %s from %s, %s, %s setting, %s, "
+              + "%d lanes x %d steps per batch, %d parameters%s%n", config.envId(),
+          config.source(), sourceDescription(), config.setting(), algorithmName(),
+          config.numEnvs(), config.stepsPerLane(), state.theta.length,
+          state.iteration > 0 ? ", resumed at " + state.envSteps + " steps" : "");
+      if (exact != null) {
+        console.printf(Locale.ROOT, "[train] exact %s: J(θ0) = %.6g, J* = %.6g%n",
+            exact.describe(), exactInitial, exact.optimum());
+      }
       while (state.envSteps < config.maxSteps()) {
         long iterStart = System.nanoTime();
+        ChainBatch batch;
         try {
-          collector.collect(state.theta, normalizer, config.stepsPerLane(), batch);
+          batch = source.collect(state.theta, config.stepsPerLane());
         } catch (EnvUnavailableException e) {
           replaceLostWorker(e);
           continue;
         }
+        TrajectoryBatch steps = batch.steps();
         int n = batch.size();  // lanes may change when a lost worker is replaced
-        buf.ensure(n, obsDim);
-        double[] zObs = buf.zObs;
-        double[] zNext = buf.zNext;
+        buf.ensure(n, value.inputs());
         double[] v = buf.value;
         double[] vNext = buf.nextValue;
         double[] weights = buf.weights;
         double[] targets = buf.targets;
         state.iteration++;
         state.envSteps += n;
-        double trainReturn = recordEpisodes(batch);
+        double trainReturn = recordEpisodes(steps);
 
-        for (int i = 0; i < n; i++) {
-          normalizer.normalize(batch.obs, i * obsDim, zObs, i * obsDim);
-          normalizer.normalize(batch.nextObs, i * obsDim, zNext, i * obsDim);
-        }
         // V̂ is fit in units of valueScale (the RMS of past targets), so one learning rate
         // suits envs whose returns are 10 or 1000; predictions are scaled back here.
-        value.predictBatch(zObs, n, v);
-        value.predictBatch(zNext, n, vNext);
+        valueInputs(batch, batch.features(), buf.valueIn);
+        valueInputs(batch, batch.nextFeatures(), buf.valueNextIn);
+        value.predictBatch(buf.valueIn, n, v);
+        value.predictBatch(buf.valueNextIn, n, vNext);
         scale(v, state.valueScale);
         scale(vNext, state.valueScale);
-        StateCost regularizer = regularizer(batch, zObs, n);
+        StateCost regularizer = regularizer(batch);
         double[] regularizerCost = null;
         if (regularizer != StateCost.NONE) {
           // The chain cost is L = ℓ + L_reg (§2e/§2f): V̂ and the weights see the whole cost.
@@ -219,22 +294,30 @@ public final class Trainer {
           regularizerCost = buf.regularizerCost;
           for (int i = 0; i < n; i++) {
             regularizerCost[i] = regularizer.cost(state.theta, i);
-            batch.cost[i] += regularizerCost[i];
+            steps.cost[i] += regularizerCost[i];
           }
         }
-        Algorithm1.weights(batch, v, vNext, options, 0.0, weights, targets);
+        double averageCost = 0;
+        if (options.setting() == Algorithm1.Setting.AVERAGE_COST) {
+          averageCost = continueThroughResets(steps, v, vNext);
+        }
+        Algorithm1.weights(steps, v, vNext, options, averageCost, weights, targets);
+        for (int i = 0; i < n; i++) {
+          buf.stateWeight[i] = Algorithm1.stateWeight(steps, i, options);
+        }
         if (config.normalizeAdvantages()) {
-          standardize(weights);
+          AdvantageNormalization.apply(weights, buf.stateWeight, n);
         }
         for (int i = 0; i < n; i++) {
           buf.advantage[i] = weights[i] / n;
-          buf.stateWeight[i] = Algorithm1.stateWeight(batch, i, options) / n;
+          buf.stateWeight[i] /= n;
         }
-        Surrogate surrogate = new Surrogate(
-            new PolicyTransitions(policy, zObs, batch.actions, n), regularizer, state.theta,
-            buf.advantage, buf.stateWeight, regularizerCost);
-        if (batch.offChain) {
-          surrogate.withBehaviour(batch.logProb);  // collected under θ_{k-1} (collect-ahead)
+        StateCost cost = batch.cost().plus(regularizer);
+        double[] costAtStart = batch.cost() == StateCost.NONE ? regularizerCost : null;
+        Surrogate surrogate = new Surrogate(batch.transitions(), cost, state.theta,
+            buf.advantage, buf.stateWeight, costAtStart);
+        if (steps.offChain) {
+          surrogate.withBehaviour(steps.logProb);  // collected under θ_{k-1} (collect-ahead)
         }
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
@@ -245,16 +328,26 @@ public final class Trainer {
         // §3f step 5: refit V̂ on this batch, for use at the next iteration.
         updateValueScale(targets);
         scale(targets, 1.0 / state.valueScale);
-        double valueLoss = value.fit(zObs, targets, n, config.valueEpochs(),
+        double valueLoss = value.fit(buf.valueIn, targets, n, config.valueEpochs(),
             config.valueMinibatch(), new SplittableRandom(config.seed() * 31 + state.iteration));
-        normalizer.update(batch.obs, n);
+        source.afterUpdate(batch);
 
         double evalMean = Double.NaN;
         double evalStd = Double.NaN;
+        double exactJ = Double.NaN;
         if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
-          double[] returns = evaluate();
-          evalMean = Evaluator.mean(returns);
-          evalStd = Evaluator.std(returns);
+          if (loop != null) {
+            double[] returns = evaluate();
+            evalMean = Evaluator.mean(returns);
+            evalStd = Evaluator.std(returns);
+          } else if (exact != null) {
+            evalMean = -exact.objective(state.theta);  // a return: the negated cost
+            evalStd = 0;
+          }
+          if (exact != null) {
+            exactJ = exact.objective(state.theta);
+            state.lastExactObjective = exactJ;
+          }
           state.lastEvalMean = evalMean;
           state.lastEvalStd = evalStd;
           while (state.nextEvalAt <= state.envSteps) {
@@ -268,7 +361,7 @@ public final class Trainer {
         double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
         metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
             stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, report.gradNorm(), lr,
-            policyStd(), report.kl(), report.surrogateChange());
+            policyStd(), report.kl(), report.surrogateChange(), exactJ);
         boolean last = state.envSteps >= config.maxSteps();
         if (last || !Double.isNaN(evalMean)
             || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
@@ -278,7 +371,7 @@ public final class Trainer {
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
       }
     } finally {
-      collector.close();
+      source.close();
       if (evalEnv != null) {
         evalEnv.close();
       }
@@ -290,10 +383,58 @@ public final class Trainer {
     return summary;
   }
 
+  /**
+   * V̂'s inputs: the source's features, and in the finite-horizon setting the episode step as
+   * a fraction of the horizon (V̂_t is time-indexed, docs/math.md §3c).
+   */
+  private void valueInputs(ChainBatch batch, double[] features, double[] out) {
+    int d = batch.featureDim();
+    int n = batch.size();
+    if (!finiteHorizon()) {
+      System.arraycopy(features, 0, out, 0, n * d);
+      return;
+    }
+    double scale = Math.max(1, horizon);
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(features, i * d, out, i * (d + 1), d);
+      out[i * (d + 1) + d] = batch.steps().episodeStep[i] / scale;
+    }
+  }
+
+  /**
+   * The average-cost setting (docs/math.md §1b) on an episodic source: the chain continues
+   * through each reset, so a transition into a terminal state is followed by the lane's next
+   * episode start instead of ending with V = 0. Such steps are unmarked as terminated, and the
+   * value after them is V̂ at an episode start (the mean of V̂ over this batch's episode starts:
+   * the reset draws x₀ ~ P0 whatever θ is). Returns Ĵ, the batch's mean cost per step, which
+   * Algorithm 1 subtracts from every cost (§3d).
+   */
+  private double continueThroughResets(TrajectoryBatch steps, double[] v, double[] vNext) {
+    int n = steps.size();
+    double startValue = 0;
+    int starts = 0;
+    double costSum = 0;
+    for (int i = 0; i < n; i++) {
+      costSum += steps.cost[i];
+      if (steps.episodeStep[i] == 0) {
+        startValue += v[i];
+        starts++;
+      }
+    }
+    startValue = starts == 0 ? 0 : startValue / starts;
+    for (int i = 0; i < n; i++) {
+      if (steps.terminated[i]) {
+        steps.terminated[i] = false;
+        vNext[i] = startValue;
+      }
+    }
+    return costSum / n;
+  }
+
   /** Per-transition work arrays, reallocated only when the batch size changes. */
   private static final class Buffers {
-    double[] zObs = new double[0];
-    double[] zNext = new double[0];
+    double[] valueIn = new double[0];
+    double[] valueNextIn = new double[0];
     double[] value = new double[0];
     double[] nextValue = new double[0];
     double[] weights = new double[0];
@@ -302,19 +443,28 @@ public final class Trainer {
     double[] stateWeight = new double[0];
     double[] regularizerCost = new double[0];
 
-    void ensure(int n, int obsDim) {
-      if (value.length != n) {
+    void ensure(int n, int inputs) {
+      if (value.length != n || valueIn.length != n * inputs) {
         regularizerCost = new double[n];
         advantage = new double[n];
         stateWeight = new double[n];
-        zObs = new double[n * obsDim];
-        zNext = new double[n * obsDim];
+        valueIn = new double[n * inputs];
+        valueNextIn = new double[n * inputs];
         value = new double[n];
         nextValue = new double[n];
         weights = new double[n];
         targets = new double[n];
       }
     }
+  }
+
+  private String sourceDescription() {
+    if (loop == null) {
+      return "a chain source";
+    }
+    return (loop.collector() instanceof WorkerSideCollector ? "worker" : "server")
+        + "-side inference" + (config.collectAhead()
+            ? " collecting ahead (one update stale, ratio-corrected)" : "");
   }
 
   private Collector newCollector(VectorEnv env) {
@@ -349,7 +499,8 @@ public final class Trainer {
    * lanes are a Python worker that declared the capability; {@code server}: never.
    */
   private boolean useWorkerInference(VectorEnv env) {
-    boolean capable = env instanceof RemoteVectorEnv remote && remote.supportsWorkerInference();
+    boolean capable = env instanceof RemoteVectorEnv remote && remote.supportsWorkerInference()
+        && env.spec().observationSpace() instanceof Space.Box;  // the worker samples on Box obs
     if (config.inference().equals("worker") && !capable) {
       throw new IllegalArgumentException("--inference worker: expected lanes served by a "
           + "Python worker with the capability " + RemoteVectorEnv.WORKER_INFERENCE + ", got "
@@ -362,8 +513,10 @@ public final class Trainer {
   private void replaceLostWorker(EnvUnavailableException e) throws Exception {
     console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
         + "training goes on: %s%n", e.getMessage(), lanes.replacementNote());
-    collector.close();
-    collector = newCollector(lanes.open(config.numEnvs(), "train"));
+    if (loop == null) {
+      throw e;  // only env lanes have a replacement
+    }
+    loop.replaceCollector(newCollector(lanes.open(config.numEnvs(), "train")));
     console.println("[train] new lanes connected; continuing");
   }
 
@@ -389,6 +542,9 @@ public final class Trainer {
 
   /** Adds the batch's rewards to each lane's episode; returns the mean of episodes ended. */
   private double recordEpisodes(TrajectoryBatch b) {
+    if (laneReturn == null || laneReturn.length != b.numLanes) {
+      laneReturn = new double[b.numLanes];
+    }
     double sum = 0;
     int count = 0;
     for (int i = 0; i < b.size(); i++) {
@@ -405,7 +561,7 @@ public final class Trainer {
   }
 
   private double policyStd() {
-    if (policy.spec().head() != PolicySpec.Head.GAUSSIAN) {
+    if (policy == null || policy.spec().head() != PolicySpec.Head.GAUSSIAN) {
       return Double.NaN;
     }
     int off = policy.spec().netParams();
@@ -424,9 +580,11 @@ public final class Trainer {
     state.valueAdamM = value.adamM();
     state.valueAdamV = value.adamV();
     state.valueAdamSteps = value.adamSteps();
-    state.obsMean = normalizer.mean();
-    state.obsVar = normalizer.var();
-    state.obsCount = normalizer.count();
+    if (normalizer != null) {
+      state.obsMean = normalizer.mean();
+      state.obsVar = normalizer.var();
+      state.obsCount = normalizer.count();
+    }
     Checkpoint.write(outDir, state);
   }
 
@@ -454,7 +612,9 @@ public final class Trainer {
     s.put("algo", config.algo());
     s.put("seed", config.seed());
     s.put("source", config.source());
-    s.put("inference", collector instanceof WorkerSideCollector ? "worker" : "server");
+    s.put("setting", config.setting());
+    s.put("inference", loop == null ? null
+        : loop.collector() instanceof WorkerSideCollector ? "worker" : "server");
     s.put("collect_ahead", config.collectAhead());
     s.put("env_steps", state.envSteps);
     s.put("iterations", state.iteration);
@@ -465,6 +625,13 @@ public final class Trainer {
     s.put("eval_std_return", state.lastEvalStd);
     s.put("threshold", threshold);
     s.put("steps_to_threshold", state.stepsToThreshold);
+    if (exact != null) {
+      // J is a cost: the fraction of the gap closed is (J0 - J) / (J0 - J*).
+      s.put("exact_objective_initial", exactInitial);
+      s.put("exact_objective", exact.objective(state.theta));
+      s.put("optimal_objective", exact.optimum());
+      s.put("exact_objective_description", exact.describe());
+    }
     return s;
   }
 
@@ -484,36 +651,26 @@ public final class Trainer {
     state.valueSquareMean += (sq / targets.length - state.valueSquareMean) * targets.length
         / total;
     state.valueScaleCount = total;
+    double previous = state.valueScale;
     state.valueScale = Math.max(1e-3, Math.sqrt(state.valueSquareMean));
-  }
-
-  private static void standardize(double[] w) {
-    double mean = 0;
-    for (double x : w) {
-      mean += x;
-    }
-    mean /= w.length;
-    double var = 0;
-    for (double x : w) {
-      var += (x - mean) * (x - mean);
-    }
-    double inv = 1.0 / (Math.sqrt(var / w.length) + 1e-8);
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (w[i] - mean) * inv;
-    }
+    // V̂ was fit in units of the previous scale: keep its predictions in absolute units.
+    value.scaleOutput(previous / state.valueScale);
   }
 
   /**
-   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_ref ‖ π_θ)
+   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_θ ‖ π_ref)
    * (§2f). π_ref is the --kl-reference run's policy, seeing the observations through its own
    * statistics, or else π_θk: the proximal cost, zero at θ_k, which pulls the surrogate's
    * minimizer back toward θ_k.
    */
-  private StateCost regularizer(TrajectoryBatch batch, double[] zObs, int n) {
+  private StateCost regularizer(ChainBatch chainBatch) {
     TrainConfig.SurrogateConfig s = config.surrogate();
     if (s.entropyCoef() == 0 && s.klCoef() == 0) {
       return StateCost.NONE;
     }
+    TrajectoryBatch batch = chainBatch.steps();
+    double[] zObs = chainBatch.features();  // the policy loop's normalized observations
+    int n = chainBatch.size();
     if (klReference == null) {
       return new PolicyRegularizer(policy, zObs, n, s.entropyCoef(), s.klCoef(),
           s.klCoef() > 0 ? state.theta.clone() : null);

@@ -31,7 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every number of every oracle case (shared/tools/make_oracles.py) reproduced by the Java exact
+ * Every number of every oracle case (scripts/make_oracles.py) reproduced by the Java exact
  * solvers.
  *
  * <p>Tolerances, entrywise |actual - expected| <= tol · max(1, |expected|) (absolute for small

@@ -22,7 +22,7 @@ import java.util.TreeMap;
 
 /**
  * The oracle cases of src/test/resources/oracles/dso_oracles.json (written by
- * shared/tools/make_oracles.py), their chains, and array comparisons.
+ * scripts/make_oracles.py), their chains, and array comparisons.
  */
 final class Oracles {
   private Oracles() {}

@@ -53,4 +53,36 @@ class ValueFunctionTest {
     double loss = v.fit(xs, t, rows, 200, 64, rng);
     assertTrue(loss < 0.05 * variance, "mse " + loss + " vs target variance " + variance);
   }
+
+  /**
+   * The trainer fits V̂ to targets divided by a running scale; when the scale moves from s to
+   * s', V̂ must be rescaled by s/s' or its predictions in absolute units jump (they used to).
+   */
+  @Test
+  void scaleOutputMultipliesEveryPredictionExactly() {
+    ValueFunction v = new ValueFunction(3, java.util.List.of(8, 8), PolicySpec.Activation.TANH,
+        0.01, 4);
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(9);
+    int rows = 64;
+    double[] xs = new double[rows * 3];
+    double[] targets = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < 3; j++) {
+        xs[r * 3 + j] = rng.nextGaussian();
+      }
+      targets[r] = Math.sin(xs[r * 3]) + xs[r * 3 + 1];
+    }
+    v.fit(xs, targets, rows, 5, 16, new java.util.SplittableRandom(1));
+    double[] before = new double[rows];
+    v.predictBatch(xs, rows, before);
+    v.scaleOutput(0.37);
+    double[] after = new double[rows];
+    v.predictBatch(xs, rows, after);
+    for (int r = 0; r < rows; r++) {
+      org.junit.jupiter.api.Assertions.assertEquals(0.37 * before[r], after[r],
+          1e-12 * (1 + Math.abs(before[r])));
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> v.scaleOutput(0));
+  }
 }

@@ -32,7 +32,10 @@ import java.util.SplittableRandom;
  * {@code rewards} r[s][a], {@code initial} p0[s] (sums to 1, no mass on terminal states),
  * {@code terminal} (optional list of state indices), {@code max_episode_steps} (default 100).
  * transitions, rewards and initial come together; without them the env is the default
- * {@link #gridworld(int, int, double) gridworld(4, 4, 0.1)}.
+ * {@link #gridworld(int, int, double) gridworld(4, 4, 0.1)}, or with {@code random}
+ * ({@code {"states": S, "actions": A, "seed": k}}) the {@link #randomKwargs random ergodic MDP}
+ * of that seed: a continuing task whose average cost per step depends on the policy (the
+ * gridworld's does not: every step before the goal costs 1).
  *
  * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; each
  * draw is one uniform inverted through the cumulative row.
@@ -49,7 +52,7 @@ public final class TabularChainEnv implements Env {
   public static final int LEFT = 3;
 
   private static final Set<String> KWARGS =
-      Set.of("transitions", "rewards", "initial", "terminal", "max_episode_steps");
+      Set.of("transitions", "rewards", "initial", "terminal", "max_episode_steps", "random");
   private static final Set<String> OPTIONS = Set.of("state");
 
   private final EnvSpec spec;
@@ -77,7 +80,22 @@ public final class TabularChainEnv implements Env {
   public TabularChainEnv(Map<String, Object> kwargs) {
     EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
     Map<String, Object> mdp = kwargs;
-    if (!kwargs.containsKey("transitions")) {
+    if (kwargs.containsKey("random")) {
+      if (kwargs.containsKey("transitions")) {
+        throw new IllegalArgumentException("kwargs.random: expected either random or "
+            + "transitions, got both");
+      }
+      if (!(kwargs.get("random") instanceof Map<?, ?> r)) {
+        throw new IllegalArgumentException("kwargs.random: expected an object {\"states\": S, "
+            + "\"actions\": A, \"seed\": k}, got " + kwargs.get("random"));
+      }
+      EnvKwargs.requireKnownKeys(castMap(r), "kwargs.random", Set.of("states", "actions", "seed"));
+      mdp = randomKwargs(
+          EnvKwargs.integer(r.get("states"), "kwargs.random.states", 2, 10_000),
+          EnvKwargs.integer(r.get("actions"), "kwargs.random.actions", 1, 1_000),
+          r.containsKey("seed") ? EnvKwargs.integer(r.get("seed"), "kwargs.random.seed", 0,
+              Integer.MAX_VALUE) : 0);
+    } else if (!kwargs.containsKey("transitions")) {
       for (String key : List.of("rewards", "initial", "terminal")) {
         if (kwargs.containsKey(key)) {
           throw new IllegalArgumentException("kwargs." + key + ": given without "
@@ -137,6 +155,49 @@ public final class TabularChainEnv implements Env {
    */
   public static TabularChainEnv gridworld(int rows, int cols, double slip) {
     return new TabularChainEnv(gridworldKwargs(rows, cols, slip));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Map<?, ?> m) {
+    return (Map<String, Object>) m;
+  }
+
+  /**
+   * A random ergodic MDP (JSON-shaped kwargs): no terminal state, every row of P[s][a] drawn
+   * from a flat Dirichlet over all S states (so every state reaches every other), rewards
+   * uniform in [-1, 0], start uniform. Seeded, so a seed names one MDP.
+   */
+  public static Map<String, Object> randomKwargs(int states, int actions, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    List<Object> p = new ArrayList<>();
+    List<Object> r = new ArrayList<>();
+    List<Object> p0 = new ArrayList<>();
+    for (int s = 0; s < states; s++) {
+      List<Object> pa = new ArrayList<>();
+      List<Object> ra = new ArrayList<>();
+      for (int a = 0; a < actions; a++) {
+        double[] row = new double[states];
+        double sum = 0;
+        for (int y = 0; y < states; y++) {
+          row[y] = -Math.log(1 - rng.nextDouble());  // Exp(1): a flat Dirichlet once normalized
+          sum += row[y];
+        }
+        List<Object> rowList = new ArrayList<>();
+        for (double v : row) {
+          rowList.add(v / sum);
+        }
+        pa.add(rowList);
+        ra.add(-rng.nextDouble());
+      }
+      p.add(pa);
+      r.add(ra);
+      p0.add(1.0 / states);
+    }
+    Map<String, Object> kwargs = new LinkedHashMap<>();
+    kwargs.put("transitions", p);
+    kwargs.put("rewards", r);
+    kwargs.put("initial", p0);
+    return kwargs;
   }
 
   /** The kwargs of {@link #gridworld} (JSON-shaped lists), e.g. to send to a remote server. */
