@@ -1,7 +1,5 @@
 package io.dsogym.launch;
 
-import io.dsogym.cli.Main;
-
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
 import io.dsogym.envs.EnvRegistry;
