@@ -1,7 +1,6 @@
 package io.dsogym.cli;
 
 import io.dsogym.launch.EnvSource;
-
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policies;
 import io.dsogym.policy.Policy;
@@ -12,36 +11,75 @@ import io.dsogym.train.TrainConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code eval}: runs a saved policy's deterministic action for K episodes and prints returns. */
-final class EvalCommand implements Main.Command {
-  @Override
-  public String summary() {
-    return "eval --policy DIR [--env ID (the trained one)] [--source java|python (the trained "
-        + "one)] [--episodes K (20)] [--seed S (12345)]: evaluate a saved policy";
+@Command(name = "eval", sortOptions = false, showDefaultValues = true,
+    header = "Evaluate a saved policy.",
+    description = "Runs a saved policy's deterministic action (argmax or mean) for K "
+        + "episodes; prints the mean return, its spread, min and max.")
+final class EvalCommand implements Callable<Integer> {
+  @Option(names = "--policy", paramLabel = "DIR", required = true, description = "A train "
+      + "output directory (its checkpoint.json).")
+  String policyDir;
+
+  @Option(names = "--env", paramLabel = "ID", description = {"The env to evaluate on.",
+      "  Default: the one trained on."})
+  String env;
+
+  @Option(names = "--source", paramLabel = "java|python", description = {"Where the env "
+      + "runs: java (Java-native) or python (a local Python worker).",
+      "  Default: the trained run's."})
+  String source;
+
+  @Option(names = "--episodes", paramLabel = "K", defaultValue = "20",
+      description = "Episodes to run.")
+  int episodes;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "12345",
+      description = "Seed of the episodes' resets.")
+  int seed;
+
+  @Option(names = "--env-kwargs", paramLabel = "JSON", description = {"Keyword arguments "
+      + "of the env (a JSON object).", "  Default: the trained run's."})
+  String envKwargs;
+
+  @Mixin
+  HelpOption help = new HelpOption();
+
+  @Spec
+  CommandSpec spec;
+
+  private final PrintStream out;
+
+  EvalCommand(PrintStream out) {
+    this.out = out;
   }
 
   @Override
-  public int run(List<String> args, PrintStream out) throws Exception {
-    Map<String, String> opts = Main.parseOptions(args,
-        List.of("--policy", "--env", "--source", "--episodes", "--seed", "--env-kwargs"),
-        List.of());
-    String dir = opts.get("--policy");
-    if (dir == null) {
-      throw new Main.UsageException("--policy: expected a training output directory, got none");
+  public Integer call() throws Exception {
+    if (episodes < 1) {
+      throw new UsageError(spec, "--episodes: expected >= 1, got " + episodes);
     }
-    Checkpoint.State state = Checkpoint.read(Path.of(dir));
+    if (source != null && !List.of("java", "python").contains(source)) {
+      throw new UsageError(spec, "--source: expected java or python, got '" + source + "'");
+    }
+    Checkpoint.State state = Checkpoint.read(Path.of(policyDir));
     TrainConfig c = state.config;
-    String envId = opts.getOrDefault("--env", c.envId());
-    String source = opts.getOrDefault("--source", c.source());
-    int episodes = Main.intOption(opts, "--episodes", 20);
-    int seed = Main.intOption(opts, "--seed", 12345);
-    try (EnvSource src = EnvSource.open(source, envId, Math.min(episodes, 32),
-        opts.getOrDefault("--env-kwargs", c.envKwargsJson()), Duration.ofSeconds(120))) {
-      Policy policy = Policies.forEnv(src.env.spec(), c.policyHidden(),
+    String envId = env != null ? env : c.envId();
+    String src = source != null ? source : c.source();
+    String kwargs = envKwargs != null ? envKwargs : c.envKwargsJson();
+    try (EnvSource lanes = EnvSource.open(src, envId, Math.min(episodes, 32), kwargs,
+        Duration.ofSeconds(120))) {
+      Policy policy = Policies.forEnv(lanes.env.spec(), c.policyHidden(),
           PolicySpec.Activation.valueOf(c.activation().toUpperCase(Locale.ROOT)),
           c.initLogStd());
       if (policy.numParams() != state.theta.length) {
@@ -52,13 +90,13 @@ final class EvalCommand implements Main.Command {
       ObservationNormalizer normalizer = new ObservationNormalizer(policy.obsDim(),
           c.normalizeObservations(), 10.0);
       normalizer.set(state.obsMean, state.obsVar, state.obsCount);
-      double[] returns = Evaluator.evaluate(src.env, policy, state.theta, normalizer, episodes,
-          seed);
+      double[] returns = Evaluator.evaluate(lanes.env, policy, state.theta, normalizer,
+          episodes, seed);
       out.printf(Locale.ROOT, "%s (%s, trained %,d steps on %s): %d episodes, return %.2f ± "
-              + "%.2f (min %.2f, max %.2f)%n", envId, source, state.envSteps, c.envId(),
+              + "%.2f (min %.2f, max %.2f)%n", envId, src, state.envSteps, c.envId(),
           episodes, Evaluator.mean(returns), Evaluator.std(returns),
-          java.util.Arrays.stream(returns).min().orElse(Double.NaN),
-          java.util.Arrays.stream(returns).max().orElse(Double.NaN));
+          Arrays.stream(returns).min().orElse(Double.NaN),
+          Arrays.stream(returns).max().orElse(Double.NaN));
     }
     return 0;
   }
