@@ -1,6 +1,7 @@
 package io.dsogym.integration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.Gson;
@@ -63,5 +64,22 @@ class BenchCommandTest {
     double bridge0 = samples.getAsJsonArray("bridge_steps_per_sec").get(0).getAsDouble();
     double expected = bridge0 / ((raws.get(0).getAsDouble() + raws.get(1).getAsDouble()) / 2);
     assertEquals(expected, samples.getAsJsonArray("ratio").get(0).getAsDouble(), 1e-12);
+  }
+
+  @Test
+  void badOptionsAreUsageErrorsBeforeAnyProcessStarts() {
+    for (String[] bad : new String[][] {{"--modes", "server,bogus"}, {"--lanes", "0"},
+        {"--lanes", "x"}, {"--hidden", "64,x"}, {"--repeats", "0"}, {"--seconds", "0"},
+        {"--requests-per-collect", "-1"}, {"--modez", "server"}}) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+      String[] args = {"bench", "--envs", "CartPole-v1", "--out",
+          dir.resolve("bench.json").toString(), bad[0], bad[1]};
+      assertEquals(2, Main.run(args, out, out), String.join(" ", args));
+      String console = bytes.toString(StandardCharsets.UTF_8);
+      assertTrue(console.contains(bad[0].equals("--modez") ? "Did you mean: --modes?" : bad[0]),
+          console);
+      assertFalse(Files.exists(dir.resolve("bench.json")), console);
+    }
   }
 }
