@@ -25,7 +25,7 @@ class ChainIterationTest {
    * transition: U(y|x) = softmax_y(θ_xy + ln p(y|x)), L = q + KL(U‖p). Every row of U can be
    * chosen freely, so minimizing the surrogate is soft policy iteration (§4c).
    */
-  private static LmdpChain freeLmdp(JsonObject c) {
+  static LmdpChain freeLmdp(JsonObject c) {
     double[][] p = mat(c, "passive");
     boolean[] terminal = mask(c, "terminal");
     int n = p.length;

@@ -1,12 +1,8 @@
 package io.dsogym.dso;
 
-import static io.dsogym.dso.Oracles.mask;
-import static io.dsogym.dso.Oracles.mat;
 import static io.dsogym.dso.Oracles.oracleCase;
-import static io.dsogym.dso.Oracles.vec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
 import io.dsogym.oracle.KnownChainSource;
 import io.dsogym.oracle.LmdpChain;
 import io.dsogym.oracle.LmdpExact;
@@ -33,35 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KnownChainTrainingTest {
   @TempDir Path dir;
 
-  private static LmdpChain freeLmdp() {
-    JsonObject c = oracleCase("lmdp7_first_exit");
-    double[][] p = mat(c, "passive");
-    boolean[] terminal = mask(c, "terminal");
-    int n = p.length;
-    int k = 0;
-    for (int x = 0; x < n; x++) {
-      for (int y = 0; y < n; y++) {
-        k += !terminal[x] && p[x][y] > 0 ? 1 : 0;
-      }
-    }
-    double[][][] features = new double[n][n][k];
-    int j = 0;
-    for (int x = 0; x < n; x++) {
-      for (int y = 0; y < n; y++) {
-        if (!terminal[x] && p[x][y] > 0) {
-          features[x][y][j++] = 1;
-        }
-      }
-    }
-    double[] start = new double[n];
-    start[0] = 1;
-    return new LmdpChain(p, vec(c, "q"), features, terminal, start);
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"gradient", "pco", "natural", "chain-iteration"})
   void everyOptimizerClosesTheGapOnAKnownChain(String algo) throws Exception {
-    LmdpChain lmdp = freeLmdp();
+    LmdpChain lmdp = ChainIterationTest.freeLmdp(oracleCase("lmdp7_first_exit"));
     int n = lmdp.numStates();
     double optimum = LmdpExact.optimal(lmdp).optimalValue[0];
     ExactObjective exact = new ExactObjective() {
