@@ -36,6 +36,7 @@ def summarize(all_runs: list[dict]) -> dict:
     # the figure the issues' "median of N seeds" targets mean (None when the median did not reach)
     everyone = sorted(reached) + [float("inf")] * (len(all_runs) - len(reached))
     median_all = statistics.median(everyone)
+    kept = [keeping(r) for r in all_runs if r.get("steps_to_threshold") is not None and r.get("eval_curve")]
     return {
         "seeds": len(all_runs),
         "failed": sum("failed" in r for r in all_runs),
@@ -46,9 +47,25 @@ def summarize(all_runs: list[dict]) -> dict:
         "steps_to_threshold_median_all_seeds": None if median_all == float("inf") else median_all,
         "final_eval_median": statistics.median(r["eval_mean_return"] for r in runs),
         "best_eval_median": statistics.median(r["best_eval"] for r in runs),
+        # whether the target, once reached, was kept: a target reached and lost again is not met
+        "final_below_threshold": sum(k["final_below"] for k in kept),
+        "later_evals_below_threshold": sum(k["later_below"] for k in kept),
+        "later_evals": sum(k["later"] for k in kept),
+        "worst_after_reaching_median": statistics.median(k["worst_after"] for k in kept) if kept else None,
         "wall_seconds_median": statistics.median(r["wall_seconds"] for r in runs),
         "env_steps_per_second_median": statistics.median(r["env_steps"] / r["wall_seconds"] for r in runs),
     }
+
+
+def keeping(run: dict) -> dict:
+    """For a run that reached its threshold: the evaluations after the first one that reached it,
+    how many of them fell below it, the worst of them, and whether the final one is below."""
+    t = run["threshold"]
+    curve = run["eval_curve"]
+    first = next(i for i, (_, r) in enumerate(curve) if r >= t)
+    later = [r for _, r in curve[first + 1:]]
+    return {"later": len(later), "later_below": sum(r < t for r in later),
+            "worst_after": min(later, default=curve[first][1]), "final_below": curve[-1][1] < t}
 
 
 def eval_curve(run_dir: Path) -> list[tuple[float, float]]:
@@ -106,6 +123,10 @@ def plot(report: dict, curves: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def fmt_value(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
 def fmt_steps(s: dict) -> str:
     if s["steps_to_threshold_median"] is None:
         return "-"
@@ -116,14 +137,18 @@ def fmt_steps(s: dict) -> str:
 def table(report: dict) -> str:
     lines = [f"# {report['env_id']} from {report['source']}: threshold {report['threshold']}", "",
              "| algo | seeds reaching threshold | steps to threshold, median of those (min-max) "
-             "| median of all seeds | final eval, median | best eval, median | wall-clock median "
-             "| env-steps/s median |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| median of all seeds | final eval, median | best eval, median "
+             "| final eval below threshold (of those reaching) | later evals below threshold "
+             "| worst eval after reaching, median | wall-clock median | env-steps/s median |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for algo, s in report["algos"].items():
         m = s["steps_to_threshold_median_all_seeds"]
         lines.append(f"| {algo} | {s['reached']}/{s['seeds']} | {fmt_steps(s)} | {'-' if m is None else f'{m:,.0f}'} "
                      f"| {s['final_eval_median']:.1f} "
-                     f"| {s['best_eval_median']:.1f} | {s['wall_seconds_median']:.1f} s "
+                     f"| {s['best_eval_median']:.1f} | {s['final_below_threshold']}/{s['reached']} "
+                     f"| {s['later_evals_below_threshold']} of {s['later_evals']} "
+                     f"| {fmt_value(s['worst_after_reaching_median'])} "
+                     f"| {s['wall_seconds_median']:.1f} s "
                      f"| {s['env_steps_per_second_median']:,.0f} |")
     return "\n".join(lines) + "\n"
 
