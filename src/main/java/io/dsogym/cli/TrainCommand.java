@@ -91,6 +91,13 @@ final class TrainCommand implements Callable<Integer> {
       + "the env (a JSON object), e.g. {\"ctrl_cost_weight\": 0.1}.")
   String envKwargs;
 
+  @Option(names = "--system-params", paramLabel = "BLOCKS", description = "Also train these "
+      + "blocks of the env's own parameters with the policy (comma-separated; docs/math.md 10: "
+      + "θ in the dynamics and the cost). Java-native envs that are parametric systems: "
+      + "TabularChain-v0 (transition_logits, rewards), LQR-v0 (A, B, Q), Pendulum-v1 (g, m, l; "
+      + "needs --env-kwargs '{\"process_noise\": S}' with S > 0).")
+  String systemParams;
+
   @Option(names = "--num-envs", paramLabel = "N", showDefaultValue = Visibility.NEVER,
       description = {"Lanes collected in parallel.", PRESET})
   String numEnvs;

@@ -4,8 +4,11 @@ import io.dsogym.chain.ChainBatch;
 import io.dsogym.chain.ChainSource;
 import io.dsogym.chain.StateCost;
 import io.dsogym.chain.TrajectoryBatch;
+import io.dsogym.chain.TransitionLikelihood;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policy;
+import java.util.List;
 
 /**
  * The closed loop of a policy and a {@code VectorEnv} as a {@link ChainSource} (the MDP -> chain
@@ -14,20 +17,46 @@ import io.dsogym.policy.Policy;
  * {@link PolicyTransitions}), the cost is the env's sampled ℓ = -reward, and both the policy and
  * V̂ read the observations normalized with this loop's running statistics, which take in each
  * batch only after its update.
+ *
+ * <p>With {@link SystemParameters}, θ = (θ_π, φ_T) also sets the lanes' dynamics and cost
+ * (docs/math.md §10): φ(θ) is applied to every lane before a batch, and the batch's
+ * transitions and cost carry the system's score and cost gradient ({@link SystemTerms}).
  */
 public final class PolicyLoop implements ChainSource {
   private final Policy policy;
   private final ObservationNormalizer normalizer;
   private final TrajectoryBatch batch;
   private Collector collector;
+  private final SystemParameters system;
+  private final List<? extends ParametricSystem> systemLanes;
   private double[] zObs = new double[0];
   private double[] zNext = new double[0];
 
   public PolicyLoop(Collector collector, Policy policy, ObservationNormalizer normalizer) {
+    this(collector, policy, normalizer, null, List.of());
+  }
+
+  /**
+   * @param system the trained part of the lanes' φ, or null for a policy alone
+   * @param systemLanes the collector's lanes, each a parametric system (in lane order)
+   */
+  public PolicyLoop(Collector collector, Policy policy, ObservationNormalizer normalizer,
+      SystemParameters system, List<? extends ParametricSystem> systemLanes) {
+    if (system != null && systemLanes.isEmpty()) {
+      throw new IllegalArgumentException("systemLanes: expected the lanes of the parametric "
+          + "system, got none");
+    }
     this.collector = collector;
     this.policy = policy;
     this.normalizer = normalizer;
+    this.system = system;
+    this.systemLanes = List.copyOf(systemLanes);
     this.batch = new TrajectoryBatch(policy.obsDim(), policy.actionDim());
+  }
+
+  /** θ's system part, or null. */
+  public SystemParameters system() {
+    return system;
   }
 
   public Policy policy() {
@@ -50,7 +79,7 @@ public final class PolicyLoop implements ChainSource {
 
   @Override
   public int numParams() {
-    return policy.numParams();
+    return policy.numParams() + (system == null ? 0 : system.size());
   }
 
   @Override
@@ -60,6 +89,9 @@ public final class PolicyLoop implements ChainSource {
 
   @Override
   public ChainBatch collect(double[] theta, int stepsPerLane) {
+    if (system != null) {
+      system.apply(theta, systemLanes);
+    }
     collector.collect(theta, normalizer, stepsPerLane, batch);
     int n = batch.size();
     int d = policy.obsDim();
@@ -71,8 +103,14 @@ public final class PolicyLoop implements ChainSource {
       normalizer.normalize(batch.obs, i * d, zObs, i * d);
       normalizer.normalize(batch.nextObs, i * d, zNext, i * d);
     }
+    TransitionLikelihood transitions = new PolicyTransitions(policy, zObs, batch.actions, n);
+    if (system == null) {
+      return new ChainBatch(batch, d, zObs, zNext, transitions, StateCost.NONE);
+    }
+    ParametricSystem model = systemLanes.get(0);
     return new ChainBatch(batch, d, zObs, zNext,
-        new PolicyTransitions(policy, zObs, batch.actions, n), StateCost.NONE);
+        SystemTerms.transitions(transitions, model, system, batch),
+        SystemTerms.cost(model, system, batch));
   }
 
   @Override

@@ -32,6 +32,11 @@ public final class SyncVectorEnv implements VectorEnv {
     this.book = new LaneBook(lanes.size(), mode);
   }
 
+  /** The lanes, in order (a run that sets their parameters reaches them here). */
+  public List<Env> lanes() {
+    return lanes;
+  }
+
   @Override
   public EnvSpec spec() {
     return spec;

@@ -1,7 +1,9 @@
 package io.dsogym.train;
 
+import io.dsogym.collect.SystemParameters;
 import io.dsogym.env.Env;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.envs.EnvRegistry;
 import io.dsogym.envs.control.LinearQuadraticRegulator;
 import io.dsogym.envs.tabular.TabularChainEnv;
@@ -14,6 +16,7 @@ import io.dsogym.policy.PolicySpec;
 import io.dsogym.wire.Json;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The exact J of the policy a run trains, where the env has an exact solver: the known MDP of
@@ -31,22 +34,104 @@ public final class ExactObjectives {
   /** The exact objective of the run, or null when its env, policy or setting has none. */
   public static ExactObjective forRun(TrainConfig config, EnvSpec spec, Policy policy,
       ObservationNormalizer normalizer) {
+    return forRun(config, spec, policy, normalizer, null);
+  }
+
+  /**
+   * The same where θ also holds system parameters (docs/math.md §10): J(θ) is that of the env
+   * set to φ(θ). J* is then the optimum over the policy and the trained blocks where it is
+   * finite: the transition logits of TabularChain-v0 alone; otherwise NaN (no finite optimum:
+   * the rewards, A, B or Q can lower the cost without bound, or nothing closed-form is known).
+   */
+  public static ExactObjective forRun(TrainConfig config, EnvSpec spec, Policy policy,
+      ObservationNormalizer normalizer, SystemParameters system) {
     String setting = config.setting();
     if (spec.id().equals(TabularChainEnv.ID)
         && policy.spec().head() == PolicySpec.Head.CATEGORICAL
         && (setting.equals("discounted") || setting.equals("average"))) {
-      TabularMdp mdp = TabularMdp.of((TabularChainEnv) make(config));
-      return tabular(mdp, ObservationEncoder.forSpace(spec.observationSpace()), policy,
-          normalizer, setting.equals("average"), config.gamma());
+      TabularChainEnv env = (TabularChainEnv) make(config);
+      Function<double[], TabularMdp> mdp = mdpAt(env, system);
+      double optimum;
+      if (system == null) {
+        optimum = optimum(TabularMdp.of(env), setting, config.gamma());
+      } else if (config.systemParams().equals(java.util.List.of("transition_logits"))) {
+        optimum = optimum(designed(env), setting, config.gamma());
+      } else {
+        optimum = Double.NaN;
+      }
+      return tabular(mdp, optimum, ObservationEncoder.forSpace(spec.observationSpace()),
+          policy, normalizer, setting.equals("average"), config.gamma());
     }
     if (spec.id().equals(LinearQuadraticRegulator.ID)
         && policy.spec().head() == PolicySpec.Head.GAUSSIAN
         && policy.spec().hidden().isEmpty() && setting.equals("discounted")
         && config.gamma() < 1) {
-      AffineLqr lqr = AffineLqr.of((LinearQuadraticRegulator) make(config));
-      return lqr(lqr, policy, normalizer, config.gamma());
+      LinearQuadraticRegulator env = (LinearQuadraticRegulator) make(config);
+      Function<double[], AffineLqr> lqr = theta -> {
+        set(env, system, theta);
+        return AffineLqr.of(env);
+      };
+      double optimum = system == null ? AffineLqr.of(env).optimalObjective(config.gamma())
+          : Double.NaN;
+      return lqr(lqr, optimum, policy, normalizer, config.gamma());
     }
     return null;
+  }
+
+  private static void set(ParametricSystem env, SystemParameters system, double[] theta) {
+    if (system != null) {
+      env.setSystemParams(system.phi(theta));
+    }
+  }
+
+  private static Function<double[], TabularMdp> mdpAt(TabularChainEnv env,
+      SystemParameters system) {
+    if (system == null) {
+      TabularMdp fixed = TabularMdp.of(env);
+      return theta -> fixed;
+    }
+    return theta -> {
+      set(env, system, theta);
+      return TabularMdp.of(env);
+    };
+  }
+
+  private static double optimum(TabularMdp mdp, String setting, double gamma) {
+    return setting.equals("average") ? mdp.optimalAverageObjective()
+        : mdp.optimalDiscountedObjective(gamma);
+  }
+
+  /**
+   * The MDP whose optimum is that over the policy and the transition logits: the logits can
+   * put (in the limit) all of P[s][a]'s mass on any state y of its support, so every pair
+   * (a, y) becomes a deterministic action (pairs outside the support repeat a supported one).
+   */
+  private static String noOptimum(double optimum) {
+    return Double.isNaN(optimum) ? "; no finite J* over the trained system blocks" : "";
+  }
+
+  static TabularMdp designed(TabularChainEnv env) {
+    double[][][] p = env.transitions();
+    double[][] r = env.rewards();
+    int n = env.numStates();
+    int m = env.numActions();
+    double[][][] t = new double[n][m * n][n];
+    double[][] c = new double[n][m * n];
+    boolean[] terminal = new boolean[n];
+    for (int s = 0; s < n; s++) {
+      terminal[s] = env.isTerminal(s);
+      for (int a = 0; a < m; a++) {
+        int fallback = 0;
+        while (p[s][a][fallback] <= 0) {
+          fallback++;
+        }
+        for (int y = 0; y < n; y++) {
+          t[s][a * n + y][p[s][a][y] > 0 ? y : fallback] = 1;
+          c[s][a * n + y] = -r[s][a];
+        }
+      }
+    }
+    return new TabularMdp(env.initialDistribution(), t, c, terminal);
   }
 
   private static Env make(TrainConfig config) {
@@ -84,13 +169,13 @@ public final class ExactObjectives {
     return table;
   }
 
-  private static ExactObjective tabular(TabularMdp mdp, ObservationEncoder encoder,
-      Policy policy, ObservationNormalizer normalizer, boolean average, double gamma) {
-    double optimum = average ? mdp.optimalAverageObjective()
-        : mdp.optimalDiscountedObjective(gamma);
+  private static ExactObjective tabular(Function<double[], TabularMdp> mdpAt, double optimum,
+      ObservationEncoder encoder, Policy policy, ObservationNormalizer normalizer,
+      boolean average, double gamma) {
     return new ExactObjective() {
       @Override
       public double objective(double[] theta) {
+        TabularMdp mdp = mdpAt.apply(theta);
         double[][] pi = policyTable(mdp.numStates(), 0, encoder, policy, normalizer, theta);
         return average ? mdp.averageObjective(pi) : mdp.discountedObjective(pi, gamma);
       }
@@ -104,19 +189,19 @@ public final class ExactObjectives {
       public String describe() {
         return average ? "average cost per step of the known MDP (linear solve; J* by policy "
             + "iteration)" : String.format(Locale.ROOT, "discounted cost of the known MDP, "
-            + "γ = %s (linear solve; J* by policy iteration)", gamma);
+            + "γ = %s (linear solve; J* by policy iteration)", gamma) + noOptimum(optimum);
       }
     };
   }
 
-  private static ExactObjective lqr(AffineLqr lqr, Policy policy,
-      ObservationNormalizer normalizer, double gamma) {
-    double optimum = lqr.optimalObjective(gamma);
-    int n = lqr.stateDim();
-    int m = lqr.actionDim();
+  private static ExactObjective lqr(Function<double[], AffineLqr> lqrAt, double optimum,
+      Policy policy, ObservationNormalizer normalizer, double gamma) {
     return new ExactObjective() {
       @Override
       public double objective(double[] theta) {
+        AffineLqr lqr = lqrAt.apply(theta);
+        int n = lqr.stateDim();
+        int m = lqr.actionDim();
         // A linear policy on normalized x is affine in x wherever the normalizer does not clip:
         // probe its mean at the observations' mean and one standard deviation along each axis.
         double[] base = normalizer.enabled() ? normalizer.mean() : new double[n];
@@ -162,7 +247,7 @@ public final class ExactObjectives {
       @Override
       public String describe() {
         return String.format(Locale.ROOT, "discounted LQR cost, γ = %s (closed form; J* from "
-            + "the Riccati equation)", gamma);
+            + "the Riccati equation)", gamma) + noOptimum(optimum);
       }
     };
   }

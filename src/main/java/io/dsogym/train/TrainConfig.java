@@ -19,6 +19,8 @@ import java.util.List;
  *     episode's undiscounted total, γ = 1)
  * @param targetReturn the evaluation return that counts as solved (steps_to_threshold); null
  *     means the env's reward threshold
+ * @param systemParams the blocks of a parametric system's φ that θ also holds and trains with
+ *     the policy (docs/math.md §10: θ in the dynamics and the cost); empty: the policy alone
  */
 public record TrainConfig(
     String envId,
@@ -50,6 +52,7 @@ public record TrainConfig(
     int evalEpisodes,
     Double targetReturn,
     String envKwargsJson,
+    List<String> systemParams,
     SurrogateConfig surrogate) {
 
   /** The cost settings of {@code --setting}. */
@@ -100,6 +103,8 @@ public record TrainConfig(
 
   public TrainConfig {
     policyHidden = List.copyOf(policyHidden);
+    // checkpoints written before --system-params have none
+    systemParams = systemParams == null ? List.of() : List.copyOf(systemParams);
     setting = setting == null ? "discounted" : setting;  // checkpoints written before --setting
     valueHidden = List.copyOf(valueHidden);
     require(maxSteps > 0, "max-steps", "a positive number of env steps", maxSteps);

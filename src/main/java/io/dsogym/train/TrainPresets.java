@@ -100,6 +100,7 @@ public final class TrainPresets {
         bool(o, "--anneal-lr"), longOption(o, "--eval-every"),
         (int) longOption(o, "--eval-episodes"),
         target == null ? null : doubleOption(o, "--target-return"), o.get("--env-kwargs"),
+        names(o.get("--system-params")),
         new TrainConfig.SurrogateConfig((int) longOption(o, "--epochs"),
             (int) longOption(o, "--minibatches"), doubleOption(o, "--clip"),
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
@@ -116,7 +117,16 @@ public final class TrainPresets {
         c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(), c.setting(),
         c.normalizeObservations(), c.normalizeAdvantages(), c.maxGradNorm(),
         c.annealLearningRate(), c.evalEvery(), c.evalEpisodes(), c.targetReturn(),
-        c.envKwargsJson(), c.surrogate());
+        c.envKwargsJson(), c.systemParams(), c.surrogate());
+  }
+
+  /** A comma-separated list of names ("A,B"); null or empty: none. */
+  static List<String> names(String v) {
+    if (v == null || v.isBlank()) {
+      return List.of();
+    }
+    return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty())
+        .toList();
   }
 
   public static long longOption(Map<String, String> o, String name) {

@@ -8,6 +8,7 @@ import io.dsogym.collect.Collector;
 import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.collect.SystemParameters;
 import io.dsogym.dso.AdvantageNormalization;
 import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.ChainIteration;
@@ -18,8 +19,11 @@ import io.dsogym.dso.PolicyRegularizer;
 import io.dsogym.dso.ProximalChainOptimization;
 import io.dsogym.dso.Surrogate;
 import io.dsogym.dso.ValueFunction;
+import io.dsogym.env.Env;
 import io.dsogym.env.EnvUnavailableException;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
+import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.ObservationNormalizer;
@@ -33,6 +37,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -60,6 +65,8 @@ public final class Trainer {
   private final ChainSource source;
   private final PolicyLoop loop;
   private final Policy policy;
+  /** θ's system part (--system-params), or null for a policy alone. */
+  private final SystemParameters system;
   private final ValueFunction value;
   private final Adam optimizer;
   private final ObservationNormalizer normalizer;
@@ -119,12 +126,16 @@ public final class Trainer {
     if (trainEnv != null) {
       this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
           config.initLogStd());
+      this.system = config.systemParams().isEmpty() ? null
+          : new SystemParameters(systemLanes(trainEnv).get(0), config.systemParams(),
+              policy.numParams());
       this.normalizer = new ObservationNormalizer(policy.obsDim(),
           config.normalizeObservations(), 10.0);
       this.threshold = config.targetReturn() != null ? config.targetReturn()
           : trainEnv.spec().rewardThreshold();
     } else {
       this.policy = null;
+      this.system = null;
       this.normalizer = null;
       this.threshold = config.targetReturn();
     }
@@ -139,7 +150,9 @@ public final class Trainer {
     if (resumed == null) {
       state = new Checkpoint.State();
       state.config = config;
-      state.theta = trainEnv != null ? policy.initialTheta(config.seed()) : initialTheta.clone();
+      state.theta = trainEnv == null ? initialTheta.clone()
+          : system == null ? policy.initialTheta(config.seed())
+          : system.initialTheta(policy.initialTheta(config.seed()));
       state.nextEvalAt = config.evalEvery();
     } else {
       state = resumed;
@@ -161,9 +174,11 @@ public final class Trainer {
       improvement.restoreState(state.improverState);
     }
     if (trainEnv != null) {
-      this.loop = new PolicyLoop(newCollector(trainEnv), policy, normalizer);
+      this.loop = system == null ? new PolicyLoop(newCollector(trainEnv), policy, normalizer)
+          : new PolicyLoop(newCollector(trainEnv), policy, normalizer, system,
+              systemLanes(trainEnv));
       this.source = loop;
-      this.exact = ExactObjectives.forRun(config, trainEnv.spec(), policy, normalizer);
+      this.exact = ExactObjectives.forRun(config, trainEnv.spec(), policy, normalizer, system);
     } else {
       this.loop = null;
       this.source = chain;
@@ -175,6 +190,27 @@ public final class Trainer {
           + "without a policy (they are costs on π(·|x)), got " + config.surrogate().entropyCoef()
           + " and " + config.surrogate().klCoef());
     }
+  }
+
+  /**
+   * The lanes of a run with --system-params: Java-native lanes in this process whose env is a
+   * {@link ParametricSystem} (the density of its dynamics must be known here).
+   */
+  private static List<ParametricSystem> systemLanes(VectorEnv env) {
+    if (!(env instanceof SyncVectorEnv sync)) {
+      throw new IllegalArgumentException("--system-params: expected Java-native lanes "
+          + "(--source java), got " + env.getClass().getSimpleName());
+    }
+    List<ParametricSystem> out = new java.util.ArrayList<>();
+    for (Env lane : sync.lanes()) {
+      if (!(lane instanceof ParametricSystem ps)) {
+        throw new IllegalArgumentException("--system-params: expected an env that is a "
+            + "parametric system (TabularChain-v0, LQR-v0, Pendulum-v1), got "
+            + env.spec().id());
+      }
+      out.add(ps);
+    }
+    return out;
   }
 
   private static Algorithm1.Setting setting(String name) {
@@ -526,6 +562,9 @@ public final class Trainer {
         if (evalEnv == null) {
           evalEnv = lanes.open(Math.min(config.evalEpisodes(), 32), "eval");
         }
+        if (system != null) {
+          system.apply(state.theta, systemLanes(evalEnv));  // evaluate the system at φ(θ)
+        }
         return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
             config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
       } catch (EnvUnavailableException e) {
@@ -625,11 +664,19 @@ public final class Trainer {
     s.put("eval_std_return", state.lastEvalStd);
     s.put("threshold", threshold);
     s.put("steps_to_threshold", state.stepsToThreshold);
+    if (system != null) {
+      Map<String, Object> params = new LinkedHashMap<>();
+      double[] values = system.trainedValues(state.theta);
+      for (int k = 0; k < values.length; k++) {
+        params.put(system.names().get(k), values[k]);
+      }
+      s.put("system_params", params);
+    }
     if (exact != null) {
       // J is a cost: the fraction of the gap closed is (J0 - J) / (J0 - J*).
       s.put("exact_objective_initial", exactInitial);
       s.put("exact_objective", exact.objective(state.theta));
-      s.put("optimal_objective", exact.optimum());
+      s.put("optimal_objective", Double.isNaN(exact.optimum()) ? null : exact.optimum());
       s.put("exact_objective_description", exact.describe());
     }
     return s;

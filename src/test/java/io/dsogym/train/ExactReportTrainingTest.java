@@ -52,6 +52,15 @@ class ExactReportTrainingTest {
   }
 
   private double gapClosed(String envId, String kwargs, String... options) throws Exception {
+    Map<String, Object> s = run(envId, kwargs, options);
+    double j0 = (Double) s.get("exact_objective_initial");
+    double j = (Double) s.get("exact_objective");
+    double best = (Double) s.get("optimal_objective");
+    return (j0 - j) / (j0 - best);
+  }
+
+  private Map<String, Object> run(String envId, String kwargs, String... options)
+      throws Exception {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("--source", "java");
     o.put("--seed", "1");
@@ -71,7 +80,7 @@ class ExactReportTrainingTest {
     assertTrue(best <= j + 1e-9, "J* " + best + " must bound the trained J " + j);
     List<String> lines = Files.readAllLines(out.resolve("metrics.csv"));
     assertEquals("exact_objective", lines.get(0).substring(lines.get(0).lastIndexOf(',') + 1));
-    return (j0 - j) / (j0 - best);
+    return s;
   }
 
   @Test
@@ -94,5 +103,33 @@ class ExactReportTrainingTest {
   void lqrWithALinearGaussianPolicy() throws Exception {
     double closed = gapClosed("LQR-v0", "{}", "--algo", "natural", "--max-steps", "60000");
     assertTrue(closed >= 0.95, "closed " + closed);
+  }
+
+  /**
+   * θ in the dynamics (docs/math.md §10): every optimizer trains the policy jointly with the
+   * gridworld's transition logits. J* is then the optimum over both (every supported next
+   * state can be made certain, so the slip disappears), and each run ends below the best that
+   * any policy alone can reach on the given dynamics, which only the system part can explain.
+   */
+  @Test
+  void everyOptimizerTrainsThePolicyWithTheDynamics() throws Exception {
+    TrainConfig preset = TrainPresets.config("TabularChain-v0", Map.of());
+    double policyOnlyOptimum = io.dsogym.oracle.TabularMdp.of(
+        new io.dsogym.envs.tabular.TabularChainEnv()).optimalDiscountedObjective(preset.gamma());
+    for (String algo : TrainConfig.ALGORITHMS) {
+      Map<String, Object> s = run("TabularChain-v0", "{}", "--algo", algo,
+          "--system-params", "transition_logits", "--max-steps",
+          algo.equals("gradient") ? "40000" : "30000", "--lr",
+          algo.equals("gradient") ? "0.03" : preset.learningRate() + "");
+      double j0 = (Double) s.get("exact_objective_initial");
+      double j = (Double) s.get("exact_objective");
+      double best = (Double) s.get("optimal_objective");
+      assertTrue(best < policyOnlyOptimum - 0.5, algo + ": J* over the system " + best
+          + " must be below the policy-only " + policyOnlyOptimum);
+      assertTrue(j < policyOnlyOptimum, algo + ": J " + j + " must beat any policy alone ("
+          + policyOnlyOptimum + ")");
+      assertTrue((j0 - j) / (j0 - best) >= 0.9, algo + ": closed " + (j0 - j) / (j0 - best));
+      assertEquals(4 * 16 * 16, ((Map<?, ?>) s.get("system_params")).size(), algo);
+    }
   }
 }

@@ -4,9 +4,11 @@ import io.dsogym.env.DType;
 import io.dsogym.env.Env;
 import io.dsogym.env.EnvKwargs;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -40,8 +42,13 @@ import java.util.SplittableRandom;
  * (position, velocity) driven by an acceleration with time step {@link #DEFAULT_DT} seconds:
  * {@code A = [[1, dt], [0, 1]]}, {@code B = [[dt^2 / 2], [dt]]}, {@code Q = I},
  * {@code R = 0.1 I}, {@code W = 0.01^2 I}.
+ *
+ * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code A}, {@code B}
+ * and {@code Q}, row-major: ln p(x'|x,u,φ) is the Gaussian N(Ax + Bu, W) density (W must then
+ * be positive definite), with score ∂/∂A_ij = (W⁻¹r)_i x_j and ∂/∂B_ij = (W⁻¹r)_i u_j for
+ * r = x' − Ax − Bu; the cost's gradient is ∂ℓ/∂Q_ij = x_i x_j.
  */
-public final class LinearQuadraticRegulator implements Env {
+public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   public static final String ID = "LQR-v0";
   public static final int DEFAULT_MAX_EPISODE_STEPS = 200;
   /** Time step of the default double integrator (s). */
@@ -184,6 +191,148 @@ public final class LinearQuadraticRegulator implements Env {
     elapsedSteps++;
     return new StepResult(Tensor.ofFloat64(new int[] {n}, x), reward, false,
         elapsedSteps >= maxEpisodeSteps, Map.of());
+  }
+
+  @Override
+  public List<ParamBlock> systemParamBlocks() {
+    return List.of(new ParamBlock("A", n * n), new ParamBlock("B", n * m),
+        new ParamBlock("Q", n * n));
+  }
+
+  @Override
+  public double[] systemParams() {
+    double[] phi = new double[2 * n * n + n * m];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(a[i], 0, phi, i * n, n);
+      System.arraycopy(b[i], 0, phi, n * n + i * m, m);
+      System.arraycopy(q[i], 0, phi, n * n + n * m + i * n, n);
+    }
+    return phi;
+  }
+
+  /**
+   * The cost xᵀQx sees only Q's symmetric part, so any Q is accepted whose symmetric part is
+   * positive semi-definite (the cost is then bounded below); the env keeps that symmetric
+   * part, which {@link #systemParams} returns.
+   */
+  @Override
+  public void setSystemParams(double[] phi) {
+    int expected = 2 * n * n + n * m;
+    if (phi.length != expected) {
+      throw new IllegalArgumentException("system params: expected " + expected + " values (A "
+          + n * n + ", B " + n * m + ", Q " + n * n + "), got " + phi.length);
+    }
+    for (int i = 0; i < phi.length; i++) {
+      if (!Double.isFinite(phi[i])) {
+        throw new IllegalArgumentException("system params: expected finite values, got "
+            + phi[i] + " at " + i);
+      }
+    }
+    double[][] newQ = new double[n][n];
+    int qOff = n * n + n * m;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        newQ[i][j] = 0.5 * (phi[qOff + i * n + j] + phi[qOff + j * n + i]);
+      }
+    }
+    psdCholesky(newQ, "system params Q (its symmetric part)");
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(phi, i * n, a[i], 0, n);
+      System.arraycopy(phi, n * n + i * m, b[i], 0, m);
+      System.arraycopy(newQ[i], 0, q[i], 0, n);
+    }
+  }
+
+  @Override
+  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
+
+  @Override
+  public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    double[] resid = new double[n];
+    for (int i = 0; i < n; i++) {
+      double mean = 0;
+      for (int j = 0; j < n; j++) {
+        mean += phi[i * n + j] * obs[obsOff + j];
+      }
+      for (int j = 0; j < m; j++) {
+        mean += phi[n * n + i * m + j] * action[actionOff + j];
+      }
+      resid[i] = nextObs[nextOff + i] - mean;
+    }
+    // W⁻¹ resid through W = L Lᵀ: solve L y = resid, then Lᵀ s = y; residᵀW⁻¹resid = |y|².
+    double[][] l = noiseFactor;
+    double[] y = new double[n];
+    double logDet = 0;
+    for (int i = 0; i < n; i++) {
+      if (l[i][i] == 0) {
+        throw new IllegalStateException("kwargs.W: expected a positive definite noise "
+            + "covariance for a transition density, got a singular one (zero pivot at row "
+            + i + ")");
+      }
+      double v = resid[i];
+      for (int j = 0; j < i; j++) {
+        v -= l[i][j] * y[j];
+      }
+      y[i] = v / l[i][i];
+      logDet += 2 * Math.log(l[i][i]);
+    }
+    double quad = 0;
+    for (double v : y) {
+      quad += v * v;
+    }
+    if (grad != null && weight != 0) {
+      double[] sol = new double[n];
+      for (int i = n - 1; i >= 0; i--) {
+        double v = y[i];
+        for (int j = i + 1; j < n; j++) {
+          v -= l[j][i] * sol[j];
+        }
+        sol[i] = v / l[i][i];
+      }
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+          grad[gradOff + i * n + j] += weight * sol[i] * obs[obsOff + j];
+        }
+        for (int j = 0; j < m; j++) {
+          grad[gradOff + n * n + i * m + j] += weight * sol[i] * action[actionOff + j];
+        }
+      }
+    }
+    return -0.5 * (quad + logDet + n * Math.log(2 * Math.PI));
+  }
+
+  @Override
+  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] phi) {
+    return accumulateCostGradient(obs, obsOff, action, actionOff, phi, 0, null, 0);
+  }
+
+  @Override
+  public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
+    int qOff = n * n + n * m;
+    double cost = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        double xx = obs[obsOff + i] * obs[obsOff + j];
+        cost += phi[qOff + i * n + j] * xx;
+        if (grad != null) {
+          grad[gradOff + qOff + i * n + j] += weight * xx;
+        }
+      }
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        cost += r[i][j] * action[actionOff + i] * action[actionOff + j];
+      }
+    }
+    return cost;
   }
 
   public int stateDim() {

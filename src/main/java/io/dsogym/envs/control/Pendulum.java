@@ -4,9 +4,11 @@ import io.dsogym.env.DType;
 import io.dsogym.env.Env;
 import io.dsogym.env.EnvKwargs;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -38,10 +40,21 @@ import java.util.SplittableRandom;
  *
  * <p><b>Termination</b>: never. <b>Truncation</b>: after {@link #MAX_EPISODE_STEPS} steps.
  *
- * <p>Kwargs: {@code g}, the gravitational acceleration (m/s^2, default 10.0). Randomness comes
- * from one {@link SplittableRandom} seeded by {@code reset(seed)}.
+ * <p>Kwargs: {@code g}, the gravitational acceleration (m/s^2, default 10.0); {@code m} and
+ * {@code l}, the mass (kg) and length (m) (default 1.0 each, Gymnasium's constants); {@code
+ * process_noise}, the standard deviation σ of a Gaussian noise added to theta_dot' after each
+ * step (default 0: Gymnasium's deterministic dynamics, and no draw from the random stream).
+ * Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}.
+ *
+ * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code g}, {@code m}
+ * and {@code l}, one value each, and needs {@code process_noise} > 0 for a density: theta'
+ * = theta + theta_dot'·dt is a deterministic function of the state and theta_dot', so p(x'|x,u,φ)
+ * is the density of theta_dot', N(f(x,u,φ), σ²) with f the clipped velocity update above.
+ * The noise is added after the clip, so theta_dot' may leave [-8, 8] by the noise. The
+ * transition is read from the float32 observations (theta = atan2(sin, cos)), whose rounding
+ * (about 1e-6) is far below any usable σ. The cost does not depend on φ.
  */
-public final class Pendulum implements Env {
+public final class Pendulum implements Env, ParametricSystem {
   public static final String ID = "Pendulum-v1";
   public static final int MAX_EPISODE_STEPS = 200;
   /** Bound on the angular velocity (rad/s). */
@@ -61,11 +74,14 @@ public final class Pendulum implements Env {
   /** Default bound of the initial angular velocity (rad/s). */
   public static final double DEFAULT_Y = 1.0;
 
-  private static final Set<String> KWARGS = Set.of("g");
+  private static final Set<String> KWARGS = Set.of("g", "m", "l", "process_noise");
   private static final Set<String> OPTIONS = Set.of("x_init", "y_init", "state");
 
   private final EnvSpec spec;
-  private final double g;
+  private double g;
+  private double mass;
+  private double length;
+  private final double processNoise;
 
   private SplittableRandom rng;
   private boolean started;
@@ -77,10 +93,18 @@ public final class Pendulum implements Env {
     this(Map.of());
   }
 
-  /** @param kwargs {@code g} (number, default 10.0) */
+  /** @param kwargs {@code g}, {@code m}, {@code l}, {@code process_noise} (see the class) */
   public Pendulum(Map<String, Object> kwargs) {
     EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
     g = EnvKwargs.number(kwargs, "g", DEFAULT_GRAVITY, "kwargs.");
+    mass = EnvKwargs.number(kwargs, "m", MASS, "kwargs.");
+    length = EnvKwargs.number(kwargs, "l", LENGTH, "kwargs.");
+    processNoise = EnvKwargs.number(kwargs, "process_noise", 0.0, "kwargs.");
+    requirePhysical(g, mass, length, "kwargs.");
+    if (!(processNoise >= 0) || !Double.isFinite(processNoise)) {
+      throw new IllegalArgumentException("kwargs.process_noise: expected a finite number >= 0, "
+          + "got " + processNoise);
+    }
     Space obs = new Space.Box(DType.FLOAT32, new int[] {3},
         new double[] {-1.0, -1.0, -MAX_SPEED}, new double[] {1.0, 1.0, MAX_SPEED});
     Space act = Space.Box.uniform(DType.FLOAT32, new int[] {1}, -MAX_TORQUE, MAX_TORQUE);
@@ -146,17 +170,20 @@ public final class Pendulum implements Env {
       // numpy 2 (NEP 50): python-float * float32 stays float32.
       float u = (float) Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, a.getDouble(0)));
       torqueCost = (float) 0.001 * (u * u);
-      torqueTerm = (float) (3.0 / (MASS * LENGTH * LENGTH)) * u;
+      torqueTerm = (float) (3.0 / (mass * length * length)) * u;
     } else {
       double u = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, a.getDouble(0)));
       torqueCost = 0.001 * (u * u);
-      torqueTerm = 3.0 / (MASS * LENGTH * LENGTH) * u;
+      torqueTerm = 3.0 / (mass * length * length) * u;
     }
     double an = angleNormalize(th);
     double costs = an * an + 0.1 * (thdot * thdot) + torqueCost;
 
-    double newthdot = thdot + (3 * g / (2 * LENGTH) * Math.sin(th) + torqueTerm) * DT;
+    double newthdot = thdot + (3 * g / (2 * length) * Math.sin(th) + torqueTerm) * DT;
     newthdot = Math.max(-MAX_SPEED, Math.min(MAX_SPEED, newthdot));
+    if (processNoise > 0) {
+      newthdot += processNoise * rng.nextGaussian();
+    }
     double newth = th + newthdot * DT;
     th = newth;
     thdot = newthdot;
@@ -164,6 +191,93 @@ public final class Pendulum implements Env {
     elapsedSteps++;
     return new StepResult(observation(), -costs, false, elapsedSteps >= MAX_EPISODE_STEPS,
         Map.of());
+  }
+
+  private static void requirePhysical(double g, double m, double l, String prefix) {
+    if (!Double.isFinite(g)) {
+      throw new IllegalArgumentException(prefix + "g: expected a finite number, got " + g);
+    }
+    if (!(m > 0) || !Double.isFinite(m)) {
+      throw new IllegalArgumentException(prefix + "m: expected a finite mass > 0, got " + m);
+    }
+    if (!(l > 0) || !Double.isFinite(l)) {
+      throw new IllegalArgumentException(prefix + "l: expected a finite length > 0, got " + l);
+    }
+  }
+
+  @Override
+  public List<ParamBlock> systemParamBlocks() {
+    return List.of(new ParamBlock("g", 1), new ParamBlock("m", 1), new ParamBlock("l", 1));
+  }
+
+  @Override
+  public double[] systemParams() {
+    return new double[] {g, mass, length};
+  }
+
+  @Override
+  public void setSystemParams(double[] phi) {
+    if (phi.length != 3) {
+      throw new IllegalArgumentException("system params: expected 3 values (g, m, l), got "
+          + phi.length);
+    }
+    requirePhysical(phi[0], phi[1], phi[2], "system params ");
+    g = phi[0];
+    mass = phi[1];
+    length = phi[2];
+  }
+
+  @Override
+  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
+
+  /**
+   * ln N(theta_dot'; f, σ²) with f = clip(thdot + (3g/(2l) sin th + 3u/(m l²)) dt, ±8); the
+   * score is (theta_dot' − f)/σ² · ∂f/∂φ, and ∂f/∂φ = 0 where the clip is active.
+   */
+  @Override
+  public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    if (processNoise <= 0) {
+      throw new IllegalStateException("kwargs.process_noise: expected > 0 for a transition "
+          + "density (deterministic dynamics have none), got " + processNoise);
+    }
+    double gg = phi[0];
+    double m = phi[1];
+    double l = phi[2];
+    double theta = Math.atan2(obs[obsOff + 1], obs[obsOff]);
+    double thetaDot = obs[obsOff + 2];
+    double u = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, action[actionOff]));
+    double sin = Math.sin(theta);
+    double unclipped = thetaDot + (3 * gg / (2 * l) * sin + 3 * u / (m * l * l)) * DT;
+    double f = Math.max(-MAX_SPEED, Math.min(MAX_SPEED, unclipped));
+    double z = (nextObs[nextOff + 2] - f) / processNoise;
+    if (grad != null && weight != 0 && unclipped == f) {
+      double s = weight * z / processNoise;
+      grad[gradOff] += s * 3 / (2 * l) * sin * DT;
+      grad[gradOff + 1] += s * -3 * u / (m * m * l * l) * DT;
+      grad[gradOff + 2] += s * (-3 * gg / (2 * l * l) * sin - 6 * u / (m * l * l * l)) * DT;
+    }
+    return -0.5 * z * z - Math.log(processNoise) - 0.5 * Math.log(2 * Math.PI);
+  }
+
+  @Override
+  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] phi) {
+    double theta = Math.atan2(obs[obsOff + 1], obs[obsOff]);
+    double u = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, action[actionOff]));
+    double thetaDot = obs[obsOff + 2];
+    return theta * theta + 0.1 * thetaDot * thetaDot + 0.001 * u * u;
+  }
+
+  @Override
+  public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
+    return stepCost(obs, obsOff, action, actionOff, phi);
   }
 
   /** The state (theta, theta_dot) in double precision, for tests. */

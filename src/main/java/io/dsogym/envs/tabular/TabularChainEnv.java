@@ -3,6 +3,7 @@ package io.dsogym.envs.tabular;
 import io.dsogym.env.Env;
 import io.dsogym.env.EnvKwargs;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
@@ -39,8 +40,14 @@ import java.util.SplittableRandom;
  *
  * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; each
  * draw is one uniform inverted through the cumulative row.
+ *
+ * <p><b>As a parametric system</b> (docs/math.md §10), φ is two blocks: {@code
+ * transition_logits} (S·A·S values, [s][a][s'] row-major), with P[s][a][s'] ∝
+ * exp(φ[s][a][s']) over the support of the given P (entries outside it stay at probability 0
+ * and have no effect), and {@code rewards} (S·A values, r[s][a]). The initial φ reproduces the
+ * given tables (logits ln P on the support).
  */
-public final class TabularChainEnv implements Env {
+public final class TabularChainEnv implements Env, ParametricSystem {
   public static final String ID = "TabularChain-v0";
   public static final int DEFAULT_MAX_EPISODE_STEPS = 100;
   /** Tolerance on probability rows summing to one. */
@@ -60,6 +67,10 @@ public final class TabularChainEnv implements Env {
   private final int numActions;
   private final double[][][] transitions;
   private final double[][] rewards;
+  /** Where the given P is positive: the support a parametric P keeps. */
+  private final boolean[][][] support;
+  /** The transition logits of φ (ln P on the support, 0 elsewhere). */
+  private final double[][][] logits;
   private final double[] initial;
   private final boolean[] terminal;
   private final int maxEpisodeSteps;
@@ -136,9 +147,15 @@ public final class TabularChainEnv implements Env {
         : DEFAULT_MAX_EPISODE_STEPS;
 
     transitionCdf = new double[numStates][numActions][];
+    support = new boolean[numStates][numActions][numStates];
+    logits = new double[numStates][numActions][numStates];
     for (int s = 0; s < numStates; s++) {
       for (int a = 0; a < numActions; a++) {
         transitionCdf[s][a] = cumulative(transitions[s][a]);
+        for (int y = 0; y < numStates; y++) {
+          support[s][a][y] = transitions[s][a][y] > 0;
+          logits[s][a][y] = support[s][a][y] ? Math.log(transitions[s][a][y]) : 0;
+        }
       }
     }
     initialCdf = cumulative(initial);
@@ -343,6 +360,145 @@ public final class TabularChainEnv implements Env {
   /** The current state, for tests. */
   public int state() {
     return state;
+  }
+
+  @Override
+  public List<ParamBlock> systemParamBlocks() {
+    return List.of(new ParamBlock("transition_logits", numStates * numActions * numStates),
+        new ParamBlock("rewards", numStates * numActions));
+  }
+
+  @Override
+  public double[] systemParams() {
+    int sas = numStates * numActions * numStates;
+    double[] phi = new double[sas + numStates * numActions];
+    for (int s = 0; s < numStates; s++) {
+      for (int a = 0; a < numActions; a++) {
+        System.arraycopy(logits[s][a], 0, phi, (s * numActions + a) * numStates, numStates);
+        phi[sas + s * numActions + a] = rewards[s][a];
+      }
+    }
+    return phi;
+  }
+
+  @Override
+  public void setSystemParams(double[] phi) {
+    int sas = numStates * numActions * numStates;
+    int expected = sas + numStates * numActions;
+    if (phi.length != expected) {
+      throw new IllegalArgumentException("system params: expected " + expected + " values "
+          + "(transition_logits " + sas + ", rewards " + numStates * numActions + "), got "
+          + phi.length);
+    }
+    for (int i = 0; i < phi.length; i++) {
+      if (!Double.isFinite(phi[i])) {
+        throw new IllegalArgumentException("system params: expected finite values, got "
+            + phi[i] + " in " + (i < sas ? "transition_logits" : "rewards") + " at "
+            + (i < sas ? i : i - sas));
+      }
+    }
+    for (int s = 0; s < numStates; s++) {
+      for (int a = 0; a < numActions; a++) {
+        int off = (s * numActions + a) * numStates;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int y = 0; y < numStates; y++) {
+          logits[s][a][y] = support[s][a][y] ? phi[off + y] : 0;
+          if (support[s][a][y]) {
+            max = Math.max(max, phi[off + y]);
+          }
+        }
+        double sum = 0;
+        for (int y = 0; y < numStates; y++) {
+          transitions[s][a][y] = support[s][a][y] ? Math.exp(phi[off + y] - max) : 0;
+          sum += transitions[s][a][y];
+        }
+        for (int y = 0; y < numStates; y++) {
+          transitions[s][a][y] /= sum;
+        }
+        transitionCdf[s][a] = cumulative(transitions[s][a]);
+        rewards[s][a] = phi[sas + s * numActions + a];
+      }
+    }
+  }
+
+  @Override
+  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
+
+  /** ln P(y|s,a,φ) = φ[s][a][y] − logsumexp over the support; its score e_y − P(·|s,a,φ). */
+  @Override
+  public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    int s = oneHotIndex(obs, obsOff, "obs");
+    int a = actionIndex(action[actionOff]);
+    int y = oneHotIndex(nextObs, nextOff, "next obs");
+    if (!support[s][a][y]) {
+      throw new IllegalArgumentException("transition " + s + " -(" + a + ")-> " + y + ": "
+          + "expected a next state in the support of P[" + s + "][" + a + "], got one outside");
+    }
+    int off = (s * numActions + a) * numStates;
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < numStates; j++) {
+      if (support[s][a][j]) {
+        max = Math.max(max, phi[off + j]);
+      }
+    }
+    double sum = 0;
+    for (int j = 0; j < numStates; j++) {
+      if (support[s][a][j]) {
+        sum += Math.exp(phi[off + j] - max);
+      }
+    }
+    double logZ = max + Math.log(sum);
+    if (grad != null && weight != 0) {
+      for (int j = 0; j < numStates; j++) {
+        if (support[s][a][j]) {
+          grad[gradOff + off + j] -= weight * Math.exp(phi[off + j] - logZ);
+        }
+      }
+      grad[gradOff + off + y] += weight;
+    }
+    return phi[off + y] - logZ;
+  }
+
+  @Override
+  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] phi) {
+    int s = oneHotIndex(obs, obsOff, "obs");
+    int a = actionIndex(action[actionOff]);
+    return -phi[numStates * numActions * numStates + s * numActions + a];
+  }
+
+  @Override
+  public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
+    int s = oneHotIndex(obs, obsOff, "obs");
+    int a = actionIndex(action[actionOff]);
+    int i = numStates * numActions * numStates + s * numActions + a;
+    grad[gradOff + i] -= weight;
+    return -phi[i];
+  }
+
+  private int oneHotIndex(double[] obs, int off, String field) {
+    for (int s = 0; s < numStates; s++) {
+      if (obs[off + s] == 1) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(field + ": expected a one-hot vector of " + numStates
+        + " states, got none set to 1");
+  }
+
+  private int actionIndex(double a) {
+    if (a != Math.rint(a) || a < 0 || a >= numActions) {
+      throw new IllegalArgumentException("action: expected an index in [0, " + numActions
+          + "), got " + a);
+    }
+    return (int) a;
   }
 
   private int sample(double[] cdf) {

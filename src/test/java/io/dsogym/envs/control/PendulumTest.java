@@ -160,7 +160,7 @@ class PendulumTest {
     assertEquals(9.81, ((Pendulum) env).gravity());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Pendulum(Map.of("gravity", 9.81)));
-    assertTrue(e.getMessage().contains("'gravity'") && e.getMessage().contains("[g]"),
+    assertTrue(e.getMessage().contains("'gravity'") && e.getMessage().contains("process_noise"),
         e.getMessage());
   }
 
