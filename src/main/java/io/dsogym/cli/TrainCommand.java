@@ -94,8 +94,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--system-params", paramLabel = "BLOCKS", description = "Also train these "
       + "blocks of the env's own parameters with the policy (comma-separated; docs/math.md 10: "
       + "θ in the dynamics and the cost). Java-native envs that are parametric systems: "
-      + "TabularChain-v0 (transition_logits, rewards), LQR-v0 (A, B, Q), Pendulum-v1 (g, m, l; "
-      + "needs --env-kwargs '{\"process_noise\": S}' with S > 0).")
+      + "TabularChain-v0 (transition_logits, rewards), LQR-v0 (A, B, Q), Pendulum-v1 (g, m, l) "
+      + "and CartPole-v1 (gravity, masscart, masspole, length, force_mag); the last two need "
+      + "--env-kwargs '{\"process_noise\": S}' with S > 0.")
   String systemParams;
 
   @Option(names = "--num-envs", paramLabel = "N", showDefaultValue = Visibility.NEVER,

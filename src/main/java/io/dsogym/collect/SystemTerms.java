@@ -9,7 +9,7 @@ import java.util.Arrays;
 /**
  * What θ's system part adds to a batch (docs/math.md §10): the transition x_i -(a_i)-> x'_i is
  * explained by ln π(a_i|x_i,θ_π) + ln p(x'_i|x_i,a_i,φ), so its score gains ∇φ ln p, and the
- * step cost ℓ(x_i,a_i,φ) becomes a θ-dependent {@link StateCost} with gradient ∇φ ℓ. The
+ * step cost ℓ(x_i,a_i,x'_i,φ) becomes a θ-dependent {@link StateCost} with gradient ∇φ ℓ. The
  * system reads the recorded observations as the env gave them (one-hot for a Discrete one), not
  * the normalized ones the policy reads.
  */
@@ -58,14 +58,15 @@ final class SystemTerms {
     return new StateCost() {
       @Override
       public double cost(double[] theta, int i) {
-        return system.stepCost(batch.obs, i * d, batch.actions, i * k, params.phi(theta));
+        return system.stepCost(batch.obs, i * d, batch.actions, i * k, batch.nextObs, i * d,
+            params.phi(theta));
       }
 
       @Override
       public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
         Arrays.fill(fullGrad, 0);
         double cost = system.accumulateCostGradient(batch.obs, i * d, batch.actions, i * k,
-            params.phi(theta), weight, fullGrad, 0);
+            batch.nextObs, i * d, params.phi(theta), weight, fullGrad, 0);
         params.scatter(fullGrad, grad);
         return cost;
       }

@@ -45,10 +45,14 @@ public interface ParametricSystem {
   double accumulateTransitionScore(double[] obs, int obsOff, double[] action, int actionOff,
       double[] nextObs, int nextOff, double[] phi, double weight, double[] grad, int gradOff);
 
-  /** ℓ(x,a,φ), the step cost (the negated reward the env returns for this step). */
-  double stepCost(double[] obs, int obsOff, double[] action, int actionOff, double[] phi);
+  /**
+   * ℓ(x,a,x',φ), the step cost: the negated reward the env returns for this step (it may
+   * depend on x', e.g. a cost for entering a terminal state; docs/math.md §2a folds it in).
+   */
+  double stepCost(double[] obs, int obsOff, double[] action, int actionOff, double[] nextObs,
+      int nextOff, double[] phi);
 
-  /** grad[gradOff + j] += weight · ∂ℓ(x,a,φ)/∂φ_j; returns ℓ(x,a,φ). */
+  /** grad[gradOff + j] += weight · ∂ℓ(x,a,x',φ)/∂φ_j; returns ℓ(x,a,x',φ). */
   double accumulateCostGradient(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] phi, double weight, double[] grad, int gradOff);
+      double[] nextObs, int nextOff, double[] phi, double weight, double[] grad, int gradOff);
 }

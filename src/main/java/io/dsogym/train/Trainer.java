@@ -205,7 +205,7 @@ public final class Trainer {
     for (Env lane : sync.lanes()) {
       if (!(lane instanceof ParametricSystem ps)) {
         throw new IllegalArgumentException("--system-params: expected an env that is a "
-            + "parametric system (TabularChain-v0, LQR-v0, Pendulum-v1), got "
+            + "parametric system (TabularChain-v0, LQR-v0, Pendulum-v1, CartPole-v1), got "
             + env.spec().id());
       }
       out.add(ps);

@@ -9,6 +9,7 @@ import io.dsogym.env.DType;
 import io.dsogym.env.Env;
 import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Tensor;
+import io.dsogym.envs.classic.CartPole;
 import io.dsogym.envs.control.LinearQuadraticRegulator;
 import io.dsogym.envs.control.Pendulum;
 import io.dsogym.envs.tabular.TabularChainEnv;
@@ -59,8 +60,9 @@ class ParametricSystemTest {
       assertEquals(system.transitionLogDensity(t.obs, 0, t.action, 0, t.next, 0, phi), logP,
           1e-12);
       double[] costGrad = new double[k];
-      double cost = system.accumulateCostGradient(t.obs, 0, t.action, 0, phi, 1.0, costGrad, 0);
-      assertEquals(system.stepCost(t.obs, 0, t.action, 0, phi), cost, 1e-12);
+      double cost = system.accumulateCostGradient(t.obs, 0, t.action, 0, t.next, 0, phi, 1.0,
+          costGrad, 0);
+      assertEquals(system.stepCost(t.obs, 0, t.action, 0, t.next, 0, phi), cost, 1e-12);
       for (int j = 0; j < k; j++) {
         double[] plus = phi.clone();
         double[] minus = phi.clone();
@@ -68,8 +70,8 @@ class ParametricSystemTest {
         minus[j] -= H;
         double fdScore = (system.transitionLogDensity(t.obs, 0, t.action, 0, t.next, 0, plus)
             - system.transitionLogDensity(t.obs, 0, t.action, 0, t.next, 0, minus)) / (2 * H);
-        double fdCost = (system.stepCost(t.obs, 0, t.action, 0, plus)
-            - system.stepCost(t.obs, 0, t.action, 0, minus)) / (2 * H);
+        double fdCost = (system.stepCost(t.obs, 0, t.action, 0, t.next, 0, plus)
+            - system.stepCost(t.obs, 0, t.action, 0, t.next, 0, minus)) / (2 * H);
         assertEquals(fdScore, score[j], 1e-6 * Math.max(1, Math.abs(fdScore)), "score " + j);
         assertEquals(fdCost, costGrad[j], 1e-6 * Math.max(1, Math.abs(fdCost)), "cost " + j);
       }
@@ -97,7 +99,8 @@ class ParametricSystemTest {
     for (int i = 0; i < ts.length; i++) {
       int a = i % 3;
       ts[i] = step(env, Tensor.scalarInt64(a), new double[] {a}, 100 + i);
-      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, phi), 1e-12);
+      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, ts[i].next, 0,
+          phi), 1e-12);
     }
     checkDerivatives(env, ts, phi);
   }
@@ -113,7 +116,8 @@ class ParametricSystemTest {
       double u = 0.7 - 0.4 * i;
       ts[i] = step(env, Tensor.ofFloat64(new int[] {1}, new double[] {u}), new double[] {u},
           7 + i);
-      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, phi), 1e-12);
+      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, ts[i].next, 0,
+          phi), 1e-12);
     }
     checkDerivatives(env, ts, phi);
     // the density is the noise's: ln p of a transition is ln N(x' − Ax − Bu; 0, W)
@@ -155,7 +159,8 @@ class ParametricSystemTest {
       float u = (float) (1.5 - 0.7 * i);  // includes torques beyond the clip of 2
       ts[i] = step(env, Tensor.ofFloat32(new int[] {1}, new float[] {u}), new double[] {u},
           40 + i);
-      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, phi), 1e-5);
+      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, ts[i].next, 0,
+          phi), 1e-5);
     }
     checkDerivatives(env, ts, phi);
     // the residual of a real step is the noise: |z| well within a few σ
@@ -190,5 +195,41 @@ class ParametricSystemTest {
       assertArrayEquals(a.state(), b.state());
     }
     assertEquals(DType.FLOAT32, ((Tensor) a.reset(1L, null).observation()).dtype());
+  }
+
+  @Test
+  @DisplayName("CartPole-v1 with process noise: closed-form score in all five physical constants")
+  void cartPole() {
+    CartPole env = new CartPole(Map.of("process_noise", 0.02, "length", 0.7, "masspole", 0.2));
+    double[] phi = env.systemParams();
+    assertArrayEquals(new double[] {9.8, 1.0, 0.2, 0.7, 10.0}, phi);
+    Transition[] ts = new Transition[6];
+    for (int i = 0; i < ts.length; i++) {
+      int a = i % 2;
+      double[] obs = flat(env, env.reset(60L + i, Map.of("low", -0.2, "high", 0.2))
+          .observation());
+      Env.StepResult r = env.step(Tensor.scalarInt64(a));
+      ts[i] = new Transition(obs, new double[] {a}, flat(env, r.observation()), r.reward());
+      assertEquals(-ts[i].reward, env.stepCost(ts[i].obs, 0, ts[i].action, 0, ts[i].next, 0,
+          phi), 0);
+    }
+    checkDerivatives(env, ts, phi);
+    for (Transition t : ts) {  // a real step's residual is the noise
+      assertTrue(env.transitionLogDensity(t.obs, 0, t.action, 0, t.next, 0, phi)
+          > -0.5 * 2 * 25 - 2 * Math.log(0.02) - Math.log(2 * Math.PI));
+    }
+    CartPole plain = new CartPole();
+    CartPole same = new CartPole(Map.of("gravity", 9.8, "process_noise", 0.0));
+    plain.reset(3L, null);
+    same.reset(3L, null);
+    for (int i = 0; i < 30; i++) {
+      plain.step(Tensor.scalarInt64(i % 2));
+      same.step(Tensor.scalarInt64(i % 2));
+      assertArrayEquals(plain.state(), same.state());
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> env.setSystemParams(new double[] {9.8, 1, 0.1, 0, 10}));
+    assertTrue(e.getMessage().contains("length: expected a finite number > 0, got 0.0"),
+        e.getMessage());
   }
 }

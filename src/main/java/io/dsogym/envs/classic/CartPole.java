@@ -4,6 +4,7 @@ import io.dsogym.env.DType;
 import io.dsogym.env.Env;
 import io.dsogym.env.EnvKwargs;
 import io.dsogym.env.EnvSpec;
+import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
@@ -44,8 +45,19 @@ import java.util.SplittableRandom;
  *
  * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; the first
  * reset without a seed seeds it from a fresh random seed.
+ *
+ * <p><b>Physical kwargs</b>: {@code gravity}, {@code masscart}, {@code masspole}, {@code length}
+ * (half the pole's length) and {@code force_mag}, Gymnasium's attribute names, default to the
+ * constants below; {@code process_noise} σ (default 0: Gymnasium's deterministic dynamics, no
+ * random draw) adds N(0, σ²) to both velocities after each Euler step.
+ *
+ * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code gravity}, {@code
+ * masscart}, {@code masspole}, {@code length} and {@code force_mag}, one value each, and needs
+ * σ > 0: the next positions are functions of the state, so p(x'|x,a,φ) is the density of the
+ * next velocities, N(f(x,a,φ), σ²I) with f the Euler velocity update; its score is
+ * (v' − f)/σ² · ∂f/∂φ, with ∂f/∂φ in closed form. The cost (1 − reward) does not depend on φ.
  */
-public final class CartPole implements Env {
+public final class CartPole implements Env, ParametricSystem {
   public static final String ID = "CartPole-v1";
   public static final int MAX_EPISODE_STEPS = 500;
   public static final double REWARD_THRESHOLD = 475.0;
@@ -71,11 +83,15 @@ public final class CartPole implements Env {
   /** Cart position beyond which the episode terminates (m). */
   public static final double X_THRESHOLD = 2.4;
 
-  private static final Set<String> KWARGS = Set.of("sutton_barto_reward");
+  private static final Set<String> KWARGS = Set.of("sutton_barto_reward", "gravity",
+      "masscart", "masspole", "length", "force_mag", "process_noise");
   private static final Set<String> OPTIONS = Set.of("low", "high", "state");
 
   private final EnvSpec spec;
   private final boolean suttonBartoReward;
+  /** gravity, masscart, masspole, length, force_mag. */
+  private final double[] physics;
+  private final double processNoise;
 
   private SplittableRandom rng;
   private boolean started;
@@ -91,11 +107,23 @@ public final class CartPole implements Env {
     this(Map.of());
   }
 
-  /** @param kwargs {@code sutton_barto_reward} (boolean, default false) */
+  /** @param kwargs {@code sutton_barto_reward} (boolean, default false) and the physical ones */
   public CartPole(Map<String, Object> kwargs) {
     EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
     suttonBartoReward = kwargs.containsKey("sutton_barto_reward")
         && EnvKwargs.bool(kwargs.get("sutton_barto_reward"), "kwargs.sutton_barto_reward");
+    physics = new double[] {
+        EnvKwargs.number(kwargs, "gravity", GRAVITY, "kwargs."),
+        EnvKwargs.number(kwargs, "masscart", MASS_CART, "kwargs."),
+        EnvKwargs.number(kwargs, "masspole", MASS_POLE, "kwargs."),
+        EnvKwargs.number(kwargs, "length", HALF_POLE_LENGTH, "kwargs."),
+        EnvKwargs.number(kwargs, "force_mag", FORCE_MAG, "kwargs.")};
+    requirePhysical(physics, "kwargs.");
+    processNoise = EnvKwargs.number(kwargs, "process_noise", 0.0, "kwargs.");
+    if (!(processNoise >= 0) || !Double.isFinite(processNoise)) {
+      throw new IllegalArgumentException("kwargs.process_noise: expected a finite number >= 0, "
+          + "got " + processNoise);
+    }
     // Gymnasium builds the bounds as a float32 array.
     double[] high = {(float) (X_THRESHOLD * 2), Double.POSITIVE_INFINITY,
         (float) (THETA_THRESHOLD_RADIANS * 2), Double.POSITIVE_INFINITY};
@@ -156,21 +184,30 @@ public final class CartPole implements Env {
       throw new IllegalStateException("step called before reset");
     }
     spec.actionSpace().check(action, "action");
-    double force = ((Tensor) action).getLong(0) == 1 ? FORCE_MAG : -FORCE_MAG;
+    double gravity = physics[0];
+    double massPole = physics[2];
+    double totalMass = physics[2] + physics[1];
+    double length = physics[3];
+    double polemassLength = massPole * length;
+    double force = ((Tensor) action).getLong(0) == 1 ? physics[4] : -physics[4];
     double costheta = Math.cos(theta);
     double sintheta = Math.sin(theta);
 
     // Same operation order as cartpole.py, so results agree to the last bit where the
     // platform's sin/cos do.
-    double temp = (force + POLEMASS_LENGTH * (thetaDot * thetaDot) * sintheta) / TOTAL_MASS;
-    double thetaacc = (GRAVITY * sintheta - costheta * temp)
-        / (HALF_POLE_LENGTH * (4.0 / 3.0 - MASS_POLE * (costheta * costheta) / TOTAL_MASS));
-    double xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS;
+    double temp = (force + polemassLength * (thetaDot * thetaDot) * sintheta) / totalMass;
+    double thetaacc = (gravity * sintheta - costheta * temp)
+        / (length * (4.0 / 3.0 - massPole * (costheta * costheta) / totalMass));
+    double xacc = temp - polemassLength * thetaacc * costheta / totalMass;
 
     x = x + TAU * xDot;
     xDot = xDot + TAU * xacc;
     theta = theta + TAU * thetaDot;
     thetaDot = thetaDot + TAU * thetaacc;
+    if (processNoise > 0) {
+      xDot += processNoise * rng.nextGaussian();
+      thetaDot += processNoise * rng.nextGaussian();
+    }
 
     boolean terminated = x < -X_THRESHOLD || x > X_THRESHOLD
         || theta < -THETA_THRESHOLD_RADIANS || theta > THETA_THRESHOLD_RADIANS;
@@ -187,6 +224,115 @@ public final class CartPole implements Env {
     elapsedSteps++;
     boolean truncated = elapsedSteps >= MAX_EPISODE_STEPS;
     return new StepResult(observation(), reward, terminated, truncated, Map.of());
+  }
+
+  private static final List<String> PHYSICS =
+      List.of("gravity", "masscart", "masspole", "length", "force_mag");
+
+  private static void requirePhysical(double[] phi, String prefix) {
+    for (int j = 0; j < phi.length; j++) {
+      boolean positive = j > 0;  // masses, length and force must be > 0; gravity any finite
+      if (!Double.isFinite(phi[j]) || (positive && !(phi[j] > 0))) {
+        throw new IllegalArgumentException(prefix + PHYSICS.get(j) + ": expected a finite "
+            + (positive ? "number > 0" : "number") + ", got " + phi[j]);
+      }
+    }
+  }
+
+  @Override
+  public List<ParamBlock> systemParamBlocks() {
+    return PHYSICS.stream().map(name -> new ParamBlock(name, 1)).toList();
+  }
+
+  @Override
+  public double[] systemParams() {
+    return physics.clone();
+  }
+
+  @Override
+  public void setSystemParams(double[] phi) {
+    if (phi.length != PHYSICS.size()) {
+      throw new IllegalArgumentException("system params: expected " + PHYSICS.size()
+          + " values " + PHYSICS + ", got " + phi.length);
+    }
+    requirePhysical(phi, "system params ");
+    System.arraycopy(phi, 0, physics, 0, phi.length);
+  }
+
+  @Override
+  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
+
+  /**
+   * ln N(v'; f, σ²I) for the velocities v' = (x_dot', theta_dot'), f = v + τ (xacc, thetaacc);
+   * the accelerations' φ-derivatives follow the quotient and product rules through temp, the
+   * denominator and the coupling k = m_p l cos(theta) / M.
+   */
+  @Override
+  public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    if (processNoise <= 0) {
+      throw new IllegalStateException("kwargs.process_noise: expected > 0 for a transition "
+          + "density (deterministic dynamics have none), got " + processNoise);
+    }
+    double g = phi[0];
+    double mc = phi[1];
+    double mp = phi[2];
+    double l = phi[3];
+    double sign = action[actionOff] == 1 ? 1 : -1;
+    double force = sign * phi[4];
+    double m = mc + mp;
+    double omega = obs[obsOff + 3];
+    double s = Math.sin(obs[obsOff + 2]);
+    double c = Math.cos(obs[obsOff + 2]);
+    double temp = (force + mp * l * omega * omega * s) / m;
+    double den = l * (4.0 / 3.0 - mp * c * c / m);
+    double thetaAcc = (g * s - c * temp) / den;
+    double k = mp * l * c / m;
+    double xAcc = temp - k * thetaAcc;
+    double r1 = nextObs[nextOff + 1] - (obs[obsOff + 1] + TAU * xAcc);
+    double r2 = nextObs[nextOff + 3] - (omega + TAU * thetaAcc);
+    double var = processNoise * processNoise;
+    if (grad != null && weight != 0) {
+      // ∂ over (g, mc, mp, l, F) of temp, den, the numerator g s − c temp and k
+      double[] dTemp = {0, -temp / m, (l * omega * omega * s - temp) / m,
+          mp * omega * omega * s / m, sign / m};
+      double[] dDen = {0, l * mp * c * c / (m * m), -l * c * c * mc / (m * m),
+          4.0 / 3.0 - mp * c * c / m, 0};
+      double[] dK = {0, -mp * l * c / (m * m), l * c * mc / (m * m), mp * c / m, 0};
+      for (int j = 0; j < 5; j++) {
+        double dNum = (j == 0 ? s : 0) - c * dTemp[j];
+        double dThetaAcc = (dNum - thetaAcc * dDen[j]) / den;
+        double dXAcc = dTemp[j] - dK[j] * thetaAcc - k * dThetaAcc;
+        grad[gradOff + j] += weight * TAU * (r1 * dXAcc + r2 * dThetaAcc) / var;
+      }
+    }
+    return -0.5 * (r1 * r1 + r2 * r2) / var - 2 * Math.log(processNoise) - Math.log(2 * Math.PI);
+  }
+
+  /** The negated reward: −1 per step, or with sutton_barto_reward 1 for entering a terminal state. */
+  @Override
+  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    if (!suttonBartoReward) {
+      return -1.0;
+    }
+    double nx = nextObs[nextOff];
+    double nt = nextObs[nextOff + 2];
+    boolean terminal = nx < -X_THRESHOLD || nx > X_THRESHOLD || nt < -THETA_THRESHOLD_RADIANS
+        || nt > THETA_THRESHOLD_RADIANS;
+    return terminal ? 1.0 : 0.0;
+  }
+
+  @Override
+  public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    return stepCost(obs, obsOff, action, actionOff, nextObs, nextOff, phi);
   }
 
   /** The state (x, x_dot, theta, theta_dot) in double precision, for tests. */

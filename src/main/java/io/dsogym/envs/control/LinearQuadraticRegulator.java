@@ -309,13 +309,15 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
 
   @Override
   public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] phi) {
-    return accumulateCostGradient(obs, obsOff, action, actionOff, phi, 0, null, 0);
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateCostGradient(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
   }
 
   @Override
   public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
-      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
     int qOff = n * n + n * m;
     double cost = 0;
     for (int i = 0; i < n; i++) {

@@ -267,7 +267,7 @@ public final class Pendulum implements Env, ParametricSystem {
 
   @Override
   public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] phi) {
+      double[] nextObs, int nextOff, double[] phi) {
     double theta = Math.atan2(obs[obsOff + 1], obs[obsOff]);
     double u = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, action[actionOff]));
     double thetaDot = obs[obsOff + 2];
@@ -276,8 +276,9 @@ public final class Pendulum implements Env, ParametricSystem {
 
   @Override
   public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
-      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
-    return stepCost(obs, obsOff, action, actionOff, phi);
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
+    return stepCost(obs, obsOff, action, actionOff, nextObs, nextOff, phi);
   }
 
   /** The state (theta, theta_dot) in double precision, for tests. */

@@ -467,7 +467,7 @@ public final class TabularChainEnv implements Env, ParametricSystem {
 
   @Override
   public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] phi) {
+      double[] nextObs, int nextOff, double[] phi) {
     int s = oneHotIndex(obs, obsOff, "obs");
     int a = actionIndex(action[actionOff]);
     return -phi[numStates * numActions * numStates + s * numActions + a];
@@ -475,7 +475,8 @@ public final class TabularChainEnv implements Env, ParametricSystem {
 
   @Override
   public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
-      int actionOff, double[] phi, double weight, double[] grad, int gradOff) {
+      int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
+      int gradOff) {
     int s = oneHotIndex(obs, obsOff, "obs");
     int a = actionIndex(action[actionOff]);
     int i = numStates * numActions * numStates + s * numActions + a;

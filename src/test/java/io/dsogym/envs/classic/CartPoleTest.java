@@ -169,8 +169,8 @@ class CartPoleTest {
   @Test
   void rejectsUnknownKwargsAndOptions() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new CartPole(Map.of("gravity", 9.81)));
-    assertTrue(e.getMessage().contains("gravity") && e.getMessage().contains("sutton_barto"),
+        () -> new CartPole(Map.of("gravty", 9.81)));
+    assertTrue(e.getMessage().contains("gravty") && e.getMessage().contains("sutton_barto"),
         e.getMessage());
     CartPole env = new CartPole();
     e = assertThrows(IllegalArgumentException.class, () -> env.reset(0L, Map.of("stat", 1)));
