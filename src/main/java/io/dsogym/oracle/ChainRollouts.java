@@ -47,7 +47,7 @@ public final class ChainRollouts<S> {
     requirePositive("steps", steps);
     ChainRollouts<S> r = new ChainRollouts<>(lanes, steps);
     for (int lane = 0; lane < lanes; lane++) {
-      r.run(chain, theta, lane, chain.sampleInitial(rng), steps, rng, true);
+      r.run(chain, theta, lane, chain.sampleInitial(rng), new int[1], steps, rng);
     }
     return r;
   }
@@ -65,7 +65,25 @@ public final class ChainRollouts<S> {
     ChainRollouts<S> r = new ChainRollouts<>(blocks, blockLength);
     S x = start;
     for (int lane = 0; lane < blocks; lane++) {
-      x = r.run(chain, theta, lane, x, blockLength, rng, false);
+      x = r.run(chain, theta, lane, x, new int[1], blockLength, rng);
+    }
+    return r;
+  }
+
+  /**
+   * {@code starts.length} lanes that go on from where the previous batch left them, as env lanes
+   * do: lane j starts at {@code starts[j]} with episode step {@code episodeSteps[j]}, and both
+   * arrays are updated to where each lane ends (a terminal state restarts it from P0).
+   */
+  public static <S> ChainRollouts<S> continued(Chain<S> chain, double[] theta, S[] starts,
+      int[] episodeSteps, int steps, SplittableRandom rng) {
+    requirePositive("lanes", starts.length);
+    requirePositive("steps", steps);
+    ChainRollouts<S> r = new ChainRollouts<>(starts.length, steps);
+    for (int lane = 0; lane < starts.length; lane++) {
+      int[] t = {episodeSteps[lane]};
+      starts[lane] = r.run(chain, theta, lane, starts[lane], t, steps, rng);
+      episodeSteps[lane] = t[0];
     }
     return r;
   }
@@ -80,11 +98,14 @@ public final class ChainRollouts<S> {
     return x;
   }
 
-  /** Records one lane; returns the state after its last step. */
-  private S run(Chain<S> chain, double[] theta, int lane, S x, int steps, SplittableRandom rng,
-      boolean episodeStepFromZero) {
+  /**
+   * Records one lane from x at episode step t[0]; returns the state after its last step and
+   * leaves the episode step there in t[0].
+   */
+  private S run(Chain<S> chain, double[] theta, int lane, S x, int[] episodeStep, int steps,
+      SplittableRandom rng) {
     int lanes = batch.numLanes;
-    int t = 0;
+    int t = episodeStep[0];
     for (int k = 0; k < steps; k++) {
       int i = TrajectoryBatch.index(k, lane, lanes);
       states[i] = x;
@@ -103,6 +124,7 @@ public final class ChainRollouts<S> {
       x = step.next();
       t++;
     }
+    episodeStep[0] = t;
     return x;
   }
 

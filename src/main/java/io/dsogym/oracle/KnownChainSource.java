@@ -24,6 +24,9 @@ public final class KnownChainSource<S> implements ChainSource {
   private final int featureDim;
   private final int lanes;
   private final SplittableRandom rng;
+  /** Where each lane stands between batches, when lanes go on (null: fresh episodes). */
+  private S[] laneStates;
+  private int[] laneSteps;
 
   /**
    * @param features what V̂ reads at a state ({@code featureDim} values; e.g. a one-hot index)
@@ -39,6 +42,23 @@ public final class KnownChainSource<S> implements ChainSource {
     this.featureDim = featureDim;
     this.lanes = lanes;
     this.rng = new SplittableRandom(seed);
+  }
+
+  /**
+   * The same, but lanes go on across batches from where they stopped, as env lanes do, instead
+   * of starting fresh episodes each batch: the average-cost setting of a chain without
+   * terminal states then sees its stationary behaviour rather than P0's transient.
+   */
+  @SuppressWarnings("unchecked")
+  public static <S> KnownChainSource<S> continuing(Chain<S> chain, Function<S, double[]> features,
+      int featureDim, int lanes, long seed) {
+    KnownChainSource<S> source = new KnownChainSource<>(chain, features, featureDim, lanes, seed);
+    source.laneStates = (S[]) new Object[lanes];
+    source.laneSteps = new int[lanes];
+    for (int j = 0; j < lanes; j++) {
+      source.laneStates[j] = chain.sampleInitial(source.rng);
+    }
+    return source;
   }
 
   /** One-hot features of a tabular chain's n states. */
@@ -60,7 +80,9 @@ public final class KnownChainSource<S> implements ChainSource {
 
   @Override
   public ChainBatch collect(double[] theta, int stepsPerLane) {
-    ChainRollouts<S> r = ChainRollouts.episodes(chain, theta, lanes, stepsPerLane, rng);
+    ChainRollouts<S> r = laneStates == null
+        ? ChainRollouts.episodes(chain, theta, lanes, stepsPerLane, rng)
+        : ChainRollouts.continued(chain, theta, laneStates, laneSteps, stepsPerLane, rng);
     int n = r.batch.size();
     double[] x = new double[n * featureDim];
     double[] next = new double[n * featureDim];

@@ -270,6 +270,11 @@ public final class Trainer {
     return policy;
   }
 
+  /** A copy of the current θ (after {@link #run}, the trained one). */
+  public double[] theta() {
+    return state.theta.clone();
+  }
+
   /** Runs until {@code maxSteps} env steps; returns the summary written to summary.json. */
   public Map<String, Object> run() throws Exception {
     Files.createDirectories(outDir);
