@@ -37,6 +37,7 @@ class LayerRulesTest {
     ALLOWED.put("collect", List.of("chain", "policy", "env", "linalg"));
     ALLOWED.put("dso", List.of("chain", "policy", "optim", "linalg"));
     ALLOWED.put("oracle", List.of("dso", "chain", "policy", "envs", "env", "linalg"));
+    ALLOWED.put("lmdp", List.of("oracle", "dso", "chain", "linalg"));
     ALLOWED.put("wire", List.of("env", "envs", "policy"));
     ALLOWED.put("remote", List.of("wire", "collect", "chain", "policy", "env", "linalg"));
     ALLOWED.put("server", List.of("remote", "wire", "envs", "env"));
@@ -51,7 +52,7 @@ class LayerRulesTest {
 
   /** The engine and the env core: no transport below the remote layer. */
   static final List<String> TRANSPORT_FREE = List.of("env", "envs", "linalg", "optim",
-      "policy", "chain", "collect", "dso", "oracle");
+      "policy", "chain", "collect", "dso", "oracle", "lmdp");
 
   private static JavaClasses classes;
 
