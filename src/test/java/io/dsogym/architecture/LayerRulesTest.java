@@ -46,8 +46,9 @@ class LayerRulesTest {
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
     ALLOWED.put("bench", List.of("launch", "remote", "collect", "chain", "policy", "env",
         "linalg"));
-    ALLOWED.put("cli", List.of("bench", "launch", "train", "server", "remote", "oracle", "dso",
-        "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
+    ALLOWED.put("experiment", List.of("train", "lmdp", "oracle", "dso", "chain", "linalg"));
+    ALLOWED.put("cli", List.of("experiment", "bench", "launch", "train", "server", "remote",
+        "oracle", "dso", "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
   }
 
   /** The engine and the env core: no transport below the remote layer. */
