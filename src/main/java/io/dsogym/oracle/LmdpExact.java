@@ -1,5 +1,6 @@
 package io.dsogym.oracle;
 
+import io.dsogym.linalg.Shapes;
 import io.dsogym.linalg.Vectors;
 
 /**
@@ -51,15 +52,34 @@ public final class LmdpExact {
     }
     double[] z = Lin.solve(Lin.lu("I - diag(e^{-q}) p", a), rhs);
     double[] v = new double[n];
-    double[][] u = new double[n][n];
     for (int x = 0; x < n; x++) {
       v[x] = -Math.log(z[x]);
-      double norm = Vectors.dot(p[x], z);
+    }
+    double[][] u = chainOf(lmdp, z);
+    return new Optimum(z, v, u);
+  }
+
+  /**
+   * The chain u(y|x) = p(y|x) z(y) / Σ_y' p(y'|x) z(y') of a desirability z > 0 (terminal rows:
+   * p): u* for the exact z (docs/math.md §5), the chain a Z-learned ẑ stands for otherwise.
+   */
+  public static double[][] chainOf(LmdpChain lmdp, double[] z) {
+    int n = lmdp.numStates();
+    Shapes.length("z", z, n);
+    double[][] p = lmdp.passive();
+    boolean[] terminal = lmdp.terminalMask();
+    double[][] u = new double[n][n];
+    for (int x = 0; x < n; x++) {
+      double norm = terminal[x] ? 1 : Vectors.dot(p[x], z);
+      if (!(norm > 0) || Double.isInfinite(norm)) {
+        throw new IllegalArgumentException("z: expected Σ_y p(y|" + x + ") z(y) finite and > 0, "
+            + "got " + norm);
+      }
       for (int y = 0; y < n; y++) {
         u[x][y] = terminal[x] ? p[x][y] : p[x][y] * z[y] / norm;
       }
     }
-    return new Optimum(z, v, u);
+    return u;
   }
 
   /**

@@ -37,6 +37,7 @@ class LayerRulesTest {
     ALLOWED.put("collect", List.of("chain", "policy", "env", "linalg"));
     ALLOWED.put("dso", List.of("chain", "policy", "optim", "linalg"));
     ALLOWED.put("oracle", List.of("dso", "chain", "policy", "envs", "env", "linalg"));
+    ALLOWED.put("lmdp", List.of("oracle", "dso", "chain", "linalg"));
     ALLOWED.put("wire", List.of("env", "envs", "policy"));
     ALLOWED.put("remote", List.of("wire", "collect", "chain", "policy", "env", "linalg"));
     ALLOWED.put("server", List.of("remote", "wire", "envs", "env"));
@@ -45,13 +46,14 @@ class LayerRulesTest {
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
     ALLOWED.put("bench", List.of("launch", "remote", "collect", "chain", "policy", "env",
         "linalg"));
-    ALLOWED.put("cli", List.of("bench", "launch", "train", "server", "remote", "oracle", "dso",
-        "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
+    ALLOWED.put("experiment", List.of("train", "lmdp", "oracle", "dso", "chain", "linalg"));
+    ALLOWED.put("cli", List.of("experiment", "bench", "launch", "train", "server", "remote",
+        "oracle", "dso", "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
   }
 
   /** The engine and the env core: no transport below the remote layer. */
   static final List<String> TRANSPORT_FREE = List.of("env", "envs", "linalg", "optim",
-      "policy", "chain", "collect", "dso", "oracle");
+      "policy", "chain", "collect", "dso", "oracle", "lmdp");
 
   private static JavaClasses classes;
 

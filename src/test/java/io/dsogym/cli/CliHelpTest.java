@@ -41,7 +41,9 @@ class CliHelpTest {
         Arguments.of("eval", List.of("--policy", "--episodes", "--seed", "Default: 20")),
         Arguments.of("rollout", List.of("--env", "--num-envs", "--steps", "Default: 16")),
         Arguments.of("bench", List.of("--envs", "--lanes", "--modes", "--pin",
-            "--latency-steps", "Default: bench-results/bench.json")));
+            "--latency-steps", "Default: bench-results/bench.json")),
+        Arguments.of("experiment", List.of("NAME", "one of: lmdp", "--seed", "--out",
+            "Experiments:", "  lmdp ", "Default: experiment-results/NAME")));
   }
 
   /** What a run printed and returned. */
@@ -95,7 +97,8 @@ class CliHelpTest {
     for (String[] args : new String[][] {{"--help"}, {"-h"}, {"help"}}) {
       Result r = run(args);
       assertEquals(0, r.code, r.err);
-      for (String c : List.of("serve", "envs", "train", "eval", "rollout", "bench")) {
+      for (String c : List.of("serve", "envs", "train", "eval", "rollout", "bench",
+          "experiment")) {
         assertTrue(r.out.contains("  " + c + " "), c + " in:\n" + r.out);
       }
     }
@@ -142,7 +145,16 @@ class CliHelpTest {
     Result r = run("trian", "--env", "CartPole-v1");
     assertEquals(2, r.code, r.err);
     assertTrue(r.err.contains("unknown command 'trian'"), r.err);
-    assertTrue(r.err.contains("Did you mean: train?"), r.err);
+    assertTrue(r.err.contains("Did you mean: train"), r.err);
+  }
+
+  @Test
+  void anUnknownExperimentIsAUsageErrorListingTheExperiments() {
+    Result r = run("experiment", "lmpd", "--seed", "1");
+    assertEquals(2, r.code, r.err);
+    assertTrue(r.err.contains("NAME: expected one of [lmdp], got 'lmpd'"), r.err);
+    assertEquals(2, run("experiment").code);  // no NAME
+    assertEquals(2, run("experiment", "lmdp", "--seed", "x").code);
   }
 
   @Test

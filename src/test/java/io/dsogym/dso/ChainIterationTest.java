@@ -27,26 +27,9 @@ class ChainIterationTest {
    */
   static LmdpChain freeLmdp(JsonObject c) {
     double[][] p = mat(c, "passive");
-    boolean[] terminal = mask(c, "terminal");
-    int n = p.length;
-    int k = 0;
-    for (int x = 0; x < n; x++) {
-      for (int y = 0; y < n; y++) {
-        k += !terminal[x] && p[x][y] > 0 ? 1 : 0;
-      }
-    }
-    double[][][] features = new double[n][n][k];
-    int j = 0;
-    for (int x = 0; x < n; x++) {
-      for (int y = 0; y < n; y++) {
-        if (!terminal[x] && p[x][y] > 0) {
-          features[x][y][j++] = 1;
-        }
-      }
-    }
-    double[] start = new double[n];
+    double[] start = new double[p.length];
     start[0] = 1;
-    return new LmdpChain(p, vec(c, "q"), features, terminal, start);
+    return LmdpChain.free(p, vec(c, "q"), mask(c, "terminal"), start);
   }
 
   @Test
