@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 public final class Experiments {
   private Experiments() {}
 
-  private static final List<Supplier<Experiment>> ALL = List.of(LmdpExperiment::new);
+  private static final List<Supplier<Experiment>> ALL = List.of(LmdpExperiment::new,
+      EstimatorExperiment::new);
 
   /** A fresh instance of every experiment. */
   public static List<Experiment> all() {

@@ -1,6 +1,5 @@
 package io.dsogym.experiment;
 
-import com.google.gson.GsonBuilder;
 import io.dsogym.lmdp.KlRegression;
 import io.dsogym.lmdp.LmdpProblems;
 import io.dsogym.lmdp.ZLearning;
@@ -21,7 +20,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -221,7 +219,7 @@ public final class LmdpExperiment implements Experiment {
     result.put("methods_problem", problems.get(0).name());
     result.put("methods", top);
     result.put("problems", problemResults);
-    writeJson(out.resolve("result.json"), result);
+    ResultJson.write(out.resolve("result.json"), result);
     console.printf(Locale.ROOT, "[experiment lmdp] wrote %s and %s in %.1f s%n",
         out.resolve("result.json"), figure, (Double) result.get("wall_seconds"));
     return result;
@@ -424,12 +422,4 @@ public final class LmdpExperiment implements Experiment {
     return new GapFigure.Panel(title, xLabel, series);
   }
 
-  /** Written to a temporary file and renamed, so a reader never sees half a file. */
-  private static void writeJson(Path file, Map<String, Object> value) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, new GsonBuilder().setPrettyPrinting().serializeNulls()
-        .serializeSpecialFloatingPointValues().create().toJson(value) + "\n",
-        StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
 }

@@ -152,7 +152,8 @@ class CliHelpTest {
   void anUnknownExperimentIsAUsageErrorListingTheExperiments() {
     Result r = run("experiment", "lmpd", "--seed", "1");
     assertEquals(2, r.code, r.err);
-    assertTrue(r.err.contains("NAME: expected one of [lmdp], got 'lmpd'"), r.err);
+    assertTrue(r.err.contains("NAME: expected one of " + io.dsogym.experiment.Experiments.names()
+        + ", got 'lmpd'"), r.err);
     assertEquals(2, run("experiment").code);  // no NAME
     assertEquals(2, run("experiment", "lmdp", "--seed", "x").code);
   }

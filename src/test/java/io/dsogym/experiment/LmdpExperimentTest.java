@@ -142,7 +142,7 @@ class LmdpExperimentTest {
     assertTrue(Experiments.names().contains("lmdp"));
     String message = assertThrows(IllegalArgumentException.class,
         () -> Experiments.named("lmpd")).getMessage();
-    assertTrue(message.contains("NAME") && message.contains("[lmdp]")
+    assertTrue(message.contains("NAME") && message.contains(Experiments.names().toString())
         && message.contains("lmpd"), message);
     assertThrows(IllegalArgumentException.class,
         () -> new LmdpExperiment.Budget(0, 1, 1, 1, 1, 1, 1));
