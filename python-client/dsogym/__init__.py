@@ -28,6 +28,11 @@ if REMOTE_ENV_ID not in _gym.registry:
         vector_entry_point="dsogym.remote:RemoteVectorEnv",
     )
 
+# Gymnasium's Pendulum-v1 with Gaussian process noise on θ̇ (dsogym.wrappers): the data of
+# `dsogym experiment sysid`
+if "dsogym/NoisyPendulum-v1" not in _gym.registry:
+    _gym.register("dsogym/NoisyPendulum-v1", entry_point="dsogym.wrappers:noisy_pendulum")
+
 
 def __getattr__(name):  # lazy: `import dsogym` stays cheap and never dials anything
     if name in ("RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs"):

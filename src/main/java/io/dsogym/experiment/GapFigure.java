@@ -28,7 +28,12 @@ final class GapFigure {
   /** One line: x and y of equal length (y may hold NaN where there is no value). */
   record Series(String label, Color color, double[] x, double[] y) {}
 
-  record Panel(String title, String xLabel, List<Series> series) {}
+  record Panel(String title, String xLabel, String yLabel, List<Series> series) {
+    /** A panel of relative gaps (J - J*)/|J*|. */
+    Panel(String title, String xLabel, List<Series> series) {
+      this(title, xLabel, "(J - J*) / |J*|", series);
+    }
+  }
 
   private static final int PANEL_W = 560;
   private static final int PANEL_H = 380;
@@ -159,7 +164,7 @@ final class GapFigure {
     g.drawRect(a.left, a.top, a.width, a.height);
     g.drawString(p.xLabel(), a.left + a.width / 2 - fm.stringWidth(p.xLabel()) / 2,
         a.top + a.height + 38);
-    String yLabel = "(J - J*) / |J*|";
+    String yLabel = p.yLabel();
     AffineTransform saved = g.getTransform();
     g.rotate(-Math.PI / 2, ox + 16, a.top + a.height / 2.0);
     g.drawString(yLabel, ox + 16 - fm.stringWidth(yLabel) / 2, a.top + a.height / 2 + 4);

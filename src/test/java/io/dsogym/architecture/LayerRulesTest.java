@@ -46,7 +46,8 @@ class LayerRulesTest {
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
     ALLOWED.put("bench", List.of("launch", "remote", "collect", "chain", "policy", "env",
         "linalg"));
-    ALLOWED.put("experiment", List.of("train", "lmdp", "oracle", "dso", "chain", "linalg"));
+    ALLOWED.put("experiment", List.of("train", "launch", "lmdp", "oracle", "dso", "collect",
+        "chain", "policy", "envs", "env", "linalg"));
     ALLOWED.put("cli", List.of("experiment", "bench", "launch", "train", "server", "remote",
         "oracle", "dso", "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
   }

@@ -235,8 +235,8 @@ public final class Pendulum implements Env, ParametricSystem {
   }
 
   /**
-   * ln N(theta_dot'; f, σ²) with f = clip(thdot + (3g/(2l) sin th + 3u/(m l²)) dt, ±8); the
-   * score is (theta_dot' − f)/σ² · ∂f/∂φ, and ∂f/∂φ = 0 where the clip is active.
+   * ln N(theta_dot'; f, σ²) with f the clipped velocity update; the score is
+   * (theta_dot' − f)/σ² · ∂f/∂φ ({@link #velocityLogDensity}).
    */
   @Override
   public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
@@ -246,23 +246,44 @@ public final class Pendulum implements Env, ParametricSystem {
       throw new IllegalStateException("kwargs.process_noise: expected > 0 for a transition "
           + "density (deterministic dynamics have none), got " + processNoise);
     }
-    double gg = phi[0];
+    return velocityLogDensity(Math.atan2(obs[obsOff + 1], obs[obsOff]), obs[obsOff + 2],
+        action[actionOff], nextObs[nextOff + 2], phi, processNoise, weight, grad, gradOff);
+  }
+
+  /**
+   * f(theta, theta_dot, u, φ) = clip(theta_dot + (3g/(2l) sin theta + 3u/(m l²)) dt, ±8), the
+   * noise-free next velocity, with u clipped to the torque bound; φ = (g, m, l).
+   */
+  public static double velocityMean(double theta, double thetaDot, double u, double[] phi) {
+    double torque = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, u));
+    double unclipped = thetaDot + (3 * phi[0] / (2 * phi[2]) * Math.sin(theta)
+        + 3 * torque / (phi[1] * phi[2] * phi[2])) * DT;
+    return Math.max(-MAX_SPEED, Math.min(MAX_SPEED, unclipped));
+  }
+
+  /**
+   * ln N(nextThetaDot; f, σ²) for f = {@link #velocityMean}, and grad[gradOff..+3] += weight ·
+   * its (g, m, l)-gradient (nothing where the velocity clip is active: f is flat there; grad
+   * may be null).
+   */
+  public static double velocityLogDensity(double theta, double thetaDot, double u,
+      double nextThetaDot, double[] phi, double sigma, double weight, double[] grad,
+      int gradOff) {
+    double g = phi[0];
     double m = phi[1];
     double l = phi[2];
-    double theta = Math.atan2(obs[obsOff + 1], obs[obsOff]);
-    double thetaDot = obs[obsOff + 2];
-    double u = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, action[actionOff]));
+    double torque = Math.max(-MAX_TORQUE, Math.min(MAX_TORQUE, u));
     double sin = Math.sin(theta);
-    double unclipped = thetaDot + (3 * gg / (2 * l) * sin + 3 * u / (m * l * l)) * DT;
+    double unclipped = thetaDot + (3 * g / (2 * l) * sin + 3 * torque / (m * l * l)) * DT;
     double f = Math.max(-MAX_SPEED, Math.min(MAX_SPEED, unclipped));
-    double z = (nextObs[nextOff + 2] - f) / processNoise;
+    double z = (nextThetaDot - f) / sigma;
     if (grad != null && weight != 0 && unclipped == f) {
-      double s = weight * z / processNoise;
+      double s = weight * z / sigma;
       grad[gradOff] += s * 3 / (2 * l) * sin * DT;
-      grad[gradOff + 1] += s * -3 * u / (m * m * l * l) * DT;
-      grad[gradOff + 2] += s * (-3 * gg / (2 * l * l) * sin - 6 * u / (m * l * l * l)) * DT;
+      grad[gradOff + 1] += s * -3 * torque / (m * m * l * l) * DT;
+      grad[gradOff + 2] += s * (-3 * g / (2 * l * l) * sin - 6 * torque / (m * l * l * l)) * DT;
     }
-    return -0.5 * z * z - Math.log(processNoise) - 0.5 * Math.log(2 * Math.PI);
+    return -0.5 * z * z - Math.log(sigma) - 0.5 * Math.log(2 * Math.PI);
   }
 
   @Override
