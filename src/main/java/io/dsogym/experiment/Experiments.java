@@ -8,7 +8,7 @@ public final class Experiments {
   private Experiments() {}
 
   private static final List<Supplier<Experiment>> ALL = List.of(LmdpExperiment::new,
-      SysidExperiment::new, EstimatorExperiment::new);
+      SysidExperiment::new, EstimatorExperiment::new, TuningExperiment::new);
 
   /** A fresh instance of every experiment. */
   public static List<Experiment> all() {
