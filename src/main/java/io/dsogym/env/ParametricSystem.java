@@ -35,12 +35,15 @@ public interface ParametricSystem {
   void setSystemParams(double[] phi);
 
   /** ln p(x'|x,a,φ) of one recorded transition. */
-  double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi);
+  default double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
 
   /**
    * grad[gradOff + j] += weight · ∂/∂φ_j ln p(x'|x,a,φ) for every j of φ; returns
-   * ln p(x'|x,a,φ).
+   * ln p(x'|x,a,φ). {@code grad} may be null when {@code weight} is 0 (the density alone).
    */
   double accumulateTransitionScore(double[] obs, int obsOff, double[] action, int actionOff,
       double[] nextObs, int nextOff, double[] phi, double weight, double[] grad, int gradOff);
@@ -49,10 +52,16 @@ public interface ParametricSystem {
    * ℓ(x,a,x',φ), the step cost: the negated reward the env returns for this step (it may
    * depend on x', e.g. a cost for entering a terminal state; docs/math.md §2a folds it in).
    */
-  double stepCost(double[] obs, int obsOff, double[] action, int actionOff, double[] nextObs,
-      int nextOff, double[] phi);
+  default double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
+      double[] nextObs, int nextOff, double[] phi) {
+    return accumulateCostGradient(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
+        null, 0);
+  }
 
-  /** grad[gradOff + j] += weight · ∂ℓ(x,a,x',φ)/∂φ_j; returns ℓ(x,a,x',φ). */
+  /**
+   * grad[gradOff + j] += weight · ∂ℓ(x,a,x',φ)/∂φ_j; returns ℓ(x,a,x',φ). {@code grad} may be
+   * null when {@code weight} is 0.
+   */
   double accumulateCostGradient(double[] obs, int obsOff, double[] action, int actionOff,
       double[] nextObs, int nextOff, double[] phi, double weight, double[] grad, int gradOff);
 }

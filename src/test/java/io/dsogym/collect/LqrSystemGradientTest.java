@@ -109,9 +109,9 @@ class LqrSystemGradientTest {
       }
     }
     StringBuilder worst = new StringBuilder();
-    double z = maxZ(full, grad, worst);
+    double z = CoordinateZ.max(full, grad, worst);
     assertTrue(z < 4.5, "max z " + z + " at " + worst);
-    double zPolicyOnly = maxZ(policyOnly, grad, worst);
+    double zPolicyOnly = CoordinateZ.max(policyOnly, grad, worst);
     assertTrue(zPolicyOnly > 8, "a policy-only score must be rejected: max z " + zPolicyOnly);
   }
 
@@ -124,26 +124,4 @@ class LqrSystemGradientTest {
     return g;
   }
 
-  private static double maxZ(double[][] samples, double[] exact, StringBuilder worst) {
-    int runs = samples.length;
-    double max = 0;
-    for (int k = 0; k < exact.length; k++) {
-      double mean = 0;
-      for (double[] s : samples) {
-        mean += s[k] / runs;
-      }
-      double var = 0;
-      for (double[] s : samples) {
-        var += (s[k] - mean) * (s[k] - mean) / (runs - 1);
-      }
-      double z = Math.abs(mean - exact[k]) / Math.sqrt(var / runs);
-      if (z > max) {
-        max = z;
-        worst.setLength(0);
-        worst.append(String.format("coordinate %d: mean %.5f, exact %.5f, se %.5f", k, mean,
-            exact[k], Math.sqrt(var / runs)));
-      }
-    }
-    return max;
-  }
 }

@@ -207,35 +207,6 @@ class SystemGradientExactTest {
     throw new AssertionError("observation " + i + " is not one-hot");
   }
 
-  /** The largest |mean − ∇J| / se over coordinates, of one variant's samples. */
-  private static double maxZ(double[][] samples, StringBuilder worst) {
-    int runs = samples.length;
-    double max = 0;
-    for (int k = 0; k < theta.length; k++) {
-      double mean = 0;
-      for (double[] s : samples) {
-        mean += s[k] / runs;
-      }
-      double var = 0;
-      for (double[] s : samples) {
-        var += (s[k] - mean) * (s[k] - mean) / (runs - 1);
-      }
-      double se = Math.sqrt(var / runs);
-      double diff = Math.abs(mean - exactGradient[k]);
-      double z = se == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : diff / se;
-      if (se == 0 && diff != 0 && diff < 1e-9) {
-        z = 0;  // an untouched coordinate: 0 against a finite-difference rounding of 0
-      }
-      if (z > max) {
-        max = z;
-        worst.setLength(0);
-        worst.append(String.format("coordinate %d: mean %.5f, exact %.5f, se %.5f", k, mean,
-            exactGradient[k], se));
-      }
-    }
-    return max;
-  }
-
   @Test
   @DisplayName("the joint (policy, dynamics, cost) gradient is unbiased for the exact ∇J")
   void unbiased() {
@@ -248,11 +219,13 @@ class SystemGradientExactTest {
       }
     }
     StringBuilder worst = new StringBuilder();
-    double full = maxZ(samples[Variant.FULL.ordinal()], worst);
+    double full = CoordinateZ.max(samples[Variant.FULL.ordinal()], exactGradient, worst);
     assertTrue(full < 4.5, "full estimator: max z " + full + " at " + worst);
-    double noScore = maxZ(samples[Variant.NO_SYSTEM_SCORE.ordinal()], worst);
+    double noScore = CoordinateZ.max(samples[Variant.NO_SYSTEM_SCORE.ordinal()], exactGradient,
+        worst);
     assertTrue(noScore > 8, "without the system score the test must reject: max z " + noScore);
-    double noCost = maxZ(samples[Variant.NO_COST_GRADIENT.ordinal()], worst);
+    double noCost = CoordinateZ.max(samples[Variant.NO_COST_GRADIENT.ordinal()], exactGradient,
+        worst);
     assertTrue(noCost > 8, "without the cost gradient the test must reject: max z " + noCost);
   }
 }

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A shrunken {@code experiment sysid}, real end to end: a Python worker serves Gymnasium's
  * Pendulum-v1 with process noise, and both estimators recover the identifiable parameters
- * a = 3g/(2l) and b = 3/(m l²) from a start 30% off. With a quarter of the data and two thirds of
- * the training, one-step maximum likelihood lands within 1% (its standard error here is about
- * 0.2%) and the multi-step prediction error within 5% (measured: 0.4% and 0.3% on seed 1); docs/results.md has
- * the full run's figures.
+ * a = 3g/(2l) and b = 3/(m l²) from a start 30% off. With a quarter of the data and two thirds
+ * of the training, one-step maximum likelihood lands within 1% (its standard error here is
+ * about 0.2%) and the multi-step prediction error within 5% (measured: 0.4% and 0.3% on seed
+ * 1); docs/results.md has the full run's figures.
  */
 class SysidExperimentTest {
   @TempDir Path dir;

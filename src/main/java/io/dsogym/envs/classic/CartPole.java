@@ -259,13 +259,6 @@ public final class CartPole implements Env, ParametricSystem {
     System.arraycopy(phi, 0, physics, 0, phi.length);
   }
 
-  @Override
-  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
-        null, 0);
-  }
-
   /**
    * ln N(v'; f, σ²I) for the velocities v' = (x_dot', theta_dot'), f = v + τ (xacc, thetaacc);
    * the accelerations' φ-derivatives follow the quotient and product rules through temp, the
@@ -314,7 +307,10 @@ public final class CartPole implements Env, ParametricSystem {
     return -0.5 * (r1 * r1 + r2 * r2) / var - 2 * Math.log(processNoise) - Math.log(2 * Math.PI);
   }
 
-  /** The negated reward: −1 per step, or with sutton_barto_reward 1 for entering a terminal state. */
+  /**
+   * The negated reward: −1 per step, or with sutton_barto_reward 1 for entering a terminal
+   * state.
+   */
   @Override
   public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
       double[] nextObs, int nextOff, double[] phi) {

@@ -244,13 +244,6 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   }
 
   @Override
-  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
-        null, 0);
-  }
-
-  @Override
   public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
       int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
       int gradOff) {
@@ -305,13 +298,6 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
       }
     }
     return -0.5 * (quad + logDet + n * Math.log(2 * Math.PI));
-  }
-
-  @Override
-  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    return accumulateCostGradient(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
-        null, 0);
   }
 
   @Override

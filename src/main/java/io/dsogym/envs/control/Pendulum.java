@@ -227,13 +227,6 @@ public final class Pendulum implements Env, ParametricSystem {
     length = phi[2];
   }
 
-  @Override
-  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
-        null, 0);
-  }
-
   /**
    * ln N(theta_dot'; f, σ²) with f the clipped velocity update; the score is
    * (theta_dot' − f)/σ² · ∂f/∂φ ({@link #velocityLogDensity}).

@@ -421,13 +421,6 @@ public final class TabularChainEnv implements Env, ParametricSystem {
     }
   }
 
-  @Override
-  public double transitionLogDensity(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    return accumulateTransitionScore(obs, obsOff, action, actionOff, nextObs, nextOff, phi, 0,
-        null, 0);
-  }
-
   /** ln P(y|s,a,φ) = φ[s][a][y] − logsumexp over the support; its score e_y − P(·|s,a,φ). */
   @Override
   public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
@@ -466,21 +459,15 @@ public final class TabularChainEnv implements Env, ParametricSystem {
   }
 
   @Override
-  public double stepCost(double[] obs, int obsOff, double[] action, int actionOff,
-      double[] nextObs, int nextOff, double[] phi) {
-    int s = oneHotIndex(obs, obsOff, "obs");
-    int a = actionIndex(action[actionOff]);
-    return -phi[numStates * numActions * numStates + s * numActions + a];
-  }
-
-  @Override
   public double accumulateCostGradient(double[] obs, int obsOff, double[] action,
       int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
       int gradOff) {
     int s = oneHotIndex(obs, obsOff, "obs");
     int a = actionIndex(action[actionOff]);
     int i = numStates * numActions * numStates + s * numActions + a;
-    grad[gradOff + i] -= weight;
+    if (grad != null) {
+      grad[gradOff + i] -= weight;
+    }
     return -phi[i];
   }
 
