@@ -16,6 +16,7 @@ import io.dsogym.policy.PolicySpec;
 import io.dsogym.wire.Json;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.Function;
 
 /**
@@ -67,13 +68,16 @@ public final class ExactObjectives {
         && policy.spec().hidden().isEmpty() && setting.equals("discounted")
         && config.gamma() < 1) {
       LinearQuadraticRegulator env = (LinearQuadraticRegulator) make(config);
+      double gamma = config.gamma();
       Function<double[], AffineLqr> lqr = theta -> {
         set(env, system, theta);
         return AffineLqr.of(env);
       };
-      double optimum = system == null ? AffineLqr.of(env).optimalObjective(config.gamma())
-          : Double.NaN;
-      return lqr(lqr, optimum, policy, normalizer, config.gamma());
+      // the actuator's cost c β² per step is a constant of the policy: its discounted sum
+      DoubleUnaryOperator design = j -> j + env.designCost() / (1 - gamma);
+      double optimum = system == null
+          ? design.applyAsDouble(AffineLqr.of(env).optimalObjective(gamma)) : Double.NaN;
+      return lqr(lqr, design, optimum, policy, normalizer, gamma);
     }
     return null;
   }
@@ -194,8 +198,9 @@ public final class ExactObjectives {
     };
   }
 
-  private static ExactObjective lqr(Function<double[], AffineLqr> lqrAt, double optimum,
-      Policy policy, ObservationNormalizer normalizer, double gamma) {
+  private static ExactObjective lqr(Function<double[], AffineLqr> lqrAt,
+      DoubleUnaryOperator plusDesign, double optimum, Policy policy,
+      ObservationNormalizer normalizer, double gamma) {
     return new ExactObjective() {
       @Override
       public double objective(double[] theta) {
@@ -236,7 +241,7 @@ public final class ExactObjectives {
             offset[i] -= gain[i][j] * base[j];
           }
         }
-        return lqr.objective(gain, offset, std, gamma);
+        return plusDesign.applyAsDouble(lqr.objective(gain, offset, std, gamma));
       }
 
       @Override

@@ -106,10 +106,11 @@ class ParametricSystemTest {
   }
 
   @Test
-  @DisplayName("LQR-v0: Gaussian score in A and B, quadratic cost gradient in Q")
+  @DisplayName("LQR-v0: Gaussian score in A, B and the actuator gain; cost gradient in Q and it")
   void lqr() {
     LinearQuadraticRegulator env = new LinearQuadraticRegulator(Json.parseObject(
-        "{\"W\": [[0.04, 0.01], [0.01, 0.09]]}", "kwargs"));
+        "{\"W\": [[0.04, 0.01], [0.01, 0.09]], \"actuator_gain\": 1.3, "
+            + "\"actuator_cost\": 0.2}", "kwargs"));
     double[] phi = env.systemParams();
     Transition[] ts = new Transition[4];
     for (int i = 0; i < ts.length; i++) {
@@ -138,14 +139,14 @@ class ParametricSystemTest {
     LinearQuadraticRegulator env = new LinearQuadraticRegulator();
     double[] before = env.systemParams();
     double[] bad = before.clone();
-    bad[bad.length - 1] = -1;  // Q[1][1] < 0
+    bad[bad.length - 2] = -1;  // Q[1][1] < 0 (the actuator gain is last)
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> env.setSystemParams(bad));
     assertTrue(e.getMessage().contains("Q"), e.getMessage());
     assertArrayEquals(before, env.systemParams());
     IllegalArgumentException len = assertThrows(IllegalArgumentException.class,
         () -> env.setSystemParams(new double[3]));
-    assertTrue(len.getMessage().contains("expected 10 values"), len.getMessage());
+    assertTrue(len.getMessage().contains("expected 11 values"), len.getMessage());
   }
 
   @Test

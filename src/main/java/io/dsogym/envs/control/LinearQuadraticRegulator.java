@@ -43,10 +43,15 @@ import java.util.SplittableRandom;
  * {@code A = [[1, dt], [0, 1]]}, {@code B = [[dt^2 / 2], [dt]]}, {@code Q = I},
  * {@code R = 0.1 I}, {@code W = 0.01^2 I}.
  *
- * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code A}, {@code B}
- * and {@code Q}, row-major: ln p(x'|x,u,φ) is the Gaussian N(Ax + Bu, W) density (W must then
- * be positive definite), with score ∂/∂A_ij = (W⁻¹r)_i x_j and ∂/∂B_ij = (W⁻¹r)_i u_j for
- * r = x' − Ax − Bu; the cost's gradient is ∂ℓ/∂Q_ij = x_i x_j.
+ * <p><b>Actuator design</b>: kwargs {@code actuator_gain} β (default 1) scales the input
+ * matrix the system applies to β B, and {@code actuator_cost} c ≥ 0 (default 0) adds c β² to
+ * every step's cost: a design parameter with a price (the mechanism-design experiment).
+ *
+ * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code A}, {@code B},
+ * {@code Q} (row-major) and {@code actuator_gain}: ln p(x'|x,u,φ) is the Gaussian
+ * N(Ax + βBu, W) density (W must then be positive definite), with score ∂/∂A_ij = (W⁻¹r)_i x_j,
+ * ∂/∂B_ij = (W⁻¹r)_i β u_j and ∂/∂β = (W⁻¹r)ᵀ B u for r = x' − Ax − βBu; the cost's gradient
+ * is ∂ℓ/∂Q_ij = x_i x_j and ∂ℓ/∂β = 2cβ.
  */
 public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   public static final String ID = "LQR-v0";
@@ -58,8 +63,8 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   /** Default standard deviation of each process noise coordinate. */
   public static final double DEFAULT_NOISE_STD = 0.01;
 
-  private static final Set<String> KWARGS =
-      Set.of("A", "B", "Q", "R", "W", "x0_std", "max_episode_steps");
+  private static final Set<String> KWARGS = Set.of("A", "B", "Q", "R", "W", "x0_std",
+      "max_episode_steps", "actuator_gain", "actuator_cost");
   private static final Set<String> OPTIONS = Set.of("state");
 
   private final EnvSpec spec;
@@ -74,6 +79,10 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   private final double[][] noiseFactor;
   private final double x0Std;
   private final int maxEpisodeSteps;
+  /** β: the input matrix the system applies is β B (a design parameter, default 1). */
+  private double actuatorGain;
+  /** c: the actuator's cost c β² per step, added to the step cost (default 0). */
+  private final double actuatorCost;
 
   private SplittableRandom rng;
   private boolean started;
@@ -125,6 +134,16 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
         ? EnvKwargs.integer(kwargs.get("max_episode_steps"), "kwargs.max_episode_steps", 1,
             Integer.MAX_VALUE)
         : DEFAULT_MAX_EPISODE_STEPS;
+    actuatorGain = EnvKwargs.number(kwargs, "actuator_gain", 1.0, "kwargs.");
+    actuatorCost = EnvKwargs.number(kwargs, "actuator_cost", 0.0, "kwargs.");
+    if (!Double.isFinite(actuatorGain)) {
+      throw new IllegalArgumentException("kwargs.actuator_gain: expected a finite number, got "
+          + actuatorGain);
+    }
+    if (!(actuatorCost >= 0) || !Double.isFinite(actuatorCost)) {
+      throw new IllegalArgumentException("kwargs.actuator_cost: expected a finite number >= 0, "
+          + "got " + actuatorCost);
+    }
 
     x = new double[n];
     next = new double[n];
@@ -170,7 +189,7 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
     }
     spec.actionSpace().check(action, "action");
     ((Tensor) action).copyTo(u, 0);
-    double reward = -(quadraticForm(q, x) + quadraticForm(r, u));
+    double reward = -(quadraticForm(q, x) + quadraticForm(r, u) + designCost());
     for (int i = 0; i < n; i++) {
       z[i] = rng.nextGaussian();
     }
@@ -180,7 +199,7 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
         s += a[i][j] * x[j];
       }
       for (int j = 0; j < m; j++) {
-        s += b[i][j] * u[j];
+        s += actuatorGain * b[i][j] * u[j];
       }
       for (int j = 0; j <= i; j++) {
         s += noiseFactor[i][j] * z[j];
@@ -196,17 +215,18 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   @Override
   public List<ParamBlock> systemParamBlocks() {
     return List.of(new ParamBlock("A", n * n), new ParamBlock("B", n * m),
-        new ParamBlock("Q", n * n));
+        new ParamBlock("Q", n * n), new ParamBlock("actuator_gain", 1));
   }
 
   @Override
   public double[] systemParams() {
-    double[] phi = new double[2 * n * n + n * m];
+    double[] phi = new double[2 * n * n + n * m + 1];
     for (int i = 0; i < n; i++) {
       System.arraycopy(a[i], 0, phi, i * n, n);
       System.arraycopy(b[i], 0, phi, n * n + i * m, m);
       System.arraycopy(q[i], 0, phi, n * n + n * m + i * n, n);
     }
+    phi[phi.length - 1] = actuatorGain;
     return phi;
   }
 
@@ -217,10 +237,10 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
    */
   @Override
   public void setSystemParams(double[] phi) {
-    int expected = 2 * n * n + n * m;
+    int expected = 2 * n * n + n * m + 1;
     if (phi.length != expected) {
       throw new IllegalArgumentException("system params: expected " + expected + " values (A "
-          + n * n + ", B " + n * m + ", Q " + n * n + "), got " + phi.length);
+          + n * n + ", B " + n * m + ", Q " + n * n + ", actuator_gain 1), got " + phi.length);
     }
     for (int i = 0; i < phi.length; i++) {
       if (!Double.isFinite(phi[i])) {
@@ -241,12 +261,14 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
       System.arraycopy(phi, n * n + i * m, b[i], 0, m);
       System.arraycopy(newQ[i], 0, q[i], 0, n);
     }
+    actuatorGain = phi[expected - 1];
   }
 
   @Override
   public double accumulateTransitionScore(double[] obs, int obsOff, double[] action,
       int actionOff, double[] nextObs, int nextOff, double[] phi, double weight, double[] grad,
       int gradOff) {
+    double gain = phi[2 * n * n + n * m];
     double[] resid = new double[n];
     for (int i = 0; i < n; i++) {
       double mean = 0;
@@ -254,7 +276,7 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
         mean += phi[i * n + j] * obs[obsOff + j];
       }
       for (int j = 0; j < m; j++) {
-        mean += phi[n * n + i * m + j] * action[actionOff + j];
+        mean += gain * phi[n * n + i * m + j] * action[actionOff + j];
       }
       resid[i] = nextObs[nextOff + i] - mean;
     }
@@ -289,12 +311,15 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
         sol[i] = v / l[i][i];
       }
       for (int i = 0; i < n; i++) {
+        double bu = 0;
         for (int j = 0; j < n; j++) {
           grad[gradOff + i * n + j] += weight * sol[i] * obs[obsOff + j];
         }
         for (int j = 0; j < m; j++) {
-          grad[gradOff + n * n + i * m + j] += weight * sol[i] * action[actionOff + j];
+          grad[gradOff + n * n + i * m + j] += weight * sol[i] * gain * action[actionOff + j];
+          bu += phi[n * n + i * m + j] * action[actionOff + j];
         }
+        grad[gradOff + 2 * n * n + n * m] += weight * sol[i] * bu;
       }
     }
     return -0.5 * (quad + logDet + n * Math.log(2 * Math.PI));
@@ -320,6 +345,11 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
         cost += r[i][j] * action[actionOff + i] * action[actionOff + j];
       }
     }
+    double gain = phi[2 * n * n + n * m];
+    cost += actuatorCost * gain * gain;
+    if (grad != null) {
+      grad[gradOff + 2 * n * n + n * m] += weight * 2 * actuatorCost * gain;
+    }
     return cost;
   }
 
@@ -336,9 +366,20 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
     return deepCopy(a);
   }
 
-  /** A copy of the input matrix B (n x m). */
+  /** A copy of the input matrix the system applies, β B (n x m; B itself when β = 1). */
   public double[][] getB() {
-    return deepCopy(b);
+    double[][] out = deepCopy(b);
+    for (double[] row : out) {
+      for (int j = 0; j < m; j++) {
+        row[j] *= actuatorGain;
+      }
+    }
+    return out;
+  }
+
+  /** The actuator's cost per step, c β² (0 unless kwargs.actuator_cost is set). */
+  public double designCost() {
+    return actuatorCost * actuatorGain * actuatorGain;
   }
 
   /** A copy of the state cost Q (n x n). */
