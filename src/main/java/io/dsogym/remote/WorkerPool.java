@@ -65,7 +65,9 @@ public final class WorkerPool {
   }
 
   /**
-   * Takes {@code count} connected workers serving {@code envId}, all or none.
+   * Takes {@code count} connected workers serving {@code envId}, all or none. An id of
+   * Gymnasium's {@code module:EnvId} form (import the module, then make EnvId) matches workers
+   * serving EnvId: that is the id a worker declares once its module has registered the env.
    *
    * @throws EnvUnavailableException (DEADLINE_EXCEEDED) when fewer came within the timeout
    */
@@ -74,11 +76,12 @@ public final class WorkerPool {
       throw new IllegalArgumentException("count: expected >= 1, got " + count);
     }
     long deadline = System.nanoTime() + timeout.toNanos();
+    String served = envId == null ? null : envId.substring(envId.lastIndexOf(':') + 1);
     synchronized (lock) {
       while (true) {
         List<RemoteVectorEnv> matching = new ArrayList<>();
         for (RemoteVectorEnv env : idle) {
-          if (envId == null || envId.equals(env.spec().id())) {
+          if (served == null || served.equals(env.spec().id())) {
             matching.add(env);
             if (matching.size() == count) {
               idle.removeAll(matching);
