@@ -355,8 +355,8 @@ class RemoteEnv(gym.Env):
     def __init__(self, address: str, env_id: str, env_kwargs: dict | None = None,
                  auth_token: str = "", copy: bool = True, connect_timeout: float = 30.0,
                  render_mode: str | None = None, **more_env_kwargs: Any):
-        if render_mode is not None:
-            raise ValueError(f"render_mode: expected None (remote envs do not render), actual {render_mode!r}")
+        # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
+        # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
@@ -367,9 +367,16 @@ class RemoteEnv(gym.Env):
         self.action_space = self._vec.single_action_space
         self.metadata = {"render_modes": [], **self.remote_spec.metadata}
         self.metadata.pop("autoreset_mode", None)
-        self.render_mode = None
+        self.render_mode = render_mode
         self.reward_range = (-float("inf"), float("inf"))
         self._closed = False
+
+    def render(self):
+        """None without a render mode; remote envs do not draw frames yet."""
+        if self.render_mode is None:
+            return None
+        raise NotImplementedError(f"render: remote envs do not render yet "
+                                  f"(render_mode={self.render_mode!r})")
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)  # keeps gymnasium's np_random contract for local sampling

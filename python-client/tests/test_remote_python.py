@@ -36,6 +36,25 @@ def test_check_env(server, env_id):
     env.close()
 
 
+def test_a_render_mode_is_accepted_and_render_refuses(server):
+    """Stable-Baselines3's make_vec_env calls gym.make(id, render_mode="rgb_array", ...) and
+    falls back only on TypeError: the env must be made; only render() says it cannot draw."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gymnasium warns that rgb_array is not a listed mode
+        env = gym.make("dsogym/Remote-v0", address=server.address, env_id="CartPole-v1",
+                       render_mode="rgb_array")
+    assert env.unwrapped.render_mode == "rgb_array"
+    env.reset(seed=1)
+    with pytest.raises(NotImplementedError, match="render_mode='rgb_array'"):
+        env.unwrapped.render()
+    env.close()
+    plain = RemoteEnv(server.address, "CartPole-v1")
+    assert plain.render() is None
+    plain.close()
+
+
 def test_gymnasium_make_and_make_vec(server):
     env = gym.make("dsogym/Remote-v0", address=server.address, env_id="CartPole-v1")
     obs, _ = env.reset(seed=3)
