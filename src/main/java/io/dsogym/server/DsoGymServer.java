@@ -24,7 +24,7 @@ import java.util.logging.Logger;
  * larger or malformed ones fail only their own call. Services run on the transport's threads
  * ({@code directExecutor}): a request is handled where it arrives, with no thread hop.
  */
-public final class DsoGymServer {
+public final class DsoGymServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
   public static final String DEFAULT_BIND = "127.0.0.1";
 
@@ -123,6 +123,12 @@ public final class DsoGymServer {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** {@link #stop}, for try-with-resources. */
+  @Override
+  public void close() throws InterruptedException {
+    stop();
   }
 
   public void blockUntilShutdown() throws InterruptedException {

@@ -60,6 +60,17 @@ class DsoGymServerTest {
   }
 
   @Test
+  void tryWithResourcesStopsTheServer() throws Exception {
+    java.net.ServerSocket probe;
+    int port;
+    try (DsoGymServer server = DsoGymServer.tcp(0).start()) {
+      port = Integer.parseInt(server.address().substring(server.address().lastIndexOf(':') + 1));
+    }
+    probe = new java.net.ServerSocket(port);  // the port is free again: the server stopped
+    probe.close();
+  }
+
+  @Test
   void garbageAndOversizeMessagesFailOnlyTheirCall() throws Exception {
     DsoGymServer server = grpc.register(DsoGymServer.tcp(0).start());
     assertTrue(server.address().startsWith("127.0.0.1:"), server.address());
