@@ -8,7 +8,8 @@ public final class Experiments {
   private Experiments() {}
 
   private static final List<Supplier<Experiment>> ALL = List.of(LmdpExperiment::new,
-      SysidExperiment::new, EstimatorExperiment::new, TuningExperiment::new);
+      SysidExperiment::new, EstimatorExperiment::new, MechanismExperiment::new,
+      TuningExperiment::new);
 
   /** A fresh instance of every experiment. */
   public static List<Experiment> all() {
