@@ -43,7 +43,7 @@ public final class MechanismExperiment implements Experiment {
 
   /** Env steps per grid value, and for the joint run. */
   record Budget(long perGridValue, long joint) {
-    static final Budget FULL = new Budget(200_000, 400_000);
+    static final Budget FULL = new Budget(200_000, 600_000);
   }
 
   @Override
