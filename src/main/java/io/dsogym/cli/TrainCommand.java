@@ -1,10 +1,8 @@
 package io.dsogym.cli;
 
-import io.dsogym.env.VectorEnv;
 import io.dsogym.launch.EnvSource;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.train.Checkpoint;
-import io.dsogym.train.LaneSource;
 import io.dsogym.train.TrainConfig;
 import io.dsogym.train.TrainPresets;
 import io.dsogym.train.Trainer;
@@ -324,26 +322,12 @@ final class TrainCommand implements Callable<Integer> {
           + "python --workers local), got --source " + config.source() + " --workers "
           + workers.mode);
     }
-    TrainConfig run = config;
     try (EnvSource src = remote
         ? EnvSource.openRemote(config.envId(), workers.bind, workers.port, token,
             Duration.ofHours(1))
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
             config.envKwargsJson(), Duration.ofSeconds(120), workers.cpus)) {
-      LaneSource lanes = new LaneSource() {
-        @Override
-        public VectorEnv open(int numEnvs, String purpose) throws Exception {
-          return src.openLanes(numEnvs, "local-" + purpose);
-        }
-
-        @Override
-        public String replacementNote() {
-          return src.remote() ? "waiting for a remote worker to connect"
-              : run.source().equals("python") ? "starting a new local Python worker"
-              : "reopening Java lanes";
-        }
-      };
-      Trainer trainer = new Trainer(config, lanes, src.env, dir, resumed, console);
+      Trainer trainer = new Trainer(config, src, src.env, dir, resumed, console);
       Map<String, Object> summary = trainer.run();
       console.println("[train] summary " + dir.resolve("summary.json") + ":");
       summary.forEach((k, v) -> console.println("  " + k + ": " + v));

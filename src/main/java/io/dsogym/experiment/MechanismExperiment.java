@@ -1,14 +1,9 @@
 package io.dsogym.experiment;
 
-import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.Env;
-import io.dsogym.env.SyncVectorEnv;
-import io.dsogym.env.VectorEnv;
-import io.dsogym.envs.EnvRegistry;
 import io.dsogym.envs.control.LinearQuadraticRegulator;
+import io.dsogym.launch.EnvSource;
 import io.dsogym.oracle.AffineLqr;
 import io.dsogym.policy.Policy;
-import io.dsogym.train.LaneSource;
 import io.dsogym.train.TrainConfig;
 import io.dsogym.train.TrainPresets;
 import io.dsogym.train.Trainer;
@@ -17,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,9 +66,8 @@ public final class MechanismExperiment implements Experiment {
     double gridBest = Double.NaN;
     for (double beta : GRID) {
       String kwargs = withGain(beta);
-      Trainer t = trainer(kwargs, seed, budget.perGridValue(), false,
+      Trainer t = trained(kwargs, seed, budget.perGridValue(), false,
           out.resolve(String.format(Locale.ROOT, "grid/beta-%.3f", beta)));
-      t.run();
       double cost = cost(kwargs, t.policy(), t.theta());
       grid.add(Map.of("design_parameter", beta, "cost", cost));
       console.printf(Locale.ROOT, "[mechanism] grid β = %.3f: cost %.4f%n", beta, cost);
@@ -81,8 +76,7 @@ public final class MechanismExperiment implements Experiment {
         gridBest = beta;
       }
     }
-    Trainer joint = trainer(KWARGS, seed, budget.joint(), true, out.resolve("joint"));
-    joint.run();
+    Trainer joint = trained(KWARGS, seed, budget.joint(), true, out.resolve("joint"));
     double[] theta = joint.theta();
     double beta = theta[theta.length - 1];
     double cost = cost(withGain(beta), joint.policy(), theta);
@@ -163,7 +157,8 @@ public final class MechanismExperiment implements Experiment {
         + String.format(Locale.ROOT, ", \"actuator_gain\": %s}", beta);
   }
 
-  private static Trainer trainer(String kwargs, long seed, long steps, boolean design, Path dir)
+  /** Trains on Java-native lanes of LQR-v0 with {@code kwargs}; returns the trained run. */
+  private static Trainer trained(String kwargs, long seed, long steps, boolean design, Path dir)
       throws Exception {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("--source", "java");
@@ -181,24 +176,13 @@ public final class MechanismExperiment implements Experiment {
       o.put("--system-params", "actuator_gain");
     }
     TrainConfig config = TrainPresets.config(LinearQuadraticRegulator.ID, o);
-    LaneSource lanes = new LaneSource() {
-      @Override
-      public VectorEnv open(int numEnvs, String purpose) {
-        Map<String, Object> k = Json.parseObject(kwargs, "kwargs");
-        List<Env> envs = new ArrayList<>();
-        for (int i = 0; i < numEnvs; i++) {
-          envs.add(EnvRegistry.defaults().make(LinearQuadraticRegulator.ID, k));
-        }
-        return new SyncVectorEnv(envs, AutoresetMode.SAME_STEP);
-      }
-
-      @Override
-      public String replacementNote() {
-        return "reopening Java lanes";
-      }
-    };
-    return new Trainer(config, lanes, lanes.open(config.numEnvs(), "train"), dir, null,
-        new PrintStream(new ByteArrayOutputStream()));
+    try (EnvSource lanes = EnvSource.open("java", LinearQuadraticRegulator.ID,
+        config.numEnvs(), kwargs, Duration.ZERO)) {
+      Trainer trainer = new Trainer(config, lanes, lanes.env, dir, null,
+          new PrintStream(new ByteArrayOutputStream()));
+      trainer.run();
+      return trainer;
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.server.ServerOptions;
+import io.dsogym.train.LaneSource;
 import io.dsogym.wire.Json;
 import io.dsogym.env.EnvUnavailableException;
 import java.io.IOException;
@@ -18,9 +19,10 @@ import java.util.Map;
 /**
  * Where a command's env lanes come from: {@code java} makes Java-native envs in this process;
  * {@code python} starts a loopback server and a local Python worker (Gymnasium, MuJoCo) and
- * uses it through the bridge. Closing it stops whatever it started.
+ * uses it through the bridge. Closing it stops whatever it started. As the trainer's
+ * {@link LaneSource}, it opens evaluation lanes and replaces lost workers from the same source.
  */
-public final class EnvSource implements AutoCloseable {
+public final class EnvSource implements LaneSource, AutoCloseable {
   public final VectorEnv env;
   private final DsoGymServer server;
   private final WorkerLauncher launcher;
@@ -58,6 +60,18 @@ public final class EnvSource implements AutoCloseable {
     }
     extra.add(lanes);
     return lanes;
+  }
+
+  /** More lanes for the trainer, its local workers named "local-PURPOSE". */
+  @Override
+  public VectorEnv open(int numEnvs, String purpose) throws IOException, InterruptedException {
+    return openLanes(numEnvs, "local-" + purpose);
+  }
+
+  @Override
+  public String replacementNote() {
+    return server == null ? "reopening Java lanes" : launcher == null
+        ? "waiting for a remote worker to connect" : "starting a new local Python worker";
   }
 
   private static VectorEnv javaLanes(String envId, int numEnvs, String kwargsJson) {

@@ -57,10 +57,11 @@ public final class LinearFilterChain implements Chain<double[]> {
     this.w = Mat.copy(w);
     this.v = Mat.copy(v);
     this.s = estimateNoise;
-    this.wFactor = cholesky(w, "W");
-    this.vFactor = cholesky(v, "V");
+    this.wFactor = positiveDefiniteFactor(w, "W");
+    this.vFactor = positiveDefiniteFactor(v, "V");
     // start the state from its stationary law X = A X Aᵀ + W, the estimate at 0
-    this.stationaryFactor = cholesky(LqrExact.lyapunov(a, 1.0, w), "stationary covariance");
+    this.stationaryFactor = positiveDefiniteFactor(LqrExact.lyapunov(a, 1.0, w),
+        "stationary covariance");
   }
 
   public int stateDim() {
@@ -88,7 +89,7 @@ public final class LinearFilterChain implements Chain<double[]> {
   @Override
   public double[] sampleInitial(SplittableRandom rng) {
     double[] z = new double[2 * n + p];
-    double[] x = correlated(stationaryFactor, rng);
+    double[] x = Gaussians.sample(stationaryFactor, rng);
     System.arraycopy(x, 0, z, 0, n);
     return z;
   }
@@ -96,12 +97,12 @@ public final class LinearFilterChain implements Chain<double[]> {
   @Override
   public Step<double[]> step(double[] z, double[] theta, SplittableRandom rng) {
     double[] x = Mat.mul(a, slice(z, 0, n));
-    double[] noise = correlated(wFactor, rng);
+    double[] noise = Gaussians.sample(wFactor, rng);
     for (int i = 0; i < n; i++) {
       x[i] += noise[i];
     }
     double[] y = Mat.mul(c, x);
-    double[] obsNoise = correlated(vFactor, rng);
+    double[] obsNoise = Gaussians.sample(vFactor, rng);
     for (int i = 0; i < p; i++) {
       y[i] += obsNoise[i];
     }
@@ -247,42 +248,16 @@ public final class LinearFilterChain implements Chain<double[]> {
     return out;
   }
 
-  private static double[] correlated(double[][] factor, SplittableRandom rng) {
-    int k = factor.length;
-    double[] g = new double[k];
-    for (int i = 0; i < k; i++) {
-      g[i] = rng.nextGaussian();
-    }
-    double[] out = new double[k];
-    for (int i = 0; i < k; i++) {
-      for (int j = 0; j <= i; j++) {
-        out[i] += factor[i][j] * g[j];
-      }
-    }
-    return out;
-  }
-
-  private static double[][] cholesky(double[][] m, String field) {
-    int k = m.length;
-    double[][] l = new double[k][k];
-    for (int j = 0; j < k; j++) {
-      double d = m[j][j];
-      for (int q = 0; q < j; q++) {
-        d -= l[j][q] * l[j][q];
-      }
-      if (!(d > 0)) {
+  /** The Cholesky factor of a covariance that must be positive definite. */
+  private static double[][] positiveDefiniteFactor(double[][] m, String field) {
+    double[][] l = Gaussians.psdFactor(field, m);
+    for (int j = 0; j < l.length; j++) {
+      if (!(l[j][j] > 0)) {
         throw new IllegalArgumentException(field + ": expected a positive definite matrix, got "
-            + "a pivot " + d + " at row " + j);
-      }
-      l[j][j] = Math.sqrt(d);
-      for (int i = j + 1; i < k; i++) {
-        double sum = m[i][j];
-        for (int q = 0; q < j; q++) {
-          sum -= l[i][q] * l[j][q];
-        }
-        l[i][j] = sum / l[j][j];
+            + "a zero pivot at row " + j);
       }
     }
     return l;
   }
+
 }

@@ -58,8 +58,8 @@ public final class LqrChain implements Chain<double[]> {
     this.r = r;
     this.w = w;
     this.x0 = x0;
-    this.x0Factor = psdFactor("X0", x0);
-    this.wFactor = psdFactor("W", w);
+    this.x0Factor = Gaussians.psdFactor("X0", x0);
+    this.wFactor = Gaussians.psdFactor("W", w);
     this.route = route;
   }
 
@@ -138,7 +138,7 @@ public final class LqrChain implements Chain<double[]> {
 
   @Override
   public double[] sampleInitial(SplittableRandom rng) {
-    return correlatedNormal(x0Factor, rng);
+    return Gaussians.sample(x0Factor, rng);
   }
 
   @Override
@@ -147,7 +147,7 @@ public final class LqrChain implements Chain<double[]> {
     for (int i = 0; i < nu; i++) {
       u[i] = -kx(theta, x, i) + Math.exp(theta[nu * nx + i]) * rng.nextGaussian();
     }
-    double[] next = correlatedNormal(wFactor, rng);
+    double[] next = Gaussians.sample(wFactor, rng);
     for (int i = 0; i < nx; i++) {
       for (int j = 0; j < nx; j++) {
         next[i] += a[i][j] * x[j];
@@ -303,20 +303,6 @@ public final class LqrChain implements Chain<double[]> {
     }
   }
 
-  private double[] correlatedNormal(double[][] factor, SplittableRandom rng) {
-    double[] z = new double[nx];
-    for (int i = 0; i < nx; i++) {
-      z[i] = rng.nextGaussian();
-    }
-    double[] out = new double[nx];
-    for (int i = 0; i < nx; i++) {
-      for (int j = 0; j <= i; j++) {
-        out[i] += factor[i][j] * z[j];
-      }
-    }
-    return out;
-  }
-
   private static double quadratic(double[][] m, double[] v) {
     double s = 0;
     for (int i = 0; i < v.length; i++) {
@@ -325,37 +311,7 @@ public final class LqrChain implements Chain<double[]> {
     return s;
   }
 
-  /** Lower factor F with FFᵀ = M for a positive semidefinite M (zero columns where singular). */
-  private static double[][] psdFactor(String field, double[][] m) {
-    int n = m.length;
-    double[][] f = new double[n][n];
-    double scale = 0;
-    for (int i = 0; i < n; i++) {
-      scale = Math.max(scale, Math.abs(m[i][i]));
-    }
-    for (int j = 0; j < n; j++) {
-      double d = m[j][j];
-      for (int k = 0; k < j; k++) {
-        d -= f[j][k] * f[j][k];
-      }
-      if (d < -1e-12 * Math.max(scale, 1)) {
-        throw new IllegalArgumentException(field + ": expected positive semidefinite, got pivot "
-            + d + " at " + j);
-      }
-      if (d <= 1e-300) {
-        continue; // a direction without noise
-      }
-      f[j][j] = Math.sqrt(d);
-      for (int i = j + 1; i < n; i++) {
-        double s = m[i][j];
-        for (int k = 0; k < j; k++) {
-          s -= f[i][k] * f[j][k];
-        }
-        f[i][j] = s / f[j][j];
-      }
-    }
-    return f;
-  }
+
 
   private static void requireSymmetric(String field, double[][] m) {
     for (int i = 0; i < m.length; i++) {

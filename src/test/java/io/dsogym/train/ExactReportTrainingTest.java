@@ -4,17 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.Env;
-import io.dsogym.env.SyncVectorEnv;
-import io.dsogym.env.VectorEnv;
-import io.dsogym.envs.EnvRegistry;
-import io.dsogym.wire.Json;
+import io.dsogym.launch.EnvSource;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,25 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExactReportTrainingTest {
   @TempDir Path dir;
-
-  private static LaneSource javaLanes(String envId, String kwargsJson) {
-    return new LaneSource() {
-      @Override
-      public VectorEnv open(int numEnvs, String purpose) {
-        Map<String, Object> kwargs = Json.parseObject(kwargsJson, "kwargs");
-        List<Env> envs = new ArrayList<>();
-        for (int i = 0; i < numEnvs; i++) {
-          envs.add(EnvRegistry.defaults().make(envId, kwargs));
-        }
-        return new SyncVectorEnv(envs, AutoresetMode.SAME_STEP);
-      }
-
-      @Override
-      public String replacementNote() {
-        return "reopening Java lanes";
-      }
-    };
-  }
 
   private double gapClosed(String envId, String kwargs, String... options) throws Exception {
     Map<String, Object> s = run(envId, kwargs, options);
@@ -69,10 +45,13 @@ class ExactReportTrainingTest {
       o.put(options[i], options[i + 1]);
     }
     TrainConfig config = TrainPresets.config(envId, o);
-    LaneSource lanes = javaLanes(envId, kwargs);
     Path out = Files.createTempDirectory(dir, "run");
-    Map<String, Object> s = new Trainer(config, lanes, lanes.open(config.numEnvs(), "train"),
-        out, null, new PrintStream(new ByteArrayOutputStream())).run();
+    Map<String, Object> s;
+    try (EnvSource lanes = EnvSource.open("java", envId, config.numEnvs(), kwargs,
+        Duration.ZERO)) {
+      s = new Trainer(config, lanes, lanes.env, out, null,
+          new PrintStream(new ByteArrayOutputStream())).run();
+    }
     assertNotNull(s.get("exact_objective"), s.toString());
     double j0 = (Double) s.get("exact_objective_initial");
     double j = (Double) s.get("exact_objective");
