@@ -9,7 +9,7 @@ public final class Experiments {
 
   private static final List<Supplier<Experiment>> ALL = List.of(LmdpExperiment::new,
       SysidExperiment::new, EstimatorExperiment::new, MechanismExperiment::new,
-      TuningExperiment::new);
+      CloningExperiment::new, TuningExperiment::new);
 
   /** A fresh instance of every experiment. */
   public static List<Experiment> all() {

@@ -63,7 +63,7 @@ final class GapFigure {
     g.setColor(Color.BLACK);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
     g.drawString(title, LEFT, 28);
-    legend(g, panels.get(0).series(), LEFT, 56);
+    legend(g, panels.get(0).series(), LEFT, 52, width);
     for (int i = 0; i < panels.size(); i++) {
       panel(g, panels.get(i), (i % columns) * PANEL_W, HEADER + (i / columns) * PANEL_H,
           reference, referenceLabel, floor);
@@ -72,10 +72,16 @@ final class GapFigure {
     ImageIO.write(img, "png", png.toFile());
   }
 
-  private static void legend(Graphics2D g, List<Series> series, int x, int y) {
+  /** One row of entries, wrapped onto a second row where the image is too narrow. */
+  private static void legend(Graphics2D g, List<Series> series, int left, int y, int width) {
+    int x = left;
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     FontMetrics fm = g.getFontMetrics();
     for (Series s : series) {
+      if (x > left && x + 32 + fm.stringWidth(s.label()) > width - RIGHT) {
+        x = left;
+        y += 18;
+      }
       g.setColor(s.color());
       g.setStroke(new BasicStroke(2.5f));
       g.drawLine(x, y - 4, x + 26, y - 4);

@@ -6,6 +6,7 @@ import io.dsogym.envs.control.Pendulum;
 import io.dsogym.launch.EnvSource;
 import io.dsogym.oracle.ChainRollouts;
 import io.dsogym.oracle.KnownChainSource;
+import io.dsogym.train.ExactObjective;
 import io.dsogym.train.MetricsLog;
 import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
@@ -212,7 +213,8 @@ public final class SysidExperiment implements Experiment {
       double v = z[3] - data.thetaDot(data.at((int) z[0], (int) z[1]));
       return new double[] {e, v, e * e, v * v, e * v};
     }, 5, config.numEnvs(), seed * 31 + 7);
-    Trainer trainer = new Trainer(config, source, START.clone(), null, dir, console);
+    Trainer trainer = new Trainer(config, source, START.clone(), (ExactObjective) null, dir,
+        console);
     trainer.run();
     return trainer.theta();
   }

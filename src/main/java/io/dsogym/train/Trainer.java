@@ -71,6 +71,8 @@ public final class Trainer {
   private final Adam optimizer;
   private final ObservationNormalizer normalizer;
   private final ExactObjective exact;
+  /** A chain source's evaluation by returns, or null. */
+  private final Evaluation evaluation;
   private Double exactInitial;
   /** The episode length V̂_t's time feature is divided by (finite horizon). */
   private final int horizon;
@@ -99,7 +101,7 @@ public final class Trainer {
    */
   public Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, Path outDir,
       Checkpoint.State resumed, PrintStream console) {
-    this(config, lanes, trainEnv, null, null, null, outDir, resumed, console);
+    this(config, lanes, trainEnv, null, null, null, null, outDir, resumed, console);
   }
 
   /**
@@ -111,13 +113,24 @@ public final class Trainer {
    */
   public Trainer(TrainConfig config, ChainSource source, double[] initialTheta,
       ExactObjective exact, Path outDir, PrintStream console) {
-    this(config, null, null, source, initialTheta, exact, outDir, null, console);
+    this(config, null, null, source, initialTheta, exact, null, outDir, null, console);
+  }
+
+  /**
+   * Trains θ on a chain source whose cost is not what θ is judged by (behavioural cloning: the
+   * chain's cost is the imitation loss, the judge is the env's return): {@code evaluation} is
+   * the run's evaluation, at the same schedule as a policy loop's.
+   */
+  public Trainer(TrainConfig config, ChainSource source, double[] initialTheta,
+      Evaluation evaluation, Path outDir, PrintStream console) {
+    this(config, null, null, source, initialTheta, null, evaluation, outDir, null, console);
   }
 
   private Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, ChainSource chain,
-      double[] initialTheta, ExactObjective givenExact, Path outDir, Checkpoint.State resumed,
-      PrintStream console) {
+      double[] initialTheta, ExactObjective givenExact, Evaluation evaluation, Path outDir,
+      Checkpoint.State resumed, PrintStream console) {
     this.config = config;
+    this.evaluation = evaluation;
     this.lanes = lanes;
     this.outDir = outDir;
     this.console = console;
@@ -379,6 +392,11 @@ public final class Trainer {
         if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
           if (loop != null) {
             double[] returns = evaluate();
+            evalMean = Evaluator.mean(returns);
+            evalStd = Evaluator.std(returns);
+          } else if (evaluation != null) {
+            double[] returns = evaluation.returns(state.theta,
+                config.seed() + 1_000_000L + state.iteration * 1_000L);
             evalMean = Evaluator.mean(returns);
             evalStd = Evaluator.std(returns);
           } else if (exact != null) {

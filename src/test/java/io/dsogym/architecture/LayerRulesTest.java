@@ -47,7 +47,7 @@ class LayerRulesTest {
     ALLOWED.put("bench", List.of("launch", "remote", "collect", "chain", "policy", "env",
         "linalg"));
     ALLOWED.put("experiment", List.of("train", "launch", "lmdp", "oracle", "dso", "collect",
-        "chain", "policy", "wire", "envs", "env", "linalg"));
+        "optim", "chain", "policy", "wire", "envs", "env", "linalg"));
     ALLOWED.put("cli", List.of("experiment", "bench", "launch", "train", "server", "remote",
         "oracle", "dso", "collect", "chain", "policy", "optim", "wire", "envs", "env", "linalg"));
   }
