@@ -12,6 +12,7 @@ import io.dsogym.collect.SystemParameters;
 import io.dsogym.dso.AdvantageNormalization;
 import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.ChainIteration;
+import io.dsogym.dso.Critic;
 import io.dsogym.dso.GradientStep;
 import io.dsogym.dso.NaturalGradient;
 import io.dsogym.dso.PolicyImprovement;
@@ -73,6 +74,8 @@ public final class Trainer {
   private final ExactObjective exact;
   /** A chain source's evaluation by returns, or null. */
   private final Evaluation evaluation;
+  /** A critic with a learning rule of its own, in place of V̂'s fit; null for V̂. */
+  private Critic critic;
   private Double exactInitial;
   /** The episode length V̂_t's time feature is divided by (finite horizon). */
   private final int horizon;
@@ -283,6 +286,15 @@ public final class Trainer {
     return policy;
   }
 
+  /**
+   * Uses {@code c} in place of the fitted V̂ (Z-learning's −ln ẑ on an LMDP): Algorithm 1 reads
+   * its values, and it learns from every batch. Call before {@link #run}.
+   */
+  public Trainer withCritic(Critic c) {
+    this.critic = c;
+    return this;
+  }
+
   /** A copy of the current θ (after {@link #run}, the trained one). */
   public double[] theta() {
     return state.theta.clone();
@@ -336,10 +348,15 @@ public final class Trainer {
         // suits envs whose returns are 10 or 1000; predictions are scaled back here.
         valueInputs(batch, batch.features(), buf.valueIn);
         valueInputs(batch, batch.nextFeatures(), buf.valueNextIn);
-        value.predictBatch(buf.valueIn, n, v);
-        value.predictBatch(buf.valueNextIn, n, vNext);
-        scale(v, state.valueScale);
-        scale(vNext, state.valueScale);
+        if (critic == null) {
+          value.predictBatch(buf.valueIn, n, v);
+          value.predictBatch(buf.valueNextIn, n, vNext);
+          scale(v, state.valueScale);
+          scale(vNext, state.valueScale);
+        } else {
+          critic.values(batch, v, vNext);
+          critic.learn(batch, state.theta);  // θ_k, before the update; read at the next batch
+        }
         StateCost regularizer = regularizer(batch);
         double[] regularizerCost = null;
         if (regularizer != StateCost.NONE) {
@@ -380,10 +397,14 @@ public final class Trainer {
         PolicyImprovement.Report report = improvement.improve(surrogate, state.theta, progress);
         state.improverState = improvement.state();
         // §3f step 5: refit V̂ on this batch, for use at the next iteration.
-        updateValueScale(targets);
-        scale(targets, 1.0 / state.valueScale);
-        double valueLoss = value.fit(buf.valueIn, targets, n, config.valueEpochs(),
-            config.valueMinibatch(), new SplittableRandom(config.seed() * 31 + state.iteration));
+        double valueLoss = Double.NaN;
+        if (critic == null) {
+          updateValueScale(targets);
+          scale(targets, 1.0 / state.valueScale);
+          valueLoss = value.fit(buf.valueIn, targets, n, config.valueEpochs(),
+              config.valueMinibatch(), new SplittableRandom(config.seed() * 31
+                  + state.iteration));
+        }
         source.afterUpdate(batch);
 
         double evalMean = Double.NaN;

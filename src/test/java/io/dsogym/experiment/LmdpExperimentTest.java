@@ -64,7 +64,7 @@ class LmdpExperimentTest {
         double gap = m.get("final_relative_gap").getAsDouble();
         assertTrue(m.has("samples_to_1pct"), what);
         List<double[]> curve = curves.getOrDefault(name + "," + method, List.of());
-        long iterations = method.equals("gradient") ? budget.gradientIterations()
+        long iterations = method.startsWith("gradient") ? budget.gradientIterations()
             : method.equals("chain_iteration") ? budget.ciIterations() : budget.zIterations();
         assertEquals(iterations, curve.size(), what);
         assertEquals(iterations, m.get("iterations").getAsLong(), what);
