@@ -242,6 +242,12 @@ final class TrainCommand implements Callable<Integer> {
       "  Default: the env's preset, else the env's reward threshold."})
   String targetReturn;
 
+  @Option(names = "--on-non-finite", paramLabel = "stop|drop", description = "A batch with "
+      + "a NaN or infinite reward, observation or action (named with its worker, lane and "
+      + "field) is refused: stop training after a checkpoint of the state before it, or drop "
+      + "the batch and go on (stopping after " + Trainer.MAX_DROPPED_IN_A_ROW + " in a row).")
+  String onNonFinite;
+
   /** Where the lanes come from: passed to {@link EnvSource}, never to the config. */
   @Mixin
   WorkerOptions workers = new WorkerOptions();

@@ -103,6 +103,12 @@ public final class RemoteVectorEnv implements VectorEnv {
     return info;
   }
 
+  /** "worker w-1 (host:pid, CartPole-v1 x 8)". */
+  @Override
+  public String describe() {
+    return info.describe();
+  }
+
   /** The id the server gave the worker. */
   public String workerId() {
     return info.id();

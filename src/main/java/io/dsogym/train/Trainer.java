@@ -5,6 +5,7 @@ import io.dsogym.chain.ChainSource;
 import io.dsogym.chain.StateCost;
 import io.dsogym.chain.TrajectoryBatch;
 import io.dsogym.collect.Collector;
+import io.dsogym.collect.NonFiniteValueException;
 import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.collect.ServerSideCollector;
@@ -89,6 +90,9 @@ public final class Trainer {
   private static final long CHECKPOINT_INTERVAL_NANOS = 10_000_000_000L;
 
   private long lastCheckpointNanos = System.nanoTime();
+  /** --on-non-finite drop gives up after this many batches dropped in a row. */
+  public static final int MAX_DROPPED_IN_A_ROW = 10;
+  private int droppedInARow;
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
@@ -307,7 +311,11 @@ public final class Trainer {
         } catch (EnvUnavailableException e) {
           replaceLostWorker(e);
           continue;
+        } catch (NonFiniteValueException e) {
+          refuse(e, "batch");  // θ and every statistic are as before the batch
+          continue;
         }
+        droppedInARow = 0;
         TrajectoryBatch steps = batch.steps();
         int n = batch.size();  // lanes may change when a lost worker is replaced
         buf.ensure(n, value.inputs());
@@ -378,9 +386,13 @@ public final class Trainer {
         double exactJ = Double.NaN;
         if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
           if (loop != null) {
-            double[] returns = evaluate();
-            evalMean = Evaluator.mean(returns);
-            evalStd = Evaluator.std(returns);
+            try {
+              double[] returns = evaluate();
+              evalMean = Evaluator.mean(returns);
+              evalStd = Evaluator.std(returns);
+            } catch (NonFiniteValueException e) {
+              refuse(e, "evaluation");  // dropped: this evaluation reports nothing
+            }
           } else if (exact != null) {
             evalMean = -exact.objective(state.theta);  // a return: the negated cost
             evalStd = 0;
@@ -548,6 +560,28 @@ public final class Trainer {
           + (env instanceof RemoteVectorEnv ? "a worker without it" : "Java-native lanes"));
     }
     return capable && !config.inference().equals("server");
+  }
+
+  /**
+   * A batch (or an evaluation) held a non-finite value: with --on-non-finite stop, writes the
+   * checkpoint of the state so far (which the refused values never touched) and stops with the
+   * refusal's message; with drop, says so and goes on, stopping after
+   * {@value #MAX_DROPPED_IN_A_ROW} batches dropped in a row (an env that only emits them).
+   */
+  private void refuse(NonFiniteValueException e, String what) throws IOException {
+    boolean drop = config.onNonFinite().equals("drop");
+    if (drop && what.equals("batch")) {
+      droppedInARow++;
+    }
+    if (drop && droppedInARow < MAX_DROPPED_IN_A_ROW) {
+      console.printf("[train] dropped the %s: %s%n", what, e.getMessage());
+      return;
+    }
+    saveCheckpoint();
+    throw new IllegalStateException("refused the " + what + ": " + e.getMessage()
+        + (drop ? " (" + droppedInARow + " batches dropped in a row)" : "")
+        + "; training stopped at " + state.envSteps + " steps with a checkpoint in " + outDir
+        + " (--resume continues it; --on-non-finite drop skips such batches)", e);
   }
 
   /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
