@@ -93,6 +93,8 @@ public final class Trainer {
   /** --on-non-finite drop gives up after this many batches dropped in a row. */
   public static final int MAX_DROPPED_IN_A_ROW = 10;
   private int droppedInARow;
+  /** Why the run was asked to stop early ({@link #requestStop}), or null. */
+  private volatile String stopRequested;
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
@@ -279,7 +281,26 @@ public final class Trainer {
     return state.theta.clone();
   }
 
-  /** Runs until {@code maxSteps} env steps; returns the summary written to summary.json. */
+  /**
+   * Asks a running {@link #run} to stop after the iteration in progress (callable from any
+   * thread, e.g. a shutdown hook): it writes the checkpoint and returns without writing
+   * summary.json, so that {@code --resume} continues the run.
+   *
+   * @param reason for the console, e.g. "SIGINT or SIGTERM"
+   */
+  public void requestStop(String reason) {
+    stopRequested = reason;
+  }
+
+  /** Whether the last {@link #run} ended on {@link #requestStop} before its budget. */
+  public boolean stopped() {
+    return stopRequested != null && state.envSteps < config.maxSteps();
+  }
+
+  /**
+   * Runs until {@code maxSteps} env steps (or {@link #requestStop}); returns the summary,
+   * written to summary.json when the budget is met.
+   */
   public Map<String, Object> run() throws Exception {
     Files.createDirectories(outDir);
     Buffers buf = new Buffers();
@@ -303,12 +324,15 @@ public final class Trainer {
         console.printf(Locale.ROOT, "[train] exact %s: J(θ0) = %.6g, J* = %.6g%n",
             exact.describe(), exactInitial, exact.optimum());
       }
-      while (state.envSteps < config.maxSteps()) {
+      while (state.envSteps < config.maxSteps() && stopRequested == null) {
         long iterStart = System.nanoTime();
         ChainBatch batch;
         try {
           batch = source.collect(state.theta, config.stepsPerLane());
         } catch (EnvUnavailableException e) {
+          if (stopRequested != null) {
+            break;  // the workers may be going down with this process (Ctrl-C)
+          }
           replaceLostWorker(e);
           continue;
         } catch (NonFiniteValueException e) {
@@ -392,6 +416,10 @@ public final class Trainer {
               evalStd = Evaluator.std(returns);
             } catch (NonFiniteValueException e) {
               refuse(e, "evaluation");  // dropped: this evaluation reports nothing
+            } catch (EnvUnavailableException e) {
+              if (stopRequested == null) {
+                throw e;
+              }  // stopping: the checkpoint below matters, not this evaluation
             }
           } else if (exact != null) {
             evalMean = -exact.objective(state.theta);  // a return: the negated cost
@@ -416,12 +444,18 @@ public final class Trainer {
             stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, report.gradNorm(), lr,
             policyStd(), report.kl(), report.surrogateChange(), exactJ);
         boolean last = state.envSteps >= config.maxSteps();
-        if (last || !Double.isNaN(evalMean)
+        if (last || !Double.isNaN(evalMean) || stopRequested != null
             || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
           saveCheckpoint();
           lastCheckpointNanos = System.nanoTime();
         }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
+      }
+      if (stopped()) {
+        saveCheckpoint();  // again: a stop during a collect leaves the last one stale
+        console.printf(Locale.ROOT, "[train] stopped (%s) at %,d of %,d steps; checkpoint %s; "
+            + "continue with: dsogym train --resume %s%n", stopRequested, state.envSteps,
+            config.maxSteps(), outDir.resolve(Checkpoint.FILE), outDir);
       }
     } finally {
       source.close();
@@ -430,6 +464,9 @@ public final class Trainer {
       }
     }
     Map<String, Object> summary = summary();
+    if (stopped()) {
+      return summary;  // an unfinished run: no summary.json or curve, --resume finishes it
+    }
     Summaries.write(outDir, summary);
     LearningCurvePlot.write(outDir.resolve("metrics.csv"), outDir.resolve("learning_curve.png"),
         config.envId() + " - " + config.algo() + " (seed " + config.seed() + ")", threshold);
@@ -607,7 +644,7 @@ public final class Trainer {
         return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
             config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
       } catch (EnvUnavailableException e) {
-        if (attempt > 0) {
+        if (attempt > 0 || stopRequested != null) {
           throw e;
         }
         console.printf("[train] lost the evaluation worker (%s): %s%n", e.getMessage(),
