@@ -181,3 +181,36 @@ def test_errors_carry_the_server_message(java_server):
         env.step(7)
     assert str(e.value) and e.value.code == 3
     env.close()
+
+
+def test_sigterm_drains_the_server_idle_workers_exit_and_sessions_end_saying_why(spawn_worker):
+    """SIGTERM to `serve --grace 1`: the idle worker is closed at once with the reason (it exits
+    0), the open session is served during the grace period, then ends with a ConnectionError
+    saying that the server is shutting down."""
+    import signal
+    import time
+
+    server = JavaServer(find_jar(), extra_args=["--grace", "1"]).start()
+    try:
+        envs = RemoteVectorEnv(server.address, "CartPole-v1", num_envs=1)
+        envs.reset(seed=0)
+        worker = spawn_worker("--server", server.address, "--env", "CartPole-v1", "--num-envs", "1")
+        deadline = time.monotonic() + 60
+        while not any("connected, autoreset" in line for line in server.output):
+            assert worker.poll() is None and time.monotonic() < deadline, "\n".join(server.output)
+            time.sleep(0.05)
+
+        server.process.send_signal(signal.SIGTERM)
+        worker_output, _ = worker.communicate(timeout=30)
+        assert worker.returncode == 0, worker_output
+        assert "closed by the server (dsogym server shutting down)" in worker_output, worker_output
+        # the worker is gone, so the drain has begun; the session is still served
+        envs.step(np.array([0]))
+        with pytest.raises(ConnectionError, match=r"UNAVAILABLE: dsogym server shutting down \(its grace "
+                                                  r"period of 1000 ms is over\)"):
+            for _ in range(10_000):
+                envs.step(np.array([0]))
+                time.sleep(0.01)
+        assert server.process.wait(30) == 143, "\n".join(server.output)
+    finally:
+        server.stop()
