@@ -214,3 +214,38 @@ def test_sigterm_drains_the_server_idle_workers_exit_and_sessions_end_saying_why
         assert server.process.wait(30) == 143, "\n".join(server.output)
     finally:
         server.stop()
+
+
+def test_a_hung_server_raises_timeout_error_within_the_client_deadline():
+    """The server process is stopped (SIGSTOP) mid-session, its connection left open: a step
+    with timeout=1 raises TimeoutError naming the request instead of blocking; the session is
+    then closed, and the resumed server serves new sessions."""
+    import signal
+    import time
+
+    server = JavaServer(find_jar()).start()
+    try:
+        env = RemoteEnv(server.address, "CartPole-v1", timeout=1.0)
+        env.reset(seed=0)
+        env.step(0)
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            with pytest.raises(TimeoutError, match=r"no reply to step #5 within 1.0 s; the session is closed"):
+                env.step(1)
+            assert time.monotonic() - t0 < 30, "the deadline, not the connection's keepalive, ended the wait"
+            with pytest.raises(RemoteFailedPrecondition, match="closed after a timeout"):
+                env.step(1)
+            env.close()  # returns at once: nothing more is awaited from the hung server
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        again = RemoteEnv(server.address, "CartPole-v1", timeout=5.0)
+        again.reset(seed=0)
+        again.close()
+    finally:
+        server.stop()
+
+
+def test_timeout_must_be_positive(java_server):
+    with pytest.raises(ValueError, match=r"timeout: expected seconds > 0 or None \(no deadline\), actual 0"):
+        RemoteEnv(java_server.address, "CartPole-v1", timeout=0)
