@@ -359,12 +359,14 @@ final class TrainCommand implements Callable<Integer> {
   /**
    * The shutdown hook of a run (SIGINT, SIGTERM): asks the trainer, once there is one, to stop
    * after its iteration, and holds the JVM's exit until the run has written its checkpoint and
-   * closed its workers (at most {@link #STOP_WAIT}). The exit status stays 130 or 143, so a
-   * script can tell a stopped run from a finished one.
+   * closed its workers (at most {@link #STOP_WAIT}). Before there is a trainer (waiting for
+   * workers), it interrupts that wait instead. The exit status stays 130 or 143, so a script
+   * can tell a stopped run from a finished one.
    */
   private static final class StopOnSignal extends Thread {
     private static final String REASON = "SIGINT or SIGTERM";
     private final CountDownLatch finished = new CountDownLatch(1);
+    private final Thread runner = Thread.currentThread();
     private Trainer trainer;
     private boolean signalled;
 
@@ -372,9 +374,11 @@ final class TrainCommand implements Callable<Integer> {
       super("dsogym-train-stop");
     }
 
+    /** Called by the run's thread once the lanes are open. */
     synchronized void watch(Trainer t) {
       trainer = t;
       if (signalled) {
+        Thread.interrupted();  // the interrupt was for the wait; the checkpoint's file I/O must not see it
         t.requestStop(REASON);  // the signal came while the lanes were being opened
       }
     }
@@ -385,6 +389,8 @@ final class TrainCommand implements Callable<Integer> {
         signalled = true;
         if (trainer != null) {
           trainer.requestStop(REASON);
+        } else {
+          runner.interrupt();  // e.g. waiting an hour for remote workers
         }
       }
       try {

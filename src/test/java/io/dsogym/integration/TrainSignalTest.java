@@ -84,6 +84,34 @@ class TrainSignalTest {
     assertTrue(Files.exists(dir.resolve("summary.json")));
   }
 
+  @org.junit.jupiter.api.Test
+  void sigtermWhileWaitingForRemoteWorkersEndsTheWaitAtOnce() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process train = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "train", "--env", "CartPole-v1", "--workers", "remote",
+        "--port", "0", "--out", dir.toString()).start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    List<String> errors = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> reader = readLines(train.getInputStream(), lines);
+    CompletableFuture<Void> errorReader = readLines(train.getErrorStream(), errors);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (errors.stream().noneMatch(l -> l.contains("start workers with"))
+          && train.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(train.isAlive(), "waiting for workers: " + errors);
+      new ProcessBuilder("kill", "-TERM", Long.toString(train.pid())).start().waitFor();
+      // it would otherwise hold the JVM for the whole STOP_WAIT (60 s) in its shutdown hook
+      assertTrue(train.waitFor(30, TimeUnit.SECONDS), "exited: " + lines + errors);
+    } finally {
+      train.destroyForcibly();
+    }
+    reader.get(10, TimeUnit.SECONDS);
+    errorReader.get(10, TimeUnit.SECONDS);
+    assertEquals(143, train.exitValue(), lines + "\n" + errors);
+  }
+
   private static CompletableFuture<Void> readLines(java.io.InputStream in, List<String> into) {
     return CompletableFuture.runAsync(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in,
