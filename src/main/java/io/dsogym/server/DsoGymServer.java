@@ -136,6 +136,8 @@ public final class DsoGymServer implements AutoCloseable {
     if (server.isShutdown() && server.isTerminated()) {
       return;
     }
+    log.info(() -> "dsogym server shutting down: no new calls; open sessions and workers in use "
+        + "have " + grace.toMillis() + " ms");
     server.shutdown();
     pool.closeIdle(SHUTTING_DOWN);
     if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {

@@ -10,10 +10,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code dsogym train} on a real local Python worker whose env returns a NaN reward or an
@@ -50,9 +50,14 @@ class NonFiniteTrainingTest {
         "θ is finite: " + Arrays.toString(state.theta));
   }
 
-  @Test
-  void withDropTheBatchAndTheEvaluationAreDroppedAndTrainingFinishes() throws Exception {
-    int code = Main.run(args("worker", "nan_reward_at_step", "drop", 32), out, out);
+  @ParameterizedTest(name = "--collect-ahead {0}")
+  @ValueSource(strings = {"false", "true"})
+  void withDropTheBatchAndTheEvaluationAreDroppedAndTrainingFinishes(String collectAhead)
+      throws Exception {
+    String[] args = args("worker", "nan_reward_at_step", "drop", 32);
+    args = java.util.stream.Stream.concat(Arrays.stream(args),
+        java.util.stream.Stream.of("--collect-ahead", collectAhead)).toArray(String[]::new);
+    int code = Main.run(args, out, out);
     String console = bytes.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, console);
     assertTrue(console.contains("[train] dropped the batch: worker w-1 (local-"), console);
