@@ -15,7 +15,8 @@ session stays usable:
     FAILED_PRECONDITION (9)  -> RemoteFailedPrecondition (a RuntimeError, e.g. step before reset)
     anything else            -> RemoteError (a RuntimeError)
 
-A dropped connection raises ``ConnectionError``.
+A dropped connection raises ``ConnectionError``. With ``timeout=SECONDS``, a reply that takes
+longer (a hung server) raises ``TimeoutError`` and closes the session.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import json
 import os
 import queue
 import socket
+import threading
+import time
 from typing import Any
 
 import grpc
@@ -94,15 +97,62 @@ def _json_default(o: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Deadline:
+    """Cancels the stream when an awaited reply is late: one watchdog thread per session, armed
+    for each request (the sync API's ``next()`` on a stream takes no timeout)."""
+
+    def __init__(self, cancel: Any):
+        self._cancel = cancel
+        self._cond = threading.Condition()
+        self._due: float | None = None
+        self._fired = False
+        self._closed = False
+        threading.Thread(target=self._watch, name="dsogym-session-deadline", daemon=True).start()
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._due = time.monotonic() + seconds
+            self._cond.notify()
+
+    def disarm(self) -> bool:
+        """Returns whether the deadline passed (and the stream was cancelled)."""
+        with self._cond:
+            self._due = None
+            return self._fired
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._due is None:
+                    self._cond.wait()
+                    continue
+                left = self._due - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._due = None
+                self._fired = True
+                self._cancel()
+
+
 class _Session:
     """One EnvService.Session stream: ``call(**request)`` sends one request and returns its
-    reply, raising for an Error reply or a dropped stream."""
+    reply, raising for an Error reply or a dropped stream, and with a ``timeout`` (seconds)
+    TimeoutError for a reply that does not come in time."""
 
     _END = object()
 
     def __init__(self, address: str, auth_token: str = "", client_name: str | None = None,
-                 connect_timeout: float = 30.0):
+                 connect_timeout: float = 30.0, timeout: float | None = None):
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout: expected seconds > 0 or None (no deadline), actual {timeout!r}")
         self.address = address
+        self.timeout = timeout
         self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
@@ -112,8 +162,10 @@ class _Session:
         self._stub = pb_grpc.EnvServiceStub(self._channel)
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._responses = self._stub.Session(iter(self._requests.get, self._END))
+        self._deadline = _Deadline(self._responses.cancel) if timeout is not None else None
         self._ids = itertools.count(1)
         self.closed = False
+        self._closed_why = "closed"
         hello = self.call(hello=pb.ClientHello(
             protocol_version=PROTOCOL_VERSION,
             client_name=client_name or f"python:{socket.gethostname()}:{os.getpid()}",
@@ -126,11 +178,11 @@ class _Session:
 
     def call(self, **request: Any) -> Any:
         if self.closed:
-            raise RemoteFailedPrecondition(f"session with {self.address}: expected open, actual closed", 9)
+            raise RemoteFailedPrecondition(f"session with {self.address}: expected open, actual {self._closed_why}", 9)
         rid = next(self._ids)
         self._requests.put(pb.ClientRequest(id=rid, **request))
         try:
-            resp = next(self._responses)
+            resp = self._next_reply(f"{next(iter(request))} #{rid}")
         except StopIteration:
             self._abandon()
             raise ConnectionError(f"dsogym server at {self.address} ended the session") from None
@@ -144,9 +196,32 @@ class _Session:
             _raise(resp.error)
         return resp
 
+    def _next_reply(self, what: str) -> Any:
+        """The next reply, within ``timeout`` when one is set."""
+        if self._deadline is None:
+            return next(self._responses)
+        self._deadline.arm(self.timeout)
+        try:
+            resp = next(self._responses)
+        except grpc.RpcError:
+            if self._deadline.disarm():
+                self._timed_out(what)
+            raise
+        if self._deadline.disarm():  # the reply came as the stream was being cancelled
+            self._timed_out(what)
+        return resp
+
+    def _timed_out(self, what: str) -> None:
+        why = f"dsogym server at {self.address}: no reply to {what} within {self.timeout} s"
+        self._abandon()
+        self._closed_why = f"closed after a timeout ({why})"
+        raise TimeoutError(f"{why}; the session is closed") from None
+
     def _abandon(self) -> None:
         self.closed = True
         self._requests.put(self._END)
+        if self._deadline is not None:
+            self._deadline.close()
         self._channel.close()
 
     def close(self, reason: str = "client closed") -> None:
@@ -154,17 +229,22 @@ class _Session:
             return
         try:
             self.call(close=pb.CloseRequest(reason=reason))
-        except (RemoteError, ConnectionError):
+        except (RemoteError, ConnectionError, TimeoutError):
             pass
         finally:
-            self.closed = True
-            self._requests.put(self._END)
-            try:
-                for _ in self._responses:  # let the server end the stream
-                    pass
-            except grpc.RpcError:
-                pass
-            self._channel.close()
+            self._finish_close()
+
+    def _finish_close(self) -> None:
+        self.closed = True
+        self._requests.put(self._END)
+        try:
+            while True:  # let the server end the stream (within the timeout, when one is set)
+                self._next_reply("the end of the stream")
+        except (StopIteration, grpc.RpcError, TimeoutError):
+            pass
+        if self._deadline is not None:
+            self._deadline.close()
+        self._channel.close()
 
 
 def list_envs(address: str, timeout: float = 30.0) -> list[codec.SpecInfo]:
@@ -202,15 +282,19 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         copy: return writable copies of observations (True, like SyncVectorEnv) or read-only
             views of the reply's bytes (False, no copy).
         auth_token: for a server that demands one.
+        connect_timeout: seconds to wait for the server to accept the connection.
+        timeout: seconds each reply (make, reset, step, close) may take; a later one raises
+            TimeoutError and closes the session (a hung server). None: no deadline.
     """
 
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  env_kwargs: dict | None = None, copy: bool = True, auth_token: str = "",
-                 connect_timeout: float = 30.0):
+                 connect_timeout: float = 30.0, timeout: float | None = None):
         mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.copy = copy
-        self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout)
+        self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout,
+                                 timeout=timeout)
         try:
             made = self._session.call(make=pb.MakeRequest(
                 env_id=env_id, num_envs=num_envs,
@@ -345,6 +429,7 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
 class RemoteEnv(gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
+    ``timeout`` (seconds, default None: none) bounds each reply, as in RemoteVectorEnv.
     The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
     ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
     (a Discrete observation is a numpy int64 scalar).
@@ -354,13 +439,13 @@ class RemoteEnv(gym.Env):
 
     def __init__(self, address: str, env_id: str, env_kwargs: dict | None = None,
                  auth_token: str = "", copy: bool = True, connect_timeout: float = 30.0,
-                 render_mode: str | None = None, **more_env_kwargs: Any):
+                 timeout: float | None = None, render_mode: str | None = None, **more_env_kwargs: Any):
         # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
         # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
-                                    connect_timeout=connect_timeout)
+                                    connect_timeout=connect_timeout, timeout=timeout)
         self.copy = copy
         self.remote_spec = self._vec.remote_spec
         self.observation_space = self._vec.single_observation_space

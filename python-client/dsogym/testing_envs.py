@@ -10,7 +10,9 @@ the ``module:EnvId`` convention):
 * raise ``ValueError("boom at step K")`` from ``step`` when its step count reaches
   ``raise_at_step`` (0: never), and
 * sleep ``stall_seconds`` inside ``step`` when its step count reaches ``stall_at_step``
-  (0: never), to hold a request in flight.
+  (0: never), to hold a request in flight, and
+* return a NaN reward when its step count reaches ``nan_reward_at_step``, and an infinite
+  observation when it reaches ``inf_observation_at_step`` (0: never).
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ __all__ = ["FaultyEnv"]
 class FaultyEnv(gym.Env):
     metadata = {"render_modes": []}
 
-    def __init__(self, raise_at_step: int = 0, stall_at_step: int = 0, stall_seconds: float = 0.0):
+    def __init__(self, raise_at_step: int = 0, stall_at_step: int = 0, stall_seconds: float = 0.0,
+                 nan_reward_at_step: int = 0, inf_observation_at_step: int = 0):
         self.raise_at_step = int(raise_at_step)
+        self.nan_reward_at_step = int(nan_reward_at_step)
+        self.inf_observation_at_step = int(inf_observation_at_step)
         self.stall_at_step = int(stall_at_step)
         self.stall_seconds = float(stall_seconds)
         self.observation_space = gym.spaces.Box(0.0, 1e6, shape=(1,), dtype=np.float32)
@@ -48,7 +53,11 @@ class FaultyEnv(gym.Env):
             time.sleep(self.stall_seconds)
         if self.raise_at_step and self._t == self.raise_at_step:
             raise ValueError(f"boom at step {self._t}")
-        return self._obs(), 1.0, False, False, {}
+        reward = float("nan") if self._t == self.nan_reward_at_step else 1.0
+        obs = self._obs()
+        if self._t == self.inf_observation_at_step:
+            obs[0] = np.inf
+        return obs, reward, False, False, {}
 
 
 gym.register(id="Faulty-v0", entry_point=FaultyEnv, max_episode_steps=1000)

@@ -145,6 +145,7 @@ class Worker:
         self.autoreset_mode = AutoresetMode.NEXT_STEP
         self.worker_id = ""
         self.closed = False
+        self.close_reason = ""  # the server's CloseRequest.reason, e.g. "dsogym server shutting down"
         N = num_envs
         self._obs_leaf = _LeafCodec(self.single_observation_space, N) if _is_leaf(self.single_observation_space) else None
         self._act_leaf = _LeafCodec(self.single_action_space, N) if _is_leaf(self.single_action_space) else None
@@ -213,6 +214,7 @@ class Worker:
             if kind == "reset":
                 return self._reset(cmd)
             if kind == "close":
+                self.close_reason = cmd.close.reason
                 self.close()
                 return pb.WorkerMessage(id=cmd.id, closed=pb.CloseResult())
             if kind == "hello":
@@ -518,7 +520,8 @@ def run(worker: Worker, target: str, transport: str = "aio", reconnect: bool = F
                     _run_aio_until_signal(worker, target)
                 else:
                     serve_sync(worker, target)
-                log.info("worker %s: closed by the server", worker.name)
+                log.info("worker %s: closed by the server%s", worker.name,
+                         f" ({worker.close_reason})" if worker.close_reason else "")
                 return 0
             except _Stopped:
                 log.info("worker %s: stopped by a signal", worker.name)

@@ -181,3 +181,71 @@ def test_errors_carry_the_server_message(java_server):
         env.step(7)
     assert str(e.value) and e.value.code == 3
     env.close()
+
+
+def test_sigterm_drains_the_server_idle_workers_exit_and_sessions_end_saying_why(spawn_worker):
+    """SIGTERM to `serve --grace 1`: the idle worker is closed at once with the reason (it exits
+    0), the open session is served during the grace period, then ends with a ConnectionError
+    saying that the server is shutting down."""
+    import signal
+    import time
+
+    server = JavaServer(find_jar(), extra_args=["--grace", "1"]).start()
+    try:
+        envs = RemoteVectorEnv(server.address, "CartPole-v1", num_envs=1)
+        envs.reset(seed=0)
+        worker = spawn_worker("--server", server.address, "--env", "CartPole-v1", "--num-envs", "1")
+        deadline = time.monotonic() + 60
+        while not any("connected, autoreset" in line for line in server.output):
+            assert worker.poll() is None and time.monotonic() < deadline, "\n".join(server.output)
+            time.sleep(0.05)
+
+        server.process.send_signal(signal.SIGTERM)
+        worker_output, _ = worker.communicate(timeout=30)
+        assert worker.returncode == 0, worker_output
+        assert "closed by the server (dsogym server shutting down)" in worker_output, worker_output
+        # the worker is gone, so the drain has begun; the session is still served
+        envs.step(np.array([0]))
+        with pytest.raises(ConnectionError, match=r"UNAVAILABLE: dsogym server shutting down \(its grace "
+                                                  r"period of 1000 ms is over\)"):
+            for _ in range(10_000):
+                envs.step(np.array([0]))
+                time.sleep(0.01)
+        assert server.process.wait(30) == 143, "\n".join(server.output)
+    finally:
+        server.stop()
+
+
+def test_a_hung_server_raises_timeout_error_within_the_client_deadline():
+    """The server process is stopped (SIGSTOP) mid-session, its connection left open: a step
+    with timeout=1 raises TimeoutError naming the request instead of blocking; the session is
+    then closed, and the resumed server serves new sessions."""
+    import signal
+    import time
+
+    server = JavaServer(find_jar()).start()
+    try:
+        env = RemoteEnv(server.address, "CartPole-v1", timeout=1.0)
+        env.reset(seed=0)
+        env.step(0)
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            with pytest.raises(TimeoutError, match=r"no reply to step #5 within 1.0 s; the session is closed"):
+                env.step(1)
+            assert time.monotonic() - t0 < 30, "the deadline, not the connection's keepalive, ended the wait"
+            with pytest.raises(RemoteFailedPrecondition, match="closed after a timeout"):
+                env.step(1)
+            env.close()  # returns at once: nothing more is awaited from the hung server
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        again = RemoteEnv(server.address, "CartPole-v1", timeout=5.0)
+        again.reset(seed=0)
+        again.close()
+    finally:
+        server.stop()
+
+
+def test_timeout_must_be_positive(java_server):
+    with pytest.raises(ValueError, match=r"timeout: expected seconds > 0 or None \(no deadline\), actual 0"):
+        RemoteEnv(java_server.address, "CartPole-v1", timeout=0)

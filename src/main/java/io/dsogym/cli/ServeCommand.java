@@ -3,6 +3,7 @@ package io.dsogym.cli;
 import io.dsogym.server.DsoGymServer;
 import io.dsogym.server.ServerOptions;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +31,12 @@ final class ServeCommand implements Callable<Integer> {
           + "beyond loopback.", "  Default: $DSOGYM_AUTH_TOKEN (none where it is unset)."})
   String authToken;
 
+  @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "5",
+      description = "On SIGINT or SIGTERM: refuse new connections, close idle workers, let "
+          + "open sessions and workers in use go on for up to SECONDS, then end them with "
+          + "UNAVAILABLE 'dsogym server shutting down'.")
+  double grace;
+
   @Mixin
   HelpOption help = new HelpOption();
 
@@ -47,7 +54,10 @@ final class ServeCommand implements Callable<Integer> {
     String token = authToken != null ? authToken : System.getenv("DSOGYM_AUTH_TOKEN");
     DsoGymServer server = UsageError.check(spec, () -> DsoGymServer.tcp(bind, port,
         ServerOptions.defaults().withAuthToken(token)));
-    server.start().addShutdownHook();
+    if (!(grace >= 0 && grace <= 3600)) {
+      throw new UsageError(spec, "--grace: expected seconds in [0, 3600], got " + grace);
+    }
+    server.start().addShutdownHook(Duration.ofMillis(Math.round(grace * 1000)));
     out.println("dsogym server listening on " + server.address());
     out.flush();
     server.blockUntilShutdown();

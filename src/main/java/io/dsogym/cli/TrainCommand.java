@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;
@@ -45,6 +47,8 @@ import picocli.CommandLine.Spec;
         + "uses the preset's value, any other the value shown. An option given here wins."})
 final class TrainCommand implements Callable<Integer> {
   private static final String PRESET = "  Default: the env's preset, else ${DEFAULT-VALUE}.";
+  /** How long SIGINT/SIGTERM waits for the iteration in progress and the checkpoint. */
+  static final Duration STOP_WAIT = Duration.ofSeconds(60);
 
   @Option(names = "--env", paramLabel = "ID", description = "The env: a Gymnasium id for "
       + "--source python, a Java-native one (dsogym envs) for --source java. Required unless "
@@ -242,6 +246,12 @@ final class TrainCommand implements Callable<Integer> {
       "  Default: the env's preset, else the env's reward threshold."})
   String targetReturn;
 
+  @Option(names = "--on-non-finite", paramLabel = "stop|drop", description = "A batch with "
+      + "a NaN or infinite reward, observation or action (named with its worker, lane and "
+      + "field) is refused: stop training after a checkpoint of the state before it, or drop "
+      + "the batch and go on (stopping after " + Trainer.MAX_DROPPED_IN_A_ROW + " in a row).")
+  String onNonFinite;
+
   /** Where the lanes come from: passed to {@link EnvSource}, never to the config. */
   @Mixin
   WorkerOptions workers = new WorkerOptions();
@@ -322,20 +332,82 @@ final class TrainCommand implements Callable<Integer> {
           + "python --workers local), got --source " + config.source() + " --workers "
           + workers.mode);
     }
+    StopOnSignal onSignal = new StopOnSignal();
+    Runtime.getRuntime().addShutdownHook(onSignal);
     try (EnvSource src = remote
         ? EnvSource.openRemote(config.envId(), workers.bind, workers.port, token,
             Duration.ofHours(1))
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
             config.envKwargsJson(), Duration.ofSeconds(120), workers.cpus)) {
       Trainer trainer = new Trainer(config, src, src.env, dir, resumed, console);
+      onSignal.watch(trainer);
       Map<String, Object> summary = trainer.run();
+      if (trainer.stopped()) {
+        return 0;
+      }
       console.println("[train] summary " + dir.resolve("summary.json") + ":");
       summary.forEach((k, v) -> console.println("  " + k + ": " + v));
       console.println("[train] metrics: " + dir.resolve("metrics.csv") + "; learning curve: "
           + dir.resolve("learning_curve.png") + "; checkpoint: "
           + dir.resolve("checkpoint.json"));
+    } finally {
+      onSignal.runFinished();
     }
     return 0;
+  }
+
+  /**
+   * The shutdown hook of a run (SIGINT, SIGTERM): asks the trainer, once there is one, to stop
+   * after its iteration, and holds the JVM's exit until the run has written its checkpoint and
+   * closed its workers (at most {@link #STOP_WAIT}). Before there is a trainer (waiting for
+   * workers), it interrupts that wait instead. The exit status stays 130 or 143, so a script
+   * can tell a stopped run from a finished one.
+   */
+  private static final class StopOnSignal extends Thread {
+    private static final String REASON = "SIGINT or SIGTERM";
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final Thread runner = Thread.currentThread();
+    private Trainer trainer;
+    private boolean signalled;
+
+    StopOnSignal() {
+      super("dsogym-train-stop");
+    }
+
+    /** Called by the run's thread once the lanes are open. */
+    synchronized void watch(Trainer t) {
+      trainer = t;
+      if (signalled) {
+        Thread.interrupted();  // the interrupt was for the wait; the checkpoint's file I/O must not see it
+        t.requestStop(REASON);  // the signal came while the lanes were being opened
+      }
+    }
+
+    @Override
+    public void run() {
+      synchronized (this) {
+        signalled = true;
+        if (trainer != null) {
+          trainer.requestStop(REASON);
+        } else {
+          runner.interrupt();  // e.g. waiting an hour for remote workers
+        }
+      }
+      try {
+        finished.await(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    void runFinished() {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(this);
+      } catch (IllegalStateException shuttingDown) {
+        // this hook is running: it returns now
+      }
+    }
   }
 
   /**

@@ -70,6 +70,7 @@ final class TrainDefaults implements IDefaultValueProvider {
     d.put("--kl-coef", s.klCoef());
     d.put("--eval-every", c.evalEvery());
     d.put("--eval-episodes", c.evalEpisodes());
+    d.put("--on-non-finite", c.onNonFinite());
     Map<String, String> out = new LinkedHashMap<>();
     d.forEach((name, value) -> out.put(name, text(value)));
     return Map.copyOf(out);

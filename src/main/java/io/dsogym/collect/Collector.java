@@ -24,6 +24,9 @@ public interface Collector extends AutoCloseable {
 
   int numLanes();
 
+  /** Names the lanes' host in errors ({@code VectorEnv#describe}). */
+  String describe();
+
   @Override
   void close();
 }

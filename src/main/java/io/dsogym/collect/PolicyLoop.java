@@ -93,6 +93,9 @@ public final class PolicyLoop implements ChainSource {
       system.apply(theta, systemLanes);
     }
     collector.collect(theta, normalizer, stepsPerLane, batch);
+    // refused here, whole: the collector and its lanes stay consistent, and nothing of it
+    // reaches the normalizer, V̂ or θ
+    NonFiniteValueException.requireFinite(batch, collector.describe());
     int n = batch.size();
     int d = policy.obsDim();
     if (zObs.length != n * d) {

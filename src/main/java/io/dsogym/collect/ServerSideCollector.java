@@ -62,6 +62,11 @@ public final class ServerSideCollector implements Collector {
   }
 
   @Override
+  public String describe() {
+    return env.describe();
+  }
+
+  @Override
   public int numLanes() {
     return lanes;
   }

@@ -15,6 +15,11 @@ public interface VectorEnv extends AutoCloseable {
 
   AutoresetMode autoresetMode();
 
+  /** How errors name these lanes and their host, e.g. "8 lanes of CartPole-v1". */
+  default String describe() {
+    return numEnvs() + " lanes of " + spec().id();
+  }
+
   /**
    * Resets lanes.
    *

@@ -148,6 +148,9 @@ public final class EnvSource implements LaneSource, AutoCloseable {
       try {
         return server.pool().awaitWorker(envId, Duration.ofMillis(200));
       } catch (EnvUnavailableException e) {
+        if (e.reason() == EnvUnavailableException.Reason.CANCELLED) {
+          throw e;  // interrupted (train stopped by a signal): stop waiting
+        }
         if (!worker.isAlive()) {
           throw new IllegalStateException("the Python worker for " + envId + " exited with code "
               + worker.waitFor() + " before connecting (its error is printed above)");

@@ -9,4 +9,9 @@ public interface CommandSink {
 
   /** Ends the stream normally; idempotent. */
   void complete();
+
+  /** Ends the stream with UNAVAILABLE and this description (server shutdown); idempotent. */
+  default void goAway(String description) {
+    complete();
+  }
 }

@@ -103,6 +103,12 @@ public final class RemoteVectorEnv implements VectorEnv {
     return info;
   }
 
+  /** "worker w-1 (host:pid, CartPole-v1 x 8)". */
+  @Override
+  public String describe() {
+    return info.describe();
+  }
+
   /** The id the server gave the worker. */
   public String workerId() {
     return info.id();
@@ -409,12 +415,17 @@ public final class RemoteVectorEnv implements VectorEnv {
         + "action space, got " + space);
   }
 
-  /**
-   * Asks the worker to close its env (waiting a few seconds for its confirmation), then ends the
-   * stream and removes the worker from its pool. Idempotent; never throws.
-   */
   @Override
   public void close() {
+    close("closed by the server");
+  }
+
+  /**
+   * Asks the worker to close its env, telling it why (waiting a few seconds for its
+   * confirmation), then ends the stream and removes the worker from its pool. Idempotent;
+   * never throws.
+   */
+  public void close(String reason) {
     callLock.lock();
     try {
       if (closed) {
@@ -430,7 +441,7 @@ public final class RemoteVectorEnv implements VectorEnv {
         try {
           Duration wait = timeout.compareTo(CLOSE_WAIT) < 0 ? timeout : CLOSE_WAIT;
           send(ServerCommand.newBuilder().setClose(CloseRequest.newBuilder()
-              .setReason("closed by the server")), "close", wait);
+              .setReason(reason)), "close", wait);
         } catch (RuntimeException e) {
           log.log(Level.FINE, info.describe() + ": close not confirmed", e);
         }
@@ -440,6 +451,15 @@ public final class RemoteVectorEnv implements VectorEnv {
       callLock.unlock();
     }
     onClosed.accept(this, null);
+  }
+
+  /**
+   * Server shutdown with the worker still in use: fails the pending requests and ends the
+   * stream with UNAVAILABLE, both saying {@code why}.
+   */
+  public void goAway(String why) {
+    disconnected(new IllegalStateException(why));
+    sink.goAway(why);
   }
 
   // ---- transport side --------------------------------------------------------------------

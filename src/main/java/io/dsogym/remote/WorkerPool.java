@@ -172,6 +172,32 @@ public final class WorkerPool {
     }
   }
 
+  /**
+   * Server shutdown: takes every idle worker out of the pool and closes it, telling it why (a
+   * worker then exits). Workers in use are left to their users.
+   */
+  public void closeIdle(String reason) {
+    List<RemoteVectorEnv> idleNow;
+    synchronized (lock) {
+      idleNow = new ArrayList<>(idle);
+      idle.clear();
+    }
+    for (RemoteVectorEnv env : idleNow) {
+      env.close(reason);
+    }
+  }
+
+  /** Server shutdown, grace over: ends every worker's stream with UNAVAILABLE saying why. */
+  public void goAwayAll(String why) {
+    List<RemoteVectorEnv> all;
+    synchronized (lock) {
+      all = new ArrayList<>(connected.values());
+    }
+    for (RemoteVectorEnv env : all) {
+      env.goAway(why);
+    }
+  }
+
   /** Closes every connected worker (server shutdown). */
   public void closeAll() {
     List<RemoteVectorEnv> all;

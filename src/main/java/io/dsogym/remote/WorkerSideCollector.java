@@ -141,6 +141,11 @@ public final class WorkerSideCollector implements Collector {
   }
 
   @Override
+  public String describe() {
+    return env.describe();
+  }
+
+  @Override
   public int numLanes() {
     return lanes;
   }

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -28,8 +29,14 @@ public final class DsoGymServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
   public static final String DEFAULT_BIND = "127.0.0.1";
 
+  /** How long {@link #stop()} lets running calls go on. */
+  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
+  /** What clients and workers are told when the server shuts down. */
+  static final String SHUTTING_DOWN = "dsogym server shutting down";
+
   private final Server server;
   private final WorkerPool pool;
+  private final EnvSessionService sessions;
   private final ServerOptions options;
   private final String host;
 
@@ -46,11 +53,12 @@ public final class DsoGymServer implements AutoCloseable {
     this.options = options;
     this.pool = pool;
     this.host = host;
+    this.sessions = new EnvSessionService(options);
     this.server = builder
         .directExecutor()
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
         .addService(new WorkerService(pool, options))
-        .addService(new EnvSessionService(options))
+        .addService(sessions)
         .build();
   }
 
@@ -98,11 +106,11 @@ public final class DsoGymServer implements AutoCloseable {
     return this;
   }
 
-  /** Stops the server on JVM shutdown (Ctrl-C, SIGTERM). */
-  public DsoGymServer addShutdownHook() {
+  /** Drains the server ({@link #stop(Duration)}) on JVM shutdown (Ctrl-C, SIGTERM). */
+  public DsoGymServer addShutdownHook(Duration grace) {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        stop();
+        stop(grace);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -110,18 +118,36 @@ public final class DsoGymServer implements AutoCloseable {
     return this;
   }
 
-  /**
-   * Stops accepting calls, gives running calls two seconds, then cancels the rest (worker
-   * streams never end by themselves; their pending requests fail at once).
-   */
+  /** {@link #stop(Duration)} with the {@link #DEFAULT_GRACE}. */
   public void stop() throws InterruptedException {
+    stop(DEFAULT_GRACE);
+  }
+
+  /**
+   * Drains: accepts no new calls (new streams get UNAVAILABLE), closes the idle workers with
+   * the reason "dsogym server shutting down" (they exit), and lets open sessions and workers in
+   * use go on for up to {@code grace}. Then it ends what is left with UNAVAILABLE and that
+   * message (pending worker requests fail with it), and cancels whatever still runs.
+   */
+  public void stop(Duration grace) throws InterruptedException {
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("grace: expected a duration >= 0, got " + grace);
+    }
     if (server.isShutdown() && server.isTerminated()) {
       return;
     }
+    log.info(() -> "dsogym server shutting down: no new calls; open sessions and workers in use "
+        + "have " + grace.toMillis() + " ms");
     server.shutdown();
-    if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
+    pool.closeIdle(SHUTTING_DOWN);
+    if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {
+      String why = SHUTTING_DOWN + " (its grace period of " + grace.toMillis() + " ms is over)";
+      sessions.goAway(why);
+      pool.goAwayAll(why);
+      if (!server.awaitTermination(1, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 

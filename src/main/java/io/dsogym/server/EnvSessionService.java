@@ -27,6 +27,8 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -40,6 +42,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
 
   private final ServerOptions options;
+  /** The open sessions, for a server shutdown to end with a notice ({@link #goAway}). */
+  private final Set<Session> open = ConcurrentHashMap.newKeySet();
 
   public EnvSessionService(ServerOptions options) {
     this.options = options;
@@ -63,7 +67,19 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
   @Override
   public StreamObserver<ClientRequest> session(StreamObserver<ClientResponse> responses) {
-    return new Session(responses);
+    Session s = new Session(responses);
+    open.add(s);
+    return s;
+  }
+
+  /**
+   * Server shutdown, grace over: ends every open session with UNAVAILABLE and this
+   * description. A request being handled finishes first; its reply is not sent.
+   */
+  public void goAway(String description) {
+    for (Session s : open) {
+      s.end(Status.UNAVAILABLE.withDescription(description));
+    }
   }
 
   /** One client's session; gRPC delivers its requests one at a time. */
@@ -71,6 +87,7 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     private final StreamObserver<ClientResponse> responses;
     private boolean greeted;
     private VectorEnv env;
+    private boolean ended;  // guarded by responses: the stream is closed, nothing more is sent
 
     Session(StreamObserver<ClientResponse> responses) {
       this.responses = responses;
@@ -87,7 +104,27 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         }
         reply.clearResponse().setError(StatusMapping.toError(e));
       }
-      responses.onNext(reply.build());
+      synchronized (responses) {
+        if (!ended) {
+          responses.onNext(reply.build());
+        }
+      }
+    }
+
+    /** Ends the stream with an error status (from any thread); idempotent. */
+    void end(Status status) {
+      synchronized (responses) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        open.remove(this);
+        try {
+          responses.onError(status.asRuntimeException());
+        } catch (IllegalStateException alreadyClosed) {
+          // the transport cancelled the call first
+        }
+      }
     }
 
     private void handle(ClientRequest request, ClientResponse.Builder reply) {
@@ -196,13 +233,20 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
     @Override
     public void onError(Throwable t) {
+      open.remove(this);
       closeEnv();
     }
 
     @Override
     public void onCompleted() {
+      open.remove(this);
       closeEnv();
-      responses.onCompleted();
+      synchronized (responses) {
+        if (!ended) {
+          ended = true;
+          responses.onCompleted();
+        }
+      }
     }
   }
 }

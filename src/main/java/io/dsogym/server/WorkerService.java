@@ -60,7 +60,13 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
     @Override
     public void onNext(WorkerMessage message) {
       RemoteVectorEnv e = env;
-      if (e != null) {
+      if (e != null && message.getMessageCase() == WorkerMessage.MessageCase.HELLO) {
+        // a protocol error, not a reply: the stream ends saying so (a reconnect opens a new one)
+        String why = "hello: expected one per stream, got a second one from "
+            + e.info().describe() + "; open a new stream to connect again";
+        e.disconnected(Status.FAILED_PRECONDITION.withDescription(why).asRuntimeException());
+        end(Status.FAILED_PRECONDITION, why);
+      } else if (e != null) {
         e.deliver(message);
       } else if (!refused) {
         handshake(message);
@@ -148,12 +154,26 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
     private void refuse(Status status, String description) {
       refused = true;
       log.warning(() -> "refused a worker: " + description);
+      end(status, description);
+    }
+
+    /** Ends the stream with an error status; idempotent. */
+    private void end(Status status, String description) {
       synchronized (responses) {
         if (!done) {
           done = true;
-          responses.onError(status.withDescription(description).asRuntimeException());
+          try {
+            responses.onError(status.withDescription(description).asRuntimeException());
+          } catch (IllegalStateException alreadyClosed) {
+            // the transport cancelled the call first
+          }
         }
       }
+    }
+
+    @Override
+    public void goAway(String description) {
+      end(Status.UNAVAILABLE, description);
     }
 
     @Override

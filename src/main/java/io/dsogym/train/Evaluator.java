@@ -1,5 +1,6 @@
 package io.dsogym.train;
 
+import io.dsogym.collect.NonFiniteValueException;
 import io.dsogym.env.Space;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
@@ -34,8 +35,10 @@ public final class Evaluator {
     ObservationEncoder encoder = ObservationEncoder.forSpace(env.spec().observationSpace());
     double[] obs = encoder.encode(env.reset(new long[] {seed}).observations(), lanes,
         "reset observations");
+    String source = env.describe() + " (evaluation)";
+    requireFinite(obs, null, source, obsDim, 0);
     int done = 0;
-    while (done < episodes) {
+    for (int step = 1; done < episodes; step++) {
       for (int lane = 0; lane < lanes; lane++) {
         normalizer.normalize(obs, lane * obsDim, z, 0);
         policy.mode(theta, z, 0, actions, lane * actDim);
@@ -43,6 +46,7 @@ public final class Evaluator {
       Value envActions = EnvActions.toEnv(actionSpace, actions, lanes, actDim);
       VectorEnv.VectorStepResult r = env.stepWithoutInfo(envActions);
       obs = encoder.encode(r.observations(), lanes, "step observations");
+      requireFinite(obs, r.rewards(), source, obsDim, step);
       for (int lane = 0; lane < lanes; lane++) {
         if (quota[lane] == 0) {
           continue;
@@ -56,6 +60,18 @@ public final class Evaluator {
       }
     }
     return returns;
+  }
+
+  /** A NaN or infinite observation or reward is refused, not averaged into the return. */
+  private static void requireFinite(double[] obs, double[] rewards, String source, int obsDim,
+      int step) {
+    for (int lane = 0; lane < obs.length / obsDim; lane++) {
+      NonFiniteValueException.requireFinite(obs, lane * obsDim, obsDim, "observation", source,
+          lane, step);
+      if (rewards != null) {
+        NonFiniteValueException.requireFinite(rewards[lane], "reward", source, lane, step);
+      }
+    }
   }
 
   public static double mean(double[] xs) {

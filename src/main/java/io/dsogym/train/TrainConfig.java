@@ -21,6 +21,8 @@ import java.util.List;
  *     means the env's reward threshold
  * @param systemParams the blocks of a parametric system's φ that θ also holds and trains with
  *     the policy (docs/math.md §10: θ in the dynamics and the cost); empty: the policy alone
+ * @param onNonFinite what a batch holding a NaN or infinite reward, observation or action
+ *     does: "stop" training (after a checkpoint of the state before it) or "drop" it and go on
  */
 public record TrainConfig(
     String envId,
@@ -53,11 +55,15 @@ public record TrainConfig(
     Double targetReturn,
     String envKwargsJson,
     List<String> systemParams,
+    String onNonFinite,
     SurrogateConfig surrogate) {
 
   /** The cost settings of {@code --setting}. */
   public static final java.util.List<String> SETTINGS = java.util.List.of("discounted",
       "average", "finite-horizon");
+
+  /** The choices of {@code --on-non-finite}. */
+  public static final java.util.List<String> ON_NON_FINITE = java.util.List.of("stop", "drop");
 
   /** The algorithms of {@code --algo}. */
   public static final java.util.List<String> ALGORITHMS = java.util.List.of("gradient", "pco",
@@ -106,6 +112,7 @@ public record TrainConfig(
     // checkpoints written before --system-params have none
     systemParams = systemParams == null ? List.of() : List.copyOf(systemParams);
     setting = setting == null ? "discounted" : setting;  // checkpoints written before --setting
+    onNonFinite = onNonFinite == null ? "stop" : onNonFinite;  // and before --on-non-finite
     valueHidden = List.copyOf(valueHidden);
     require(maxSteps > 0, "max-steps", "a positive number of env steps", maxSteps);
     require(numEnvs > 0, "num-envs", "a positive lane count", numEnvs);
@@ -119,6 +126,8 @@ public record TrainConfig(
         setting);
     require(!setting.equals("finite-horizon") || gamma == 1.0, "gamma",
         "1 with --setting finite-horizon (the episode's undiscounted total)", gamma);
+    require(ON_NON_FINITE.contains(onNonFinite), "on-non-finite",
+        "one of " + String.join(", ", ON_NON_FINITE), onNonFinite);
     require(ALGORITHMS.contains(algo), "algo", "one of " + String.join(", ", ALGORITHMS), algo);
     require(surrogate != null, "surrogate settings", "present", "null");
     require(inference.equals("server") || inference.equals("worker")

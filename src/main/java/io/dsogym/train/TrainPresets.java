@@ -33,7 +33,7 @@ public final class TrainPresets {
         Map.entry("--target-kl", "0"), Map.entry("--max-kl", "0.01"),
         Map.entry("--cg-iters", "10"), Map.entry("--cg-damping", "0.1"),
         Map.entry("--ci-steps", "2"), Map.entry("--entropy-coef", "0"),
-        Map.entry("--kl-coef", "0")));
+        Map.entry("--kl-coef", "0"), Map.entry("--on-non-finite", "stop")));
     for (Preset p : PRESETS) {
       if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))) {
         d.putAll(p.options);
@@ -100,7 +100,7 @@ public final class TrainPresets {
         bool(o, "--anneal-lr"), longOption(o, "--eval-every"),
         (int) longOption(o, "--eval-episodes"),
         target == null ? null : doubleOption(o, "--target-return"), o.get("--env-kwargs"),
-        names(o.get("--system-params")),
+        names(o.get("--system-params")), o.get("--on-non-finite"),
         new TrainConfig.SurrogateConfig((int) longOption(o, "--epochs"),
             (int) longOption(o, "--minibatches"), doubleOption(o, "--clip"),
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
@@ -117,7 +117,7 @@ public final class TrainPresets {
         c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(), c.setting(),
         c.normalizeObservations(), c.normalizeAdvantages(), c.maxGradNorm(),
         c.annealLearningRate(), c.evalEvery(), c.evalEpisodes(), c.targetReturn(),
-        c.envKwargsJson(), c.systemParams(), c.surrogate());
+        c.envKwargsJson(), c.systemParams(), c.onNonFinite(), c.surrogate());
   }
 
   /** A comma-separated list of names ("A,B"); null or empty: none. */

@@ -5,6 +5,7 @@ import io.dsogym.chain.ChainSource;
 import io.dsogym.chain.StateCost;
 import io.dsogym.chain.TrajectoryBatch;
 import io.dsogym.collect.Collector;
+import io.dsogym.collect.NonFiniteValueException;
 import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.collect.ServerSideCollector;
@@ -94,6 +95,11 @@ public final class Trainer {
   private static final long CHECKPOINT_INTERVAL_NANOS = 10_000_000_000L;
 
   private long lastCheckpointNanos = System.nanoTime();
+  /** --on-non-finite drop gives up after this many batches dropped in a row. */
+  public static final int MAX_DROPPED_IN_A_ROW = 10;
+  private int droppedInARow;
+  /** Why the run was asked to stop early ({@link #requestStop}), or null. */
+  private volatile String stopRequested;
   private VectorEnv evalEnv;
   private double[] laneReturn;
 
@@ -300,7 +306,26 @@ public final class Trainer {
     return state.theta.clone();
   }
 
-  /** Runs until {@code maxSteps} env steps; returns the summary written to summary.json. */
+  /**
+   * Asks a running {@link #run} to stop after the iteration in progress (callable from any
+   * thread, e.g. a shutdown hook): it writes the checkpoint and returns without writing
+   * summary.json, so that {@code --resume} continues the run.
+   *
+   * @param reason for the console, e.g. "SIGINT or SIGTERM"
+   */
+  public void requestStop(String reason) {
+    stopRequested = reason;
+  }
+
+  /** Whether the last {@link #run} ended on {@link #requestStop} before its budget. */
+  public boolean stopped() {
+    return stopRequested != null && state.envSteps < config.maxSteps();
+  }
+
+  /**
+   * Runs until {@code maxSteps} env steps (or {@link #requestStop}); returns the summary,
+   * written to summary.json when the budget is met.
+   */
   public Map<String, Object> run() throws Exception {
     Files.createDirectories(outDir);
     Buffers buf = new Buffers();
@@ -324,15 +349,22 @@ public final class Trainer {
         console.printf(Locale.ROOT, "[train] exact %s: J(θ0) = %.6g, J* = %.6g%n",
             exact.describe(), exactInitial, exact.optimum());
       }
-      while (state.envSteps < config.maxSteps()) {
+      while (state.envSteps < config.maxSteps() && stopRequested == null) {
         long iterStart = System.nanoTime();
         ChainBatch batch;
         try {
           batch = source.collect(state.theta, config.stepsPerLane());
         } catch (EnvUnavailableException e) {
+          if (stopRequested != null) {
+            break;  // the workers may be going down with this process (Ctrl-C)
+          }
           replaceLostWorker(e);
           continue;
+        } catch (NonFiniteValueException e) {
+          refuse(e, "batch");  // θ and every statistic are as before the batch
+          continue;
         }
+        droppedInARow = 0;
         TrajectoryBatch steps = batch.steps();
         int n = batch.size();  // lanes may change when a lost worker is replaced
         buf.ensure(n, value.inputs());
@@ -412,9 +444,17 @@ public final class Trainer {
         double exactJ = Double.NaN;
         if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
           if (loop != null) {
-            double[] returns = evaluate();
-            evalMean = Evaluator.mean(returns);
-            evalStd = Evaluator.std(returns);
+            try {
+              double[] returns = evaluate();
+              evalMean = Evaluator.mean(returns);
+              evalStd = Evaluator.std(returns);
+            } catch (NonFiniteValueException e) {
+              refuse(e, "evaluation");  // dropped: this evaluation reports nothing
+            } catch (EnvUnavailableException e) {
+              if (stopRequested == null) {
+                throw e;
+              }  // stopping: the checkpoint below matters, not this evaluation
+            }
           } else if (evaluation != null) {
             double[] returns = evaluation.returns(state.theta,
                 config.seed() + 1_000_000L + state.iteration * 1_000L);
@@ -443,12 +483,18 @@ public final class Trainer {
             stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, report.gradNorm(), lr,
             policyStd(), report.kl(), report.surrogateChange(), exactJ);
         boolean last = state.envSteps >= config.maxSteps();
-        if (last || !Double.isNaN(evalMean)
+        if (last || !Double.isNaN(evalMean) || stopRequested != null
             || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
           saveCheckpoint();
           lastCheckpointNanos = System.nanoTime();
         }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
+      }
+      if (stopped()) {
+        saveCheckpoint();  // again: a stop during a collect leaves the last one stale
+        console.printf(Locale.ROOT, "[train] stopped (%s) at %,d of %,d steps; checkpoint %s; "
+            + "continue with: dsogym train --resume %s%n", stopRequested, state.envSteps,
+            config.maxSteps(), outDir.resolve(Checkpoint.FILE), outDir);
       }
     } finally {
       source.close();
@@ -457,6 +503,9 @@ public final class Trainer {
       }
     }
     Map<String, Object> summary = summary();
+    if (stopped()) {
+      return summary;  // an unfinished run: no summary.json or curve, --resume finishes it
+    }
     Summaries.write(outDir, summary);
     LearningCurvePlot.write(outDir.resolve("metrics.csv"), outDir.resolve("learning_curve.png"),
         config.envId() + " - " + config.algo() + " (seed " + config.seed() + ")", threshold);
@@ -589,6 +638,28 @@ public final class Trainer {
     return capable && !config.inference().equals("server");
   }
 
+  /**
+   * A batch (or an evaluation) held a non-finite value: with --on-non-finite stop, writes the
+   * checkpoint of the state so far (which the refused values never touched) and stops with the
+   * refusal's message; with drop, says so and goes on, stopping after
+   * {@value #MAX_DROPPED_IN_A_ROW} batches dropped in a row (an env that only emits them).
+   */
+  private void refuse(NonFiniteValueException e, String what) throws IOException {
+    boolean drop = config.onNonFinite().equals("drop");
+    if (drop && what.equals("batch")) {
+      droppedInARow++;
+    }
+    if (drop && droppedInARow < MAX_DROPPED_IN_A_ROW) {
+      console.printf("[train] dropped the %s: %s%n", what, e.getMessage());
+      return;
+    }
+    saveCheckpoint();
+    throw new IllegalStateException("refused the " + what + ": " + e.getMessage()
+        + (drop ? " (" + droppedInARow + " batches dropped in a row)" : "")
+        + "; training stopped at " + state.envSteps + " steps with a checkpoint in " + outDir
+        + " (--resume continues it; --on-non-finite drop skips such batches)", e);
+  }
+
   /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
   private void replaceLostWorker(EnvUnavailableException e) throws Exception {
     console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
@@ -612,7 +683,7 @@ public final class Trainer {
         return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
             config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
       } catch (EnvUnavailableException e) {
-        if (attempt > 0) {
+        if (attempt > 0 || stopRequested != null) {
           throw e;
         }
         console.printf("[train] lost the evaluation worker (%s): %s%n", e.getMessage(),

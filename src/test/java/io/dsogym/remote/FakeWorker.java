@@ -39,6 +39,8 @@ final class FakeWorker {
   private final CompletableFuture<ServerHello> hello = new CompletableFuture<>();
   final CompletableFuture<Status> ended = new CompletableFuture<>();
   final AtomicInteger commands = new AtomicInteger();
+  /** The reason of the server's CloseRequest, once one came. */
+  final CompletableFuture<String> closeReason = new CompletableFuture<>();
   private StreamObserver<WorkerMessage> requests;
   private volatile VectorEnv env;
 
@@ -95,6 +97,11 @@ final class FakeWorker {
     return hello;
   }
 
+  /** Sends its hello again on the same stream (a protocol error). */
+  void helloAgain() {
+    send(WorkerMessage.newBuilder().setHello(defaultHello()).build());
+  }
+
   /** Drops the connection as a dying process would (the call is cancelled). */
   synchronized void disconnect() {
     requests.onError(Status.CANCELLED.withDescription("worker died").asRuntimeException());
@@ -136,6 +143,7 @@ final class FakeWorker {
               c.getStep().getActions(), "step.actions"))));
           break;
         case CLOSE:
+          closeReason.complete(c.getClose().getReason());
           env.close();
           send(reply.setClosed(CloseResult.getDefaultInstance()).build());
           synchronized (this) {
