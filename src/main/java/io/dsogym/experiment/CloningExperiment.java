@@ -3,10 +3,13 @@ package io.dsogym.experiment;
 import io.dsogym.collect.ImitationLoop;
 import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.ServerSideCollector;
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.Env;
+import io.dsogym.env.PreviousActionObservation;
 import io.dsogym.env.Space;
+import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.envs.classic.CartPole;
-import io.dsogym.launch.EnvSource;
 import io.dsogym.optim.Adam;
 import io.dsogym.policy.EnvActions;
 import io.dsogym.policy.MlpPolicy;
@@ -25,7 +28,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,22 +39,22 @@ import java.util.SplittableRandom;
 /**
  * {@code experiment cloning}: behavioural cloning on CartPole-v1 (docs/math.md §6). The expert
  * is a fixed linear rule, push right when K·x > 0, which holds the pole for 500 steps from
- * every start. The learner is a linear softmax policy; each label is one expert action at one
- * state.
+ * every start. The learner is a linear softmax policy that sees the state, or the state and
+ * its own previous action ({@link Setting}); each label is one expert action at one state.
  *
  * <ul>
  *   <li>DSO: the chain is the learner's own closed loop ({@link ImitationLoop}), its cost the
  *       imitation loss −ln π(a*(x)|x,θ) at the states the learner visits, in the average-cost
  *       setting (a fall restarts the chain, so falling never lowers the cost). Each transition
- *       costs one label.
+ *       costs one label. Also without the score term, to show what it adds.
  *   <li>Plain BC: N labelled states drawn from the expert's own episodes (i.i.d. from 10
- *       whole episodes: BC's most favourable dataset), fitted by maximum likelihood, for N on a
- *       doubling grid up to the DSO run's labels.
+ *       whole episodes, BC's most favourable dataset; or in time order), fitted by maximum
+ *       likelihood, for N on a doubling grid up to the DSO run's labels.
  * </ul>
  *
- * Both are judged by the greedy policy's mean return over the same 10 evaluation episodes;
- * labels to threshold is the label count from which every later evaluation stays at 475 or
- * above (a target reached and lost again does not count), null if the last one is below.
+ * All are judged by the greedy policy's mean return over the same 10 evaluation episodes;
+ * labels to threshold is the grid count from which every later grid evaluation stays at 475
+ * or above (a target reached and lost again does not count), null if the last one is below.
  */
 public final class CloningExperiment implements Experiment {
   /** The expert's gain on (x, ẋ, ϑ, ϑ̇): right when K·x > 0. */
@@ -88,54 +90,94 @@ public final class CloningExperiment implements Experiment {
     return run(seed, out, console, Budget.FULL);
   }
 
+  /**
+   * What the learner observes: CartPole's state, or the state and its own previous action (a
+   * cue that predicts the expert's next action on the expert's episodes, and misleads on the
+   * learner's: {@link PreviousActionObservation}).
+   */
+  enum Setting {
+    STATE("state", false), STATE_AND_PREVIOUS_ACTION("state_and_previous_action", true);
+
+    final String key;
+    final boolean previousAction;
+
+    Setting(String key, boolean previousAction) {
+      this.key = key;
+      this.previousAction = previousAction;
+    }
+
+    /** {@code n} Java-native CartPole-v1 lanes as this setting's learner observes them. */
+    VectorEnv lanes(int n) {
+      List<Env> envs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        envs.add(previousAction ? new PreviousActionObservation(new CartPole())
+            : new CartPole());
+      }
+      return new SyncVectorEnv(envs, AutoresetMode.SAME_STEP);
+    }
+  }
+
   Map<String, Object> run(long seed, Path out, PrintStream console, Budget budget)
       throws Exception {
     Files.createDirectories(out);
     long start = System.nanoTime();
-    try (EnvSource eval = EnvSource.open("java", CartPole.ID, EVAL_EPISODES, null,
-        Duration.ZERO)) {
-      MlpPolicy policy = Policies.forEnv(eval.env.spec(), List.of(),
-          PolicySpec.Activation.TANH, 0);
+    long[] grid = budget.grid();
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("experiment", name());
+    result.put("seed", seed);
+    result.put("threshold", THRESHOLD);
+    Map<String, Object> settings = new LinkedHashMap<>();
+    Map<Setting, Map<String, Curve>> curves = new LinkedHashMap<>();
+    for (Setting setting : Setting.values()) {
+      Map<String, Curve> methods = methods(setting, seed, budget, out.resolve(setting.key),
+          result);
+      curves.put(setting, methods);
+      Map<String, Object> table = new LinkedHashMap<>();
+      methods.forEach((name, curve) -> {
+        table.put(name, curve.summary(grid));
+        console.printf(Locale.ROOT, "[cloning] %s, %s: %s%n", setting.key, name,
+            curve.describe());
+      });
+      settings.put(setting.key, table);
+    }
+    // the headline: the setting with a covariate shift for DSO's score term to correct
+    Map<String, Curve> headline = curves.get(Setting.STATE_AND_PREVIOUS_ACTION);
+    result.put("headline_setting", Setting.STATE_AND_PREVIOUS_ACTION.key);
+    result.put("dso_labels_to_threshold", headline.get("dso").at(grid).keptFrom());
+    result.put("bc_labels_to_threshold", headline.get("bc").at(grid).keptFrom());
+    result.put("dso_curve", headline.get("dso").json());
+    result.put("bc_curve", headline.get("bc").json());
+    result.put("settings", settings);
+    result.put("expert_gain", EXPERT);
+    result.put("wall_seconds", (System.nanoTime() - start) / 1e9);
+    result.put("figure", "cloning.png");
+    figure(out, curves);
+    ResultJson.write(out.resolve("result.json"), result);
+    console.printf(Locale.ROOT, "[cloning] labels to %.0f, kept at every doubling, learner "
+        + "seeing its previous action: DSO %s, plain BC %s%n", THRESHOLD,
+        result.get("dso_labels_to_threshold"), result.get("bc_labels_to_threshold"));
+    return result;
+  }
+
+  /** The four methods in one setting; puts the expert's mean return into {@code result}. */
+  private static Map<String, Curve> methods(Setting setting, long seed, Budget budget, Path dir,
+      Map<String, Object> result) throws Exception {
+    try (VectorEnv eval = setting.lanes(EVAL_EPISODES)) {
+      MlpPolicy policy = Policies.forEnv(eval.spec(), List.of(), PolicySpec.Activation.TANH,
+          0);
       ObservationNormalizer raw = new ObservationNormalizer(policy.obsDim(), false, 10.0);
       long evalSeed = seed * 1_000_003L + 77;
-      ExpertEpisodes expert = ExpertEpisodes.record(seed * 31 + 5);
-
-      Map<String, Curve> methods = new LinkedHashMap<>();
-      methods.put("dso", dso(seed, budget, policy, raw, eval.env, evalSeed, true,
-          out.resolve("dso")));
-      methods.put("dso_without_score_term", dso(seed, budget, policy, raw, eval.env, evalSeed,
-          false, out.resolve("dso-without-score-term")));
-      methods.put("bc", bc(seed, budget, policy, raw, eval.env, evalSeed, expert.states(),
-          false));
-      methods.put("bc_whole_episodes", bc(seed, budget, policy, raw, eval.env, evalSeed,
-          expert.states(), true));
-      methods.forEach((name, curve) -> console.printf(Locale.ROOT, "[cloning] %s: %s%n", name,
-          curve.describe()));
-      Curve dso = methods.get("dso");
-      Curve bc = methods.get("bc");
-
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("experiment", name());
-      result.put("seed", seed);
-      result.put("threshold", THRESHOLD);
+      ExpertEpisodes expert = ExpertEpisodes.record(setting, seed * 31 + 5);
       result.put("expert_mean_return", Evaluator.mean(expert.returns()));
-      long[] grid = budget.grid();
-      result.put("dso_labels_to_threshold", dso.at(grid).keptFrom());
-      result.put("bc_labels_to_threshold", bc.at(grid).keptFrom());
-      result.put("dso_curve", dso.json());
-      result.put("bc_curve", bc.json());
-      Map<String, Object> table = new LinkedHashMap<>();
-      methods.forEach((name, curve) -> table.put(name, curve.summary(grid)));
-      result.put("methods", table);
-      result.put("expert_gain", EXPERT);
-      result.put("wall_seconds", (System.nanoTime() - start) / 1e9);
-      result.put("figure", "cloning.png");
-      figure(out, methods);
-      ResultJson.write(out.resolve("result.json"), result);
-      console.printf(Locale.ROOT, "[cloning] labels to %.0f, kept at every doubling: DSO %s, "
-          + "plain BC %s%n", THRESHOLD, result.get("dso_labels_to_threshold"),
-          result.get("bc_labels_to_threshold"));
-      return result;
+      Map<String, Curve> methods = new LinkedHashMap<>();
+      methods.put("dso", dso(setting, seed, budget, policy, raw, eval, evalSeed, true,
+          dir.resolve("dso")));
+      methods.put("dso_without_score_term", dso(setting, seed, budget, policy, raw, eval,
+          evalSeed, false, dir.resolve("dso-without-score-term")));
+      methods.put("bc", bc(seed, budget, policy, raw, eval, evalSeed, expert.states(), false));
+      methods.put("bc_whole_episodes", bc(seed, budget, policy, raw, eval, evalSeed,
+          expert.states(), true));
+      return methods;
     }
   }
 
@@ -202,8 +244,9 @@ public final class CloningExperiment implements Experiment {
   }
 
   /** Trains the learner in its own closed loop on the imitation cost; one label a step. */
-  private static Curve dso(long seed, Budget budget, MlpPolicy policy, ObservationNormalizer raw,
-      VectorEnv evalEnv, long evalSeed, boolean scoreTerm, Path dir) throws Exception {
+  private static Curve dso(Setting setting, long seed, Budget budget, MlpPolicy policy,
+      ObservationNormalizer raw, VectorEnv evalEnv, long evalSeed, boolean scoreTerm, Path dir)
+      throws Exception {
     Files.createDirectories(dir);
     Map<String, String> o = new LinkedHashMap<>();
     o.put("--source", "java");
@@ -223,11 +266,10 @@ public final class CloningExperiment implements Experiment {
     o.put("--target-return", String.valueOf(THRESHOLD));
     o.put("--seed", String.valueOf(seed));
     TrainConfig config = TrainPresets.config(CartPole.ID, o);
-    try (EnvSource lanes = EnvSource.open("java", CartPole.ID, budget.lanes(), null,
-        Duration.ZERO);
+    try (VectorEnv lanes = setting.lanes(budget.lanes());
         OutputStream logFile = Files.newOutputStream(dir.resolve("train.log"));
         PrintStream log = new PrintStream(logFile, true, StandardCharsets.UTF_8)) {
-      ServerSideCollector collector = new ServerSideCollector(lanes.env, policy,
+      ServerSideCollector collector = new ServerSideCollector(lanes, policy,
           new SplittableRandom(seed * 1_000_003L));
       collector.reset(seed);
       ImitationLoop source = new ImitationLoop(new PolicyLoop(collector, policy, raw),
@@ -298,11 +340,9 @@ public final class CloningExperiment implements Experiment {
    * each in time order) and returns.
    */
   record ExpertEpisodes(double[] states, double[] returns) {
-    static ExpertEpisodes record(long resetSeed) throws Exception {
+    static ExpertEpisodes record(Setting setting, long resetSeed) {
       int lanes = EXPERT_EPISODES;
-      try (EnvSource source = EnvSource.open("java", CartPole.ID, lanes, null,
-          Duration.ZERO)) {
-        VectorEnv env = source.env;
+      try (VectorEnv env = setting.lanes(lanes)) {
         ObservationEncoder encoder = ObservationEncoder.forSpace(
             env.spec().observationSpace());
         int d = encoder.dim();
@@ -357,21 +397,27 @@ public final class CloningExperiment implements Experiment {
     action[aOff] = s > 0 ? 1 : 0;
   }
 
-  private static void figure(Path out, Map<String, Curve> methods) throws java.io.IOException {
+  private static void figure(Path out, Map<Setting, Map<String, Curve>> curves)
+      throws java.io.IOException {
     // short: one panel's width holds the legend
     Map<String, String> labels = Map.of("dso", "DSO", "dso_without_score_term",
         "DSO, no score term", "bc", "BC, i.i.d. states", "bc_whole_episodes", "BC, episodes");
     Color[] colors = {new Color(0x1f77b4), new Color(0x17becf), new Color(0xff7f0e),
         new Color(0xd62728)};
-    List<GapFigure.Series> series = new ArrayList<>();
-    int c = 0;
-    for (Map.Entry<String, Curve> e : methods.entrySet()) {
-      series.add(new GapFigure.Series(labels.get(e.getKey()), colors[c++ % colors.length],
-          toDouble(e.getValue().labels()), e.getValue().meanReturn()));
+    List<GapFigure.Panel> panels = new ArrayList<>();
+    for (Map.Entry<Setting, Map<String, Curve>> setting : curves.entrySet()) {
+      List<GapFigure.Series> series = new ArrayList<>();
+      int c = 0;
+      for (Map.Entry<String, Curve> e : setting.getValue().entrySet()) {
+        series.add(new GapFigure.Series(labels.get(e.getKey()), colors[c++ % colors.length],
+            toDouble(e.getValue().labels()), e.getValue().meanReturn()));
+      }
+      panels.add(new GapFigure.Panel(setting.getKey() == Setting.STATE
+          ? "the learner sees the state" : "the learner sees the state and its last action",
+          "expert labels", "greedy mean return (10 episodes)", series));
     }
-    GapFigure.write(out.resolve("cloning.png"), "Behavioural cloning on CartPole-v1",
-        List.of(new GapFigure.Panel("greedy mean return over 10 episodes", "expert labels",
-            "mean return", series)), 1, THRESHOLD, "threshold 475", 1);
+    GapFigure.write(out.resolve("cloning.png"), "Behavioural cloning on CartPole-v1", panels,
+        2, THRESHOLD, "threshold 475", 1);
   }
 
   private static double[] toDouble(long[] v) {
