@@ -126,7 +126,8 @@ public final class LmdpExperiment implements Experiment {
 
   @Override
   public String summary() {
-    return "LMDPs: gradient, Chain Iteration, Z-learning on- and off-chain, against J*";
+    return "LMDPs: gradient (fitted or Z-learned critic), Chain Iteration, Z-learning on- and "
+        + "off-chain, against J*";
   }
 
   /** One method's curve: after each iteration, the samples so far and the exact J of its θ. */
