@@ -31,6 +31,7 @@ public final class DsoGymServer implements AutoCloseable {
   private final Server server;
   private final WorkerPool pool;
   private final ServerOptions options;
+  private final ServerResources resources;
   private final String host;
 
   /**
@@ -46,11 +47,12 @@ public final class DsoGymServer implements AutoCloseable {
     this.options = options;
     this.pool = pool;
     this.host = host;
+    this.resources = new ServerResources(options.limits());
     this.server = builder
         .directExecutor()
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
-        .addService(new WorkerService(pool, options))
-        .addService(new EnvSessionService(options))
+        .addService(new WorkerService(pool, options, resources))
+        .addService(new EnvSessionService(options, resources))
         .build();
   }
 
@@ -142,6 +144,11 @@ public final class DsoGymServer implements AutoCloseable {
 
   public ServerOptions options() {
     return options;
+  }
+
+  /** The sessions and lanes in use, against {@link ServerLimits}. */
+  ServerResources resources() {
+    return resources;
   }
 
   /** The bound TCP port, or -1 for a non-TCP server. */

@@ -24,7 +24,6 @@ import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerHello;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -40,9 +39,17 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
 
   private final ServerOptions options;
+  private final ServerLimits limits;
+  private final ServerResources resources;
 
   public EnvSessionService(ServerOptions options) {
+    this(options, new ServerResources(options.limits()));
+  }
+
+  EnvSessionService(ServerOptions options, ServerResources resources) {
     this.options = options;
+    this.limits = options.limits();
+    this.resources = resources;
   }
 
   @Override
@@ -63,17 +70,40 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
   @Override
   public StreamObserver<ClientRequest> session(StreamObserver<ClientResponse> responses) {
-    return new Session(responses);
+    ServerResources.Grant grant;
+    try {
+      grant = resources.openSession();
+    } catch (RuntimeException full) {
+      log.warning(() -> "refused a session: " + full.getMessage());
+      responses.onError(full);
+      return new Refused();
+    }
+    return new Session(responses, grant);
+  }
+
+  /** The requests of a stream refused at its start: ignored. */
+  private static final class Refused implements StreamObserver<ClientRequest> {
+    @Override
+    public void onNext(ClientRequest request) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
   }
 
   /** One client's session; gRPC delivers its requests one at a time. */
   private final class Session implements StreamObserver<ClientRequest> {
     private final StreamObserver<ClientResponse> responses;
+    private final ServerResources.Grant sessionGrant;
     private boolean greeted;
     private VectorEnv env;
+    private ServerResources.Grant envLanes;
 
-    Session(StreamObserver<ClientResponse> responses) {
+    Session(StreamObserver<ClientResponse> responses, ServerResources.Grant sessionGrant) {
       this.responses = responses;
+      this.sessionGrant = sessionGrant;
     }
 
     @Override
@@ -86,6 +116,12 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           log.log(Level.WARNING, "session request " + request.getId() + " failed", e);
         }
         reply.clearResponse().setError(StatusMapping.toError(e));
+      } catch (OutOfMemoryError e) {
+        // What the request allocated is garbage again; the caller hears why, not UNKNOWN.
+        log.warning(() -> "session request " + request.getId() + " ran out of memory: " + e);
+        reply.clearResponse().setError(StatusMapping.error(Status.Code.RESOURCE_EXHAUSTED,
+            request.getRequestCase().name().toLowerCase() + ": the server ran out of memory ("
+            + e.getMessage() + "); nothing changed; ask for fewer lanes or smaller kwargs"));
       }
       responses.onNext(reply.build());
     }
@@ -111,6 +147,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           break;
         case RESET: {
           VectorEnv e = requireEnv("reset");
+          RequestLimits.checkJsonBytes(request.getReset().getOptionsJsonBytes().size(),
+              "reset.options_json", limits);
           ResultCodec.Reset r = ResultCodec.decodeReset(request.getReset(), e.numEnvs());
           reply.setResetResult(ResultCodec.encode(e.reset(r.seeds(), r.options(), r.mask())));
           break;
@@ -157,23 +195,32 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
             + "; close it first");
       }
       int n = make.getNumEnvs() == 0 ? 1 : make.getNumEnvs();
-      if (n < 1 || n > ServerOptions.MAX_SESSION_LANES) {
-        throw new IllegalArgumentException("make.num_envs: expected a value in [1, "
-            + ServerOptions.MAX_SESSION_LANES + "] (0 means 1), got " + make.getNumEnvs());
+      if (n < 1) {
+        throw new IllegalArgumentException("make.num_envs: expected a value >= 1 (0 means 1), "
+            + "got " + make.getNumEnvs());
+      }
+      if (n > limits.maxSessionLanes()) {
+        throw new IllegalArgumentException("make.num_envs: expected at most "
+            + limits.maxSessionLanes() + " lanes (limit --max-session-lanes), got " + n);
       }
       AutoresetMode mode = EnvSpecCodec.decode(make.getAutoresetMode(), AutoresetMode.NEXT_STEP,
           "make.autoreset_mode");
+      RequestLimits.checkJsonBytes(make.getKwargsJsonBytes().size(), "make.kwargs_json", limits);
       Map<String, Object> kwargs = Json.parseObject(make.getKwargsJson(), "make.kwargs_json");
-      List<Env> lanes = new ArrayList<>(n);
+      RequestLimits.checkLists(kwargs, "make.kwargs_json", limits);
+      ServerResources.Grant grant = resources.lanes(n, "make.num_envs");
+      List<Env> lanes = null;
       try {
-        for (int i = 0; i < n; i++) {
-          lanes.add(options.registry().make(make.getEnvId(), kwargs));
+        lanes = options.registry().makeLanes(make.getEnvId(), kwargs, n);
+        env = new SyncVectorEnv(lanes, mode);
+      } catch (RuntimeException | Error e) {
+        if (lanes != null) {
+          lanes.forEach(Env::close);
         }
-      } catch (RuntimeException e) {
-        lanes.forEach(Env::close);
+        grant.release();
         throw e;
       }
-      env = new SyncVectorEnv(lanes, mode);
+      envLanes = grant;
       return MadeEnv.newBuilder().setSpec(EnvSpecCodec.encode(env.spec())).setNumEnvs(n)
           .setAutoresetMode(EnvSpecCodec.encode(mode)).build();
     }
@@ -190,18 +237,31 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       if (env != null) {
         VectorEnv e = env;
         env = null;
-        e.close();
+        try {
+          e.close();
+        } finally {
+          envLanes.release();
+          envLanes = null;
+        }
       }
     }
 
     @Override
     public void onError(Throwable t) {
-      closeEnv();
+      try {
+        closeEnv();
+      } finally {
+        sessionGrant.release();
+      }
     }
 
     @Override
     public void onCompleted() {
-      closeEnv();
+      try {
+        closeEnv();
+      } finally {
+        sessionGrant.release();
+      }
       responses.onCompleted();
     }
   }
