@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  * <p>It binds to 127.0.0.1 by default; any other bind address requires an auth token, which
  * every worker and client hello must then carry. Messages up to
  * {@link ServerOptions#MAX_MESSAGE_BYTES} (64 MiB, stated in the ServerHello) are accepted;
- * larger or malformed ones fail only their own call. Services run on the transport's threads
+ * larger ones fail only their own call, and unparsable ones get INVALID_ARGUMENT
+ * ({@link GarbageGuard}). Services run on the transport's threads
  * ({@code directExecutor}): a request is handled where it arrives, with no thread hop.
  */
 public final class DsoGymServer implements AutoCloseable {
@@ -32,6 +33,7 @@ public final class DsoGymServer implements AutoCloseable {
   private final WorkerPool pool;
   private final ServerOptions options;
   private final ServerResources resources;
+  private final GarbageGuard garbage = new GarbageGuard();
   private final String host;
 
   /**
@@ -51,8 +53,8 @@ public final class DsoGymServer implements AutoCloseable {
     this.server = builder
         .directExecutor()
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
-        .addService(new WorkerService(pool, options, resources))
-        .addService(new EnvSessionService(options, resources))
+        .addService(garbage.guard(new WorkerService(pool, options, resources).bindService()))
+        .addService(garbage.guard(new EnvSessionService(options, resources).bindService()))
         .build();
   }
 
@@ -144,6 +146,11 @@ public final class DsoGymServer implements AutoCloseable {
 
   public ServerOptions options() {
     return options;
+  }
+
+  /** Refuses unparsable requests (INVALID_ARGUMENT, a log line a minute per peer). */
+  GarbageGuard garbageGuard() {
+    return garbage;
   }
 
   /** The sessions and lanes in use, against {@link ServerLimits}. */
