@@ -1,20 +1,28 @@
 package io.dsogym.server;
 
 import io.dsogym.remote.WorkerPool;
+import io.dsogym.wire.v1.EnvServiceGrpc;
+import io.dsogym.wire.v1.WorkerServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
  * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
- * {@link EnvSessionService} (clients use Java-native envs). In the style of the grpc-java
+ * {@link EnvSessionService} (clients use Java-native envs), with the standard health service
+ * ({@code grpc.health.v1.Health}: SERVING while it runs, for "" and each service name) and
+ * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the grpc-java
  * examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown hook stops
  * it.
  *
@@ -28,12 +36,16 @@ import java.util.logging.Logger;
 public final class DsoGymServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
   public static final String DEFAULT_BIND = "127.0.0.1";
+  /** The names the health service answers for: "" (the server as a whole) and each service. */
+  static final List<String> SERVICES = List.of(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,
+      EnvServiceGrpc.SERVICE_NAME, WorkerServiceGrpc.SERVICE_NAME);
 
   private final Server server;
   private final WorkerPool pool;
   private final ServerOptions options;
   private final ServerResources resources;
   private final GarbageGuard garbage = new GarbageGuard();
+  private final HealthStatusManager health = new HealthStatusManager();
   private final String host;
 
   /**
@@ -55,6 +67,9 @@ public final class DsoGymServer implements AutoCloseable {
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
         .addService(garbage.guard(new WorkerService(pool, options, resources).bindService()))
         .addService(garbage.guard(new EnvSessionService(options, resources).bindService()))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(reflectionV1Alpha())
         .build();
   }
 
@@ -96,8 +111,17 @@ public final class DsoGymServer implements AutoCloseable {
     return tcp(DEFAULT_BIND, port, ServerOptions.defaults());
   }
 
+  /** v1alpha reflection too: grpcurl asks for v1 first, older tools only for v1alpha. */
+  @SuppressWarnings("deprecation")
+  private static io.grpc.BindableService reflectionV1Alpha() {
+    return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+  }
+
   public DsoGymServer start() throws IOException {
     server.start();
+    for (String service : SERVICES) {
+      health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
+    }
     log.info(() -> "dsogym server started on " + address());
     return this;
   }
@@ -122,6 +146,7 @@ public final class DsoGymServer implements AutoCloseable {
     if (server.isShutdown() && server.isTerminated()) {
       return;
     }
+    health.enterTerminalState();  // health checks answer NOT_SERVING from now on
     server.shutdown();
     if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
       server.shutdownNow();
