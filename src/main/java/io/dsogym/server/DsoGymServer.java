@@ -15,6 +15,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -30,8 +33,10 @@ import java.util.logging.Logger;
  * every worker and client hello must then carry. Messages up to
  * {@link ServerOptions#MAX_MESSAGE_BYTES} (64 MiB, stated in the ServerHello) are accepted;
  * larger ones fail only their own call, and unparsable ones get INVALID_ARGUMENT
- * ({@link GarbageGuard}). Services run on the transport's threads
- * ({@code directExecutor}): a request is handled where it arrives, with no thread hop.
+ * ({@link GarbageGuard}). Requests run on a bounded application executor
+ * ({@link ServerLimits#handlerThreads}), never on the network threads, so a slow request (a
+ * big make) delays only its own stream; sessions stop reading requests whose replies their
+ * client does not read ({@link ServerLimits#maxQueuedReplies}).
  */
 public final class DsoGymServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
@@ -46,6 +51,7 @@ public final class DsoGymServer implements AutoCloseable {
   private final ServerResources resources;
   private final GarbageGuard garbage = new GarbageGuard();
   private final HealthStatusManager health = new HealthStatusManager();
+  private final ThreadPoolExecutor handlers;
   private final String host;
 
   /**
@@ -62,8 +68,9 @@ public final class DsoGymServer implements AutoCloseable {
     this.pool = pool;
     this.host = host;
     this.resources = new ServerResources(options.limits());
+    this.handlers = handlerExecutor(options.limits().handlerThreads());
     this.server = builder
-        .directExecutor()
+        .executor(handlers)
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
         .addService(garbage.guard(new WorkerService(pool, options, resources).bindService()))
         .addService(garbage.guard(new EnvSessionService(options, resources).bindService()))
@@ -111,6 +118,24 @@ public final class DsoGymServer implements AutoCloseable {
     return tcp(DEFAULT_BIND, port, ServerOptions.defaults());
   }
 
+  /**
+   * The application executor that runs every request: {@code threads} threads at most (idle
+   * ones end after a minute). gRPC runs the callbacks of one call in order, one at a time, so
+   * a slow request holds one thread and delays only its own stream; the queue holds at most
+   * one task per call, since each session reads its next request only after answering one.
+   */
+  private static ThreadPoolExecutor handlerExecutor(int threads) {
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "dsogym-handler-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
   /** v1alpha reflection too: grpcurl asks for v1 first, older tools only for v1alpha. */
   @SuppressWarnings("deprecation")
   private static io.grpc.BindableService reflectionV1Alpha() {
@@ -122,7 +147,8 @@ public final class DsoGymServer implements AutoCloseable {
     for (String service : SERVICES) {
       health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
     }
-    log.info(() -> "dsogym server started on " + address());
+    log.info(() -> "dsogym server started on " + address() + " ("
+        + options.limits().describe() + ")");
     return this;
   }
 
@@ -152,6 +178,7 @@ public final class DsoGymServer implements AutoCloseable {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
+    handlers.shutdown();
   }
 
   /** {@link #stop}, for try-with-resources. */

@@ -23,7 +23,9 @@ import io.dsogym.wire.v1.MakeRequest;
 import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerHello;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -78,7 +80,7 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       responses.onError(full);
       return new Refused();
     }
-    return new Session(responses, grant);
+    return new Session((ServerCallStreamObserver<ClientResponse>) responses, grant);
   }
 
   /** The requests of a stream refused at its start: ignored. */
@@ -93,21 +95,80 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     public void onCompleted() {}
   }
 
-  /** One client's session; gRPC delivers its requests one at a time. */
+  /**
+   * One client's session. gRPC runs its callbacks one at a time on the handler executor (never
+   * on a network thread), so its fields need no lock.
+   *
+   * <p>Flow control: the session asks gRPC for one request at a time, and only while its
+   * client reads the replies. A reply goes to the transport while the stream is ready
+   * ({@code isReady}); otherwise it waits in a queue. Once --max-queued-replies replies (or
+   * --max-queued-reply-bytes bytes) wait, the session reads no more requests until
+   * {@code onReady} says the client caught up; HTTP/2 flow control then stops the client from
+   * sending more. A client that never reads thus holds a bounded amount of server memory.
+   */
   private final class Session implements StreamObserver<ClientRequest> {
-    private final StreamObserver<ClientResponse> responses;
+    private final ServerCallStreamObserver<ClientResponse> responses;
     private final ServerResources.Grant sessionGrant;
+    private final ArrayDeque<ClientResponse> queued = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean requested;  // a request(1) is outstanding
+    private boolean halfClosed;  // the client sent its last request
+    private boolean ended;  // the stream is over (completed or cancelled)
     private boolean greeted;
     private VectorEnv env;
     private ServerResources.Grant envLanes;
 
-    Session(StreamObserver<ClientResponse> responses, ServerResources.Grant sessionGrant) {
+    Session(ServerCallStreamObserver<ClientResponse> responses,
+        ServerResources.Grant sessionGrant) {
       this.responses = responses;
       this.sessionGrant = sessionGrant;
+      responses.disableAutoRequest();
+      responses.setOnReadyHandler(this::onReady);
+      requestNext();
     }
 
     @Override
     public void onNext(ClientRequest request) {
+      requested = false;
+      if (ended) {
+        return;
+      }
+      ClientResponse reply = answer(request);
+      queued.addLast(reply);
+      queuedBytes += reply.getSerializedSize();
+      resources.noteQueuedReplies(queued.size());
+      drain();
+      requestNext();
+    }
+
+    private void onReady() {
+      drain();
+      requestNext();
+    }
+
+    /** Hands queued replies to the transport while it takes them. */
+    private void drain() {
+      while (!queued.isEmpty() && !ended && responses.isReady()) {
+        ClientResponse r = queued.pollFirst();
+        queuedBytes -= r.getSerializedSize();
+        responses.onNext(r);
+      }
+      if (halfClosed && queued.isEmpty() && !ended) {
+        ended = true;
+        responses.onCompleted();
+      }
+    }
+
+    /** Asks for the next request unless one is pending or the client is behind on replies. */
+    private void requestNext() {
+      if (!requested && !halfClosed && !ended && queued.size() < limits.maxQueuedReplies()
+          && queuedBytes < limits.maxQueuedReplyBytes()) {
+        requested = true;
+        responses.request(1);
+      }
+    }
+
+    private ClientResponse answer(ClientRequest request) {
       ClientResponse.Builder reply = ClientResponse.newBuilder().setId(request.getId());
       try {
         handle(request, reply);
@@ -121,9 +182,9 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         log.warning(() -> "session request " + request.getId() + " ran out of memory: " + e);
         reply.clearResponse().setError(StatusMapping.error(Status.Code.RESOURCE_EXHAUSTED,
             request.getRequestCase().name().toLowerCase() + ": the server ran out of memory ("
-            + e.getMessage() + "); nothing changed; ask for fewer lanes or smaller kwargs"));
+            + e.getMessage() + "); ask for fewer lanes or smaller kwargs"));
       }
-      responses.onNext(reply.build());
+      return reply.build();
     }
 
     private void handle(ClientRequest request, ClientResponse.Builder reply) {
@@ -248,21 +309,25 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
     @Override
     public void onError(Throwable t) {
-      try {
-        closeEnv();
-      } finally {
-        sessionGrant.release();
-      }
+      ended = true;
+      queued.clear();
+      queuedBytes = 0;
+      release();
     }
 
     @Override
     public void onCompleted() {
+      halfClosed = true;
+      release();
+      drain();  // completes the stream once the last replies are out
+    }
+
+    private void release() {
       try {
         closeEnv();
       } finally {
         sessionGrant.release();
       }
-      responses.onCompleted();
     }
   }
 }
