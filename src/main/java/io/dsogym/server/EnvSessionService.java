@@ -36,6 +36,10 @@ import java.util.logging.Logger;
  * reset/step until close). Each request is translated, delegated to a {@link SyncVectorEnv},
  * and its result translated back; any failure becomes an in-band Error reply carrying the
  * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on.
+ *
+ * <p>The {@link ServerLimits} bound each session's lanes and kwargs, and the sessions and
+ * lanes of the whole server ({@link ServerResources}); a session that leaves its replies
+ * unread stops being read (see {@code Session}).
  */
 public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());

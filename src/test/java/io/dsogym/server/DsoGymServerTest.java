@@ -140,5 +140,8 @@ class DsoGymServerTest {
     assertEquals(2, Main.run(new String[] {"serve", "--bind", "0.0.0.0"}, o, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("auth token"),
         err.toString(StandardCharsets.UTF_8));
+    assertEquals(2, Main.run(new String[] {"serve", "--max-sessions", "0"}, o, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains(
+        "--max-sessions: expected a value >= 1, got 0"), err.toString(StandardCharsets.UTF_8));
   }
 }
