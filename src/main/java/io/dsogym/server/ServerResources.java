@@ -3,6 +3,7 @@ package io.dsogym.server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The server-wide counts that {@link ServerLimits} bound: open sessions and lanes held by
@@ -14,7 +15,7 @@ final class ServerResources {
   private final ServerLimits limits;
   private int sessions;  // guarded by this
   private long lanes;  // guarded by this
-  private int queuedRepliesHighWater;  // guarded by this
+  private final AtomicInteger queuedRepliesHighWater = new AtomicInteger();
 
   ServerResources(ServerLimits limits) {
     this.limits = limits;
@@ -70,14 +71,16 @@ final class ServerResources {
     return lanes;
   }
 
-  /** Records a session's count of replies waiting for its client. */
-  synchronized void noteQueuedReplies(int count) {
-    queuedRepliesHighWater = Math.max(queuedRepliesHighWater, count);
+  /** Records a session's count of replies waiting for its client (every reply: no lock). */
+  void noteQueuedReplies(int count) {
+    if (count > queuedRepliesHighWater.get()) {
+      queuedRepliesHighWater.accumulateAndGet(count, Math::max);
+    }
   }
 
   /** The most replies any one session has had waiting for its client, since the start. */
-  synchronized int queuedRepliesHighWater() {
-    return queuedRepliesHighWater;
+  int queuedRepliesHighWater() {
+    return queuedRepliesHighWater.get();
   }
 
   static StatusRuntimeException exhausted(String description) {
