@@ -68,7 +68,17 @@ public final class EnvRegistry {
         return LinearQuadraticRegulator.makeLanes(kwargs, count);  // one model, shared
       }
     });
-    registry.register(TabularChainEnv.ID, TabularChainEnv::new);
+    registry.register(TabularChainEnv.ID, new EnvFactory() {
+      @Override
+      public Env make(Map<String, Object> kwargs) {
+        return new TabularChainEnv(kwargs);
+      }
+
+      @Override
+      public List<Env> makeLanes(Map<String, Object> kwargs, int count) {
+        return TabularChainEnv.makeLanes(kwargs, count);  // one set of tables, shared
+      }
+    });
     return registry;
   }
 
