@@ -36,7 +36,8 @@ import java.util.SplittableRandom;
  * {@link #gridworld(int, int, double) gridworld(4, 4, 0.1)}, or with {@code random}
  * ({@code {"states": S, "actions": A, "seed": k}}) the {@link #randomKwargs random ergodic MDP}
  * of that seed: a continuing task whose average cost per step depends on the policy (the
- * gridworld's does not: every step before the goal costs 1).
+ * gridworld's does not: every step before the goal costs 1). S x A x S is at most
+ * {@link #MAX_RANDOM_TRANSITIONS}. Lanes made together ({@link #makeLanes}) share the tables.
  *
  * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; each
  * draw is one uniform inverted through the cumulative row.
