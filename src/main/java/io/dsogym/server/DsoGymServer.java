@@ -17,17 +17,17 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
  * {@link EnvSessionService} (clients use Java-native envs), with the standard health service
  * ({@code grpc.health.v1.Health}: SERVING while it runs, for "" and each service name) and
- * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the grpc-java
- * examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown hook stops
- * it.
+ * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the
+ * grpc-java examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown
+ * hook stops it.
  *
  * <p>It binds to 127.0.0.1 by default; any other bind address requires an auth token, which
  * every worker and client hello must then carry. Messages up to
