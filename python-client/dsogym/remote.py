@@ -13,7 +13,12 @@ session stays usable:
     INVALID_ARGUMENT (3)     -> RemoteInvalidArgument (a ValueError)
     NOT_FOUND (5)            -> RemoteNotFound (a gymnasium.error.Error and KeyError)
     FAILED_PRECONDITION (9)  -> RemoteFailedPrecondition (a RuntimeError, e.g. step before reset)
+    RESOURCE_EXHAUSTED (8)   -> RemoteResourceExhausted (a RuntimeError: the server is full,
+                                e.g. its --max-total-lanes are in use; may pass later)
     anything else            -> RemoteError (a RuntimeError)
+
+A request over one of the server's own limits (``bin/dsogym serve --help`` lists them) names
+the limit and the value: e.g. ``num_envs`` over ``--max-session-lanes`` is INVALID_ARGUMENT.
 
 A dropped connection raises ``ConnectionError``. With ``timeout=SECONDS``, a reply that takes
 longer (a hung server) raises ``TimeoutError`` and closes the session.
@@ -42,7 +47,7 @@ from dsogym.proto import pb, pb_grpc
 from dsogym.transport import AUTORESET_FROM_PB, AUTORESET_TO_PB, CHANNEL_OPTIONS, PROTOCOL_VERSION
 
 __all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "RemoteInvalidArgument",
-           "RemoteNotFound", "RemoteFailedPrecondition", "list_envs"]
+           "RemoteNotFound", "RemoteFailedPrecondition", "RemoteResourceExhausted", "list_envs"]
 
 
 
@@ -76,7 +81,12 @@ class RemoteFailedPrecondition(RemoteError):
     """FAILED_PRECONDITION: e.g. step before reset, or a step of an ended lane without autoreset."""
 
 
-_ERRORS = {3: RemoteInvalidArgument, 5: RemoteNotFound, 9: RemoteFailedPrecondition}
+class RemoteResourceExhausted(RemoteError):
+    """RESOURCE_EXHAUSTED: the server is full (total lanes, memory); nothing changed."""
+
+
+_ERRORS = {3: RemoteInvalidArgument, 5: RemoteNotFound, 8: RemoteResourceExhausted,
+           9: RemoteFailedPrecondition}
 
 
 def _raise(err: Any) -> None:

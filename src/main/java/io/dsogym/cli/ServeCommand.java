@@ -1,6 +1,7 @@
 package io.dsogym.cli;
 
 import io.dsogym.server.DsoGymServer;
+import io.dsogym.server.ServerLimits;
 import io.dsogym.server.ServerOptions;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -37,6 +38,55 @@ final class ServeCommand implements Callable<Integer> {
           + "UNAVAILABLE 'dsogym server shutting down'.")
   double grace;
 
+  @Option(names = "--max-session-lanes", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_SESSION_LANES,
+      description = "The most lanes one session may make; more: INVALID_ARGUMENT.")
+  int maxSessionLanes;
+
+  @Option(names = "--max-worker-lanes", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_WORKER_LANES,
+      description = "The most lanes one worker may declare in its hello; more: refused.")
+  int maxWorkerLanes;
+
+  @Option(names = "--max-total-lanes", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_TOTAL_LANES,
+      description = "The most lanes of all sessions and workers together; more: "
+          + "RESOURCE_EXHAUSTED.")
+  int maxTotalLanes;
+
+  @Option(names = "--max-kwargs-bytes", paramLabel = "BYTES",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_KWARGS_BYTES,
+      description = "The largest make kwargs and reset options, as JSON bytes.")
+  int maxKwargsBytes;
+
+  @Option(names = "--max-matrix-dim", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_MATRIX_DIM,
+      description = "The most items of any list in make kwargs: the rows and columns of a "
+          + "matrix, so LQR's state and action sizes.")
+  int maxMatrixDim;
+
+  @Option(names = "--max-sessions", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_SESSIONS,
+      description = "The most sessions open at once; more: RESOURCE_EXHAUSTED.")
+  int maxSessions;
+
+  @Option(names = "--max-queued-replies", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_QUEUED_REPLIES,
+      description = "Replies a session may leave unread before the server stops reading its "
+          + "requests.")
+  int maxQueuedReplies;
+
+  @Option(names = "--max-queued-reply-bytes", paramLabel = "BYTES",
+      defaultValue = "" + ServerLimits.DEFAULT_MAX_QUEUED_REPLY_BYTES,
+      description = "The same in bytes (one reply of any size may always wait).")
+  int maxQueuedReplyBytes;
+
+  @Option(names = "--handler-threads", paramLabel = "N",
+      defaultValue = "" + ServerLimits.DEFAULT_HANDLER_THREADS,
+      description = "Threads that run requests, apart from the network threads; a slow "
+          + "request holds one.")
+  int handlerThreads;
+
   @Mixin
   HelpOption help = new HelpOption();
 
@@ -49,14 +99,19 @@ final class ServeCommand implements Callable<Integer> {
     this.out = out;
   }
 
+  ServerLimits limits() {
+    return new ServerLimits(maxSessionLanes, maxWorkerLanes, maxTotalLanes, maxKwargsBytes,
+        maxMatrixDim, maxSessions, maxQueuedReplies, maxQueuedReplyBytes, handlerThreads);
+  }
+
   @Override
   public Integer call() throws Exception {
     String token = authToken != null ? authToken : System.getenv("DSOGYM_AUTH_TOKEN");
-    DsoGymServer server = UsageError.check(spec, () -> DsoGymServer.tcp(bind, port,
-        ServerOptions.defaults().withAuthToken(token)));
     if (!(grace >= 0 && grace <= 3600)) {
       throw new UsageError(spec, "--grace: expected seconds in [0, 3600], got " + grace);
     }
+    DsoGymServer server = UsageError.check(spec, () -> DsoGymServer.tcp(bind, port,
+        ServerOptions.defaults().withAuthToken(token).withLimits(limits())));
     server.start().addShutdownHook(Duration.ofMillis(Math.round(grace * 1000)));
     out.println("dsogym server listening on " + server.address());
     out.flush();

@@ -1,33 +1,50 @@
 package io.dsogym.server;
 
 import io.dsogym.remote.WorkerPool;
+import io.dsogym.wire.v1.EnvServiceGrpc;
+import io.dsogym.wire.v1.WorkerServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
- * {@link EnvSessionService} (clients use Java-native envs). In the style of the grpc-java
- * examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown hook stops
- * it.
+ * {@link EnvSessionService} (clients use Java-native envs), with the standard health service
+ * ({@code grpc.health.v1.Health}: SERVING while it runs, for "" and each service name) and
+ * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the
+ * grpc-java examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown
+ * hook stops it.
  *
  * <p>It binds to 127.0.0.1 by default; any other bind address requires an auth token, which
  * every worker and client hello must then carry. Messages up to
  * {@link ServerOptions#MAX_MESSAGE_BYTES} (64 MiB, stated in the ServerHello) are accepted;
- * larger or malformed ones fail only their own call. Services run on the transport's threads
- * ({@code directExecutor}): a request is handled where it arrives, with no thread hop.
+ * larger ones fail only their own call, and unparsable ones get INVALID_ARGUMENT
+ * ({@link GarbageGuard}). Requests run on a bounded application executor
+ * ({@link ServerLimits#handlerThreads}), never on the network threads, so a slow request (a
+ * big make) delays only its own stream; sessions stop reading requests whose replies their
+ * client does not read ({@link ServerLimits#maxQueuedReplies}).
  */
 public final class DsoGymServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(DsoGymServer.class.getName());
   public static final String DEFAULT_BIND = "127.0.0.1";
+  /** The names the health service answers for: "" (the server as a whole) and each service. */
+  static final List<String> SERVICES = List.of(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,
+      EnvServiceGrpc.SERVICE_NAME, WorkerServiceGrpc.SERVICE_NAME);
 
   /** How long {@link #stop()} lets running calls go on. */
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
@@ -38,6 +55,10 @@ public final class DsoGymServer implements AutoCloseable {
   private final WorkerPool pool;
   private final EnvSessionService sessions;
   private final ServerOptions options;
+  private final ServerResources resources;
+  private final GarbageGuard garbage = new GarbageGuard();
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ThreadPoolExecutor handlers;
   private final String host;
 
   /**
@@ -53,12 +74,17 @@ public final class DsoGymServer implements AutoCloseable {
     this.options = options;
     this.pool = pool;
     this.host = host;
-    this.sessions = new EnvSessionService(options);
+    this.resources = new ServerResources(options.limits());
+    this.handlers = handlerExecutor(options.limits().handlerThreads());
+    this.sessions = new EnvSessionService(options, resources);
     this.server = builder
-        .directExecutor()
+        .executor(handlers)
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
-        .addService(new WorkerService(pool, options))
-        .addService(sessions)
+        .addService(garbage.guard(new WorkerService(pool, options, resources).bindService()))
+        .addService(garbage.guard(sessions.bindService()))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(reflectionV1Alpha())
         .build();
   }
 
@@ -100,9 +126,37 @@ public final class DsoGymServer implements AutoCloseable {
     return tcp(DEFAULT_BIND, port, ServerOptions.defaults());
   }
 
+  /**
+   * The application executor that runs every request: {@code threads} threads at most (idle
+   * ones end after a minute). gRPC runs the callbacks of one call in order, one at a time, so
+   * a slow request holds one thread and delays only its own stream; the queue holds at most
+   * one task per call, since each session reads its next request only after answering one.
+   */
+  private static ThreadPoolExecutor handlerExecutor(int threads) {
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "dsogym-handler-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** v1alpha reflection too: grpcurl asks for v1 first, older tools only for v1alpha. */
+  @SuppressWarnings("deprecation")
+  private static io.grpc.BindableService reflectionV1Alpha() {
+    return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+  }
+
   public DsoGymServer start() throws IOException {
     server.start();
-    log.info(() -> "dsogym server started on " + address());
+    for (String service : SERVICES) {
+      health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
+    }
+    log.info(() -> "dsogym server started on " + address() + " ("
+        + options.limits().describe() + ")");
     return this;
   }
 
@@ -138,6 +192,7 @@ public final class DsoGymServer implements AutoCloseable {
     }
     log.info(() -> "dsogym server shutting down: no new calls; open sessions and workers in use "
         + "have " + grace.toMillis() + " ms");
+    health.enterTerminalState();  // health checks answer NOT_SERVING from now on
     server.shutdown();
     pool.closeIdle(SHUTTING_DOWN);
     if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -149,6 +204,7 @@ public final class DsoGymServer implements AutoCloseable {
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+    handlers.shutdown();
   }
 
   /** {@link #stop}, for try-with-resources. */
@@ -168,6 +224,16 @@ public final class DsoGymServer implements AutoCloseable {
 
   public ServerOptions options() {
     return options;
+  }
+
+  /** Refuses unparsable requests (INVALID_ARGUMENT, a log line a minute per peer). */
+  GarbageGuard garbageGuard() {
+    return garbage;
+  }
+
+  /** The sessions and lanes in use, against {@link ServerLimits}. */
+  ServerResources resources() {
+    return resources;
   }
 
   /** The bound TCP port, or -1 for a non-TCP server. */

@@ -23,8 +23,9 @@ import io.dsogym.wire.v1.MakeRequest;
 import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerHello;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,16 +38,29 @@ import java.util.logging.Logger;
  * reset/step until close). Each request is translated, delegated to a {@link SyncVectorEnv},
  * and its result translated back; any failure becomes an in-band Error reply carrying the
  * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on.
+ *
+ * <p>The {@link ServerLimits} bound each session's lanes and kwargs, and the sessions and
+ * lanes of the whole server ({@link ServerResources}); a session that leaves its replies
+ * unread stops being read (see {@code Session}). A draining server ends the sessions still
+ * open with a notice ({@link #goAway}).
  */
 public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
 
   private final ServerOptions options;
+  private final ServerLimits limits;
+  private final ServerResources resources;
   /** The open sessions, for a server shutdown to end with a notice ({@link #goAway}). */
   private final Set<Session> open = ConcurrentHashMap.newKeySet();
 
   public EnvSessionService(ServerOptions options) {
+    this(options, new ServerResources(options.limits()));
+  }
+
+  EnvSessionService(ServerOptions options, ServerResources resources) {
     this.options = options;
+    this.limits = options.limits();
+    this.resources = resources;
   }
 
   @Override
@@ -67,7 +81,15 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
   @Override
   public StreamObserver<ClientRequest> session(StreamObserver<ClientResponse> responses) {
-    Session s = new Session(responses);
+    ServerResources.Grant grant;
+    try {
+      grant = resources.openSession();
+    } catch (RuntimeException full) {
+      log.warning(() -> "refused a session: " + full.getMessage());
+      responses.onError(full);
+      return new Refused();
+    }
+    Session s = new Session((ServerCallStreamObserver<ClientResponse>) responses, grant);
     open.add(s);
     return s;
   }
@@ -82,19 +104,93 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     }
   }
 
-  /** One client's session; gRPC delivers its requests one at a time. */
+  /** The requests of a stream refused at its start: ignored. */
+  private static final class Refused implements StreamObserver<ClientRequest> {
+    @Override
+    public void onNext(ClientRequest request) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  /**
+   * One client's session. gRPC runs its callbacks one at a time on the handler executor (never
+   * on a network thread); they hold the session's lock only because a draining server may end
+   * the session from its own thread ({@link #end}).
+   *
+   * <p>Flow control: the session asks gRPC for one request at a time, and only while its
+   * client reads the replies. A reply goes to the transport while the stream is ready
+   * ({@code isReady}); otherwise it waits in a queue. Once --max-queued-replies replies (or
+   * --max-queued-reply-bytes bytes) wait, the session reads no more requests until
+   * {@code onReady} says the client caught up; HTTP/2 flow control then stops the client from
+   * sending more. A client that never reads thus holds a bounded amount of server memory.
+   */
   private final class Session implements StreamObserver<ClientRequest> {
-    private final StreamObserver<ClientResponse> responses;
+    private final ServerCallStreamObserver<ClientResponse> responses;
+    private final ServerResources.Grant sessionGrant;
+    private final ArrayDeque<ClientResponse> queued = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean requested;  // a request(1) is outstanding
+    private boolean halfClosed;  // the client sent its last request
+    private boolean ended;  // the stream is over (completed or cancelled)
     private boolean greeted;
     private VectorEnv env;
-    private boolean ended;  // guarded by responses: the stream is closed, nothing more is sent
+    private ServerResources.Grant envLanes;
 
-    Session(StreamObserver<ClientResponse> responses) {
+    Session(ServerCallStreamObserver<ClientResponse> responses,
+        ServerResources.Grant sessionGrant) {
       this.responses = responses;
+      this.sessionGrant = sessionGrant;
+      responses.disableAutoRequest();
+      responses.setOnReadyHandler(this::onReady);
+      requestNext();
     }
 
     @Override
-    public void onNext(ClientRequest request) {
+    public synchronized void onNext(ClientRequest request) {
+      requested = false;
+      if (ended) {
+        return;
+      }
+      ClientResponse reply = answer(request);
+      queued.addLast(reply);
+      queuedBytes += reply.getSerializedSize();
+      resources.noteQueuedReplies(queued.size());
+      drain();
+      requestNext();
+    }
+
+    private synchronized void onReady() {
+      drain();
+      requestNext();
+    }
+
+    /** Hands queued replies to the transport while it takes them. */
+    private void drain() {
+      while (!queued.isEmpty() && !ended && responses.isReady()) {
+        ClientResponse r = queued.pollFirst();
+        queuedBytes -= r.getSerializedSize();
+        responses.onNext(r);
+      }
+      if (halfClosed && queued.isEmpty() && !ended) {
+        ended = true;
+        responses.onCompleted();
+      }
+    }
+
+    /** Asks for the next request unless one is pending or the client is behind on replies. */
+    private void requestNext() {
+      if (!requested && !halfClosed && !ended && queued.size() < limits.maxQueuedReplies()
+          && queuedBytes < limits.maxQueuedReplyBytes()) {
+        requested = true;
+        responses.request(1);
+      }
+    }
+
+    private ClientResponse answer(ClientRequest request) {
       ClientResponse.Builder reply = ClientResponse.newBuilder().setId(request.getId());
       try {
         handle(request, reply);
@@ -103,28 +199,14 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           log.log(Level.WARNING, "session request " + request.getId() + " failed", e);
         }
         reply.clearResponse().setError(StatusMapping.toError(e));
+      } catch (OutOfMemoryError e) {
+        // What the request allocated is garbage again; the caller hears why, not UNKNOWN.
+        log.warning(() -> "session request " + request.getId() + " ran out of memory: " + e);
+        reply.clearResponse().setError(StatusMapping.error(Status.Code.RESOURCE_EXHAUSTED,
+            request.getRequestCase().name().toLowerCase() + ": the server ran out of memory ("
+            + e.getMessage() + "); ask for fewer lanes or smaller kwargs"));
       }
-      synchronized (responses) {
-        if (!ended) {
-          responses.onNext(reply.build());
-        }
-      }
-    }
-
-    /** Ends the stream with an error status (from any thread); idempotent. */
-    void end(Status status) {
-      synchronized (responses) {
-        if (ended) {
-          return;
-        }
-        ended = true;
-        open.remove(this);
-        try {
-          responses.onError(status.asRuntimeException());
-        } catch (IllegalStateException alreadyClosed) {
-          // the transport cancelled the call first
-        }
-      }
+      return reply.build();
     }
 
     private void handle(ClientRequest request, ClientResponse.Builder reply) {
@@ -148,6 +230,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           break;
         case RESET: {
           VectorEnv e = requireEnv("reset");
+          RequestLimits.checkJsonBytes(request.getReset().getOptionsJsonBytes().size(),
+              "reset.options_json", limits);
           ResultCodec.Reset r = ResultCodec.decodeReset(request.getReset(), e.numEnvs());
           reply.setResetResult(ResultCodec.encode(e.reset(r.seeds(), r.options(), r.mask())));
           break;
@@ -194,23 +278,32 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
             + "; close it first");
       }
       int n = make.getNumEnvs() == 0 ? 1 : make.getNumEnvs();
-      if (n < 1 || n > ServerOptions.MAX_SESSION_LANES) {
-        throw new IllegalArgumentException("make.num_envs: expected a value in [1, "
-            + ServerOptions.MAX_SESSION_LANES + "] (0 means 1), got " + make.getNumEnvs());
+      if (n < 1) {
+        throw new IllegalArgumentException("make.num_envs: expected a value >= 1 (0 means 1), "
+            + "got " + make.getNumEnvs());
+      }
+      if (n > limits.maxSessionLanes()) {
+        throw new IllegalArgumentException("make.num_envs: expected at most "
+            + limits.maxSessionLanes() + " lanes (limit --max-session-lanes), got " + n);
       }
       AutoresetMode mode = EnvSpecCodec.decode(make.getAutoresetMode(), AutoresetMode.NEXT_STEP,
           "make.autoreset_mode");
+      RequestLimits.checkJsonBytes(make.getKwargsJsonBytes().size(), "make.kwargs_json", limits);
       Map<String, Object> kwargs = Json.parseObject(make.getKwargsJson(), "make.kwargs_json");
-      List<Env> lanes = new ArrayList<>(n);
+      RequestLimits.checkLists(kwargs, "make.kwargs_json", limits);
+      ServerResources.Grant grant = resources.lanes(n, "make.num_envs");
+      List<Env> lanes = null;
       try {
-        for (int i = 0; i < n; i++) {
-          lanes.add(options.registry().make(make.getEnvId(), kwargs));
+        lanes = options.registry().makeLanes(make.getEnvId(), kwargs, n);
+        env = new SyncVectorEnv(lanes, mode);
+      } catch (RuntimeException | Error e) {
+        if (lanes != null) {
+          lanes.forEach(Env::close);
         }
-      } catch (RuntimeException e) {
-        lanes.forEach(Env::close);
+        grant.release();
         throw e;
       }
-      env = new SyncVectorEnv(lanes, mode);
+      envLanes = grant;
       return MadeEnv.newBuilder().setSpec(EnvSpecCodec.encode(env.spec())).setNumEnvs(n)
           .setAutoresetMode(EnvSpecCodec.encode(mode)).build();
     }
@@ -227,25 +320,52 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       if (env != null) {
         VectorEnv e = env;
         env = null;
-        e.close();
+        try {
+          e.close();
+        } finally {
+          envLanes.release();
+          envLanes = null;
+        }
+      }
+    }
+
+    /** Ends the stream with an error status (from any thread); idempotent. */
+    synchronized void end(Status status) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      queued.clear();
+      queuedBytes = 0;
+      release();
+      try {
+        responses.onError(status.asRuntimeException());
+      } catch (IllegalStateException alreadyClosed) {
+        // the transport cancelled the call first
       }
     }
 
     @Override
-    public void onError(Throwable t) {
-      open.remove(this);
-      closeEnv();
+    public synchronized void onError(Throwable t) {
+      ended = true;
+      queued.clear();
+      queuedBytes = 0;
+      release();
     }
 
     @Override
-    public void onCompleted() {
+    public synchronized void onCompleted() {
+      halfClosed = true;
+      release();
+      drain();  // completes the stream once the last replies are out
+    }
+
+    private void release() {
       open.remove(this);
-      closeEnv();
-      synchronized (responses) {
-        if (!ended) {
-          ended = true;
-          responses.onCompleted();
-        }
+      try {
+        closeEnv();
+      } finally {
+        sessionGrant.release();
       }
     }
   }

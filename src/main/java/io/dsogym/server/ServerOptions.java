@@ -14,18 +14,17 @@ import java.util.Objects;
  * @param workerRequestTimeout how long a {@code RemoteVectorEnv} waits for a worker's reply
  *     (60 s by default)
  * @param registry the Java-native envs that sessions can make
+ * @param limits the resource limits and flow-control settings ({@link ServerLimits#defaults})
  */
 public record ServerOptions(String authToken, AutoresetMode workerAutoresetMode,
-    Duration workerRequestTimeout, EnvRegistry registry) {
+    Duration workerRequestTimeout, EnvRegistry registry, ServerLimits limits) {
   /** The largest message the server accepts (observations of big envs need more than 4 MiB). */
   public static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-  /** The most lanes one session may make. */
-  public static final int MAX_SESSION_LANES = 4096;
-
   public ServerOptions {
     authToken = authToken == null ? "" : authToken;
     Objects.requireNonNull(workerAutoresetMode, "workerAutoresetMode");
     Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(limits, "limits");
     if (workerRequestTimeout == null || workerRequestTimeout.isNegative()
         || workerRequestTimeout.isZero()) {
       throw new IllegalArgumentException("workerRequestTimeout: expected a positive duration, "
@@ -35,23 +34,28 @@ public record ServerOptions(String authToken, AutoresetMode workerAutoresetMode,
 
   public static ServerOptions defaults() {
     return new ServerOptions("", AutoresetMode.SAME_STEP, Duration.ofSeconds(60),
-        EnvRegistry.defaults());
+        EnvRegistry.defaults(), ServerLimits.defaults());
   }
 
   public ServerOptions withAuthToken(String token) {
-    return new ServerOptions(token, workerAutoresetMode, workerRequestTimeout, registry);
+    return new ServerOptions(token, workerAutoresetMode, workerRequestTimeout, registry,
+        limits);
   }
 
   public ServerOptions withWorkerAutoresetMode(AutoresetMode mode) {
-    return new ServerOptions(authToken, mode, workerRequestTimeout, registry);
+    return new ServerOptions(authToken, mode, workerRequestTimeout, registry, limits);
   }
 
   public ServerOptions withWorkerRequestTimeout(Duration timeout) {
-    return new ServerOptions(authToken, workerAutoresetMode, timeout, registry);
+    return new ServerOptions(authToken, workerAutoresetMode, timeout, registry, limits);
   }
 
   public ServerOptions withRegistry(EnvRegistry r) {
-    return new ServerOptions(authToken, workerAutoresetMode, workerRequestTimeout, r);
+    return new ServerOptions(authToken, workerAutoresetMode, workerRequestTimeout, r, limits);
+  }
+
+  public ServerOptions withLimits(ServerLimits l) {
+    return new ServerOptions(authToken, workerAutoresetMode, workerRequestTimeout, registry, l);
   }
 
   /** Whether {@code token} is the expected one (constant-time comparison). */

@@ -14,6 +14,7 @@ import io.dsogym.wire.v1.WorkerHello;
 import io.dsogym.wire.v1.WorkerMessage;
 import io.dsogym.wire.v1.WorkerServiceGrpc;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,10 +36,16 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
 
   private final WorkerPool pool;
   private final ServerOptions options;
+  private final ServerResources resources;
 
   public WorkerService(WorkerPool pool, ServerOptions options) {
+    this(pool, options, new ServerResources(options.limits()));
+  }
+
+  WorkerService(WorkerPool pool, ServerOptions options, ServerResources resources) {
     this.pool = pool;
     this.options = options;
+    this.resources = resources;
   }
 
   @Override
@@ -115,6 +122,12 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
             + hello.getNumEnvs());
         return;
       }
+      int maxLanes = options.limits().maxWorkerLanes();
+      if (hello.getNumEnvs() > maxLanes) {
+        refuse(Status.INVALID_ARGUMENT, "hello.num_envs: expected at most " + maxLanes
+            + " lanes (limit --max-worker-lanes), got " + hello.getNumEnvs());
+        return;
+      }
       EnvSpec spec;
       try {
         spec = EnvSpecCodec.decode(hello.getEnv(), "hello.env");
@@ -136,17 +149,38 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
             + " (the server's mode) among them, got " + offered);
         return;
       }
+      ServerResources.Grant lanes;
+      try {
+        lanes = resources.lanes(hello.getNumEnvs(), "hello.num_envs");
+      } catch (StatusRuntimeException full) {
+        refuse(full.getStatus(), full.getStatus().getDescription());
+        return;
+      }
       WorkerInfo info = new WorkerInfo(pool.newWorkerId(), hello.getWorkerName(), spec,
           hello.getNumEnvs(), wanted, hello.getCapabilitiesList(), Instant.now());
-      RemoteVectorEnv remote = new RemoteVectorEnv(info, this,
-          options.workerRequestTimeout(), pool::remove);
+      RemoteVectorEnv remote;
+      try {
+        remote = new RemoteVectorEnv(info, this, options.workerRequestTimeout(),
+            (env, cause) -> {
+              lanes.release();  // once, however often the worker is reported gone
+              pool.remove(env, cause);
+            });
+      } catch (RuntimeException | Error e) {
+        lanes.release();
+        throw e;
+      }
       // The hello goes out before the worker joins the pool, so no command can precede it.
-      send(ServerCommand.newBuilder().setId(0).setHello(ServerHello.newBuilder()
-          .setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-          .setWorkerId(info.id())
-          .setAutoresetMode(EnvSpecCodec.encode(wanted))
-          .addAllCapabilities(CAPABILITIES)
-          .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES)).build());
+      try {
+        send(ServerCommand.newBuilder().setId(0).setHello(ServerHello.newBuilder()
+            .setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
+            .setWorkerId(info.id())
+            .setAutoresetMode(EnvSpecCodec.encode(wanted))
+            .addAllCapabilities(CAPABILITIES)
+            .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES)).build());
+      } catch (RuntimeException e) {
+        lanes.release();  // the stream ended during the handshake
+        throw e;
+      }
       env = remote;
       pool.register(remote);
     }

@@ -80,10 +80,10 @@ class DsoGymServerTest {
     StatusRuntimeException garbage = assertThrows(StatusRuntimeException.class,
         () -> ClientCalls.blockingUnaryCall(channel, RAW_LIST_ENVS, CallOptions.DEFAULT,
             new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02}));
-    // grpc-java fails the call (UNKNOWN "Application error processing RPC" when the parse
-    // fails on the transport thread, INTERNAL otherwise); what matters is that only it fails.
-    assertTrue(java.util.Set.of(Status.Code.INTERNAL, Status.Code.UNKNOWN)
-        .contains(garbage.getStatus().getCode()), garbage.toString());
+    assertEquals(Status.Code.INVALID_ARGUMENT, garbage.getStatus().getCode(),
+        garbage.toString());
+    assertTrue(garbage.getStatus().getDescription().contains("ListEnvsRequest"),
+        garbage.toString());
 
     try (SessionClient big = new SessionClient(channel)) {
       big.call(ClientRequest.newBuilder().setHello(ClientHello.newBuilder()
@@ -140,5 +140,8 @@ class DsoGymServerTest {
     assertEquals(2, Main.run(new String[] {"serve", "--bind", "0.0.0.0"}, o, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("auth token"),
         err.toString(StandardCharsets.UTF_8));
+    assertEquals(2, Main.run(new String[] {"serve", "--max-sessions", "0"}, o, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains(
+        "--max-sessions: expected a value >= 1, got 0"), err.toString(StandardCharsets.UTF_8));
   }
 }

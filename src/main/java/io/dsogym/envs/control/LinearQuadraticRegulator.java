@@ -67,12 +67,91 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
       "max_episode_steps", "actuator_gain", "actuator_cost");
   private static final Set<String> OPTIONS = Set.of("state");
 
+  /**
+   * What every lane made from the same kwargs shares, immutable: the parsed matrices, the
+   * noise factorization and the spec. A vector of N lanes holds one of these, not N copies
+   * ({@link #makeLanes}); a lane whose system parameters are set gets its own A, B and Q.
+   */
+  private static final class Model {
+    final EnvSpec spec;
+    final int n;
+    final int m;
+    final double[][] a;
+    final double[][] b;
+    final double[][] q;
+    final double[][] r;
+    final double[][] w;
+    /** Lower-triangular L with W = L L^T. */
+    final double[][] noiseFactor;
+    final double x0Std;
+    final int maxEpisodeSteps;
+    final double actuatorGain;
+    final double actuatorCost;
+
+    Model(Map<String, Object> kwargs) {
+      EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
+      double dt = DEFAULT_DT;
+      a = kwargs.containsKey("A") ? EnvKwargs.matrix(kwargs.get("A"), "kwargs.A")
+          : new double[][] {{1, dt}, {0, 1}};
+      n = a.length;
+      if (a[0].length != n) {
+        throw new IllegalArgumentException("kwargs.A: expected a square matrix, got " + n + "x"
+            + a[0].length);
+      }
+      b = kwargs.containsKey("B") ? EnvKwargs.matrix(kwargs.get("B"), "kwargs.B")
+          : kwargs.containsKey("A") ? null : new double[][] {{0.5 * dt * dt}, {dt}};
+      if (b == null) {
+        throw new IllegalArgumentException("kwargs.B: expected B (n x m) when A is given, got "
+            + "none");
+      }
+      if (b.length != n) {
+        throw new IllegalArgumentException("kwargs.B: expected " + n + " rows (the size of A), "
+            + "got " + b.length);
+      }
+      m = b[0].length;
+      q = kwargs.containsKey("Q") ? EnvKwargs.matrix(kwargs.get("Q"), "kwargs.Q", n, n)
+          : scaledIdentity(n, 1.0);
+      r = kwargs.containsKey("R") ? EnvKwargs.matrix(kwargs.get("R"), "kwargs.R", m, m)
+          : scaledIdentity(m, 0.1);
+      w = kwargs.containsKey("W") ? EnvKwargs.matrix(kwargs.get("W"), "kwargs.W", n, n)
+          : scaledIdentity(n, DEFAULT_NOISE_STD * DEFAULT_NOISE_STD);
+      psdCholesky(q, "kwargs.Q");
+      psdCholesky(r, "kwargs.R");
+      noiseFactor = psdCholesky(w, "kwargs.W");
+      x0Std = EnvKwargs.number(kwargs, "x0_std", DEFAULT_X0_STD, "kwargs.");
+      if (x0Std < 0) {
+        throw new IllegalArgumentException("kwargs.x0_std: expected >= 0, got " + x0Std);
+      }
+      maxEpisodeSteps = kwargs.containsKey("max_episode_steps")
+          ? EnvKwargs.integer(kwargs.get("max_episode_steps"), "kwargs.max_episode_steps", 1,
+              Integer.MAX_VALUE)
+          : DEFAULT_MAX_EPISODE_STEPS;
+      actuatorGain = EnvKwargs.number(kwargs, "actuator_gain", 1.0, "kwargs.");
+      actuatorCost = EnvKwargs.number(kwargs, "actuator_cost", 0.0, "kwargs.");
+      if (!Double.isFinite(actuatorGain)) {
+        throw new IllegalArgumentException("kwargs.actuator_gain: expected a finite number, "
+            + "got " + actuatorGain);
+      }
+      if (!(actuatorCost >= 0) || !Double.isFinite(actuatorCost)) {
+        throw new IllegalArgumentException("kwargs.actuator_cost: expected a finite number >= "
+            + "0, got " + actuatorCost);
+      }
+      double inf = Double.POSITIVE_INFINITY;
+      spec = new EnvSpec(ID, Space.Box.uniform(DType.FLOAT64, new int[] {n}, -inf, inf),
+          Space.Box.uniform(DType.FLOAT64, new int[] {m}, -inf, inf), maxEpisodeSteps, null,
+          Map.of(), EnvKwargs.toJson(kwargs));
+    }
+  }
+
+  private final Model model;
   private final EnvSpec spec;
   private final int n;
   private final int m;
-  private final double[][] a;
-  private final double[][] b;
-  private final double[][] q;
+  // A, B and Q start as the model's (shared, never written); setSystemParams replaces them
+  // with this lane's own arrays.
+  private double[][] a;
+  private double[][] b;
+  private double[][] q;
   private final double[][] r;
   private final double[][] w;
   /** Lower-triangular L with W = L L^T. */
@@ -97,62 +176,46 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
   }
 
   public LinearQuadraticRegulator(Map<String, Object> kwargs) {
-    EnvKwargs.requireKnownKeys(kwargs, "kwargs", KWARGS);
-    double dt = DEFAULT_DT;
-    a = kwargs.containsKey("A") ? EnvKwargs.matrix(kwargs.get("A"), "kwargs.A")
-        : new double[][] {{1, dt}, {0, 1}};
-    n = a.length;
-    if (a[0].length != n) {
-      throw new IllegalArgumentException("kwargs.A: expected a square matrix, got " + n + "x"
-          + a[0].length);
-    }
-    b = kwargs.containsKey("B") ? EnvKwargs.matrix(kwargs.get("B"), "kwargs.B")
-        : kwargs.containsKey("A") ? null : new double[][] {{0.5 * dt * dt}, {dt}};
-    if (b == null) {
-      throw new IllegalArgumentException("kwargs.B: expected B (n x m) when A is given, got "
-          + "none");
-    }
-    if (b.length != n) {
-      throw new IllegalArgumentException("kwargs.B: expected " + n + " rows (the size of A), "
-          + "got " + b.length);
-    }
-    m = b[0].length;
-    q = kwargs.containsKey("Q") ? EnvKwargs.matrix(kwargs.get("Q"), "kwargs.Q", n, n)
-        : scaledIdentity(n, 1.0);
-    r = kwargs.containsKey("R") ? EnvKwargs.matrix(kwargs.get("R"), "kwargs.R", m, m)
-        : scaledIdentity(m, 0.1);
-    w = kwargs.containsKey("W") ? EnvKwargs.matrix(kwargs.get("W"), "kwargs.W", n, n)
-        : scaledIdentity(n, DEFAULT_NOISE_STD * DEFAULT_NOISE_STD);
-    psdCholesky(q, "kwargs.Q");
-    psdCholesky(r, "kwargs.R");
-    noiseFactor = psdCholesky(w, "kwargs.W");
-    x0Std = EnvKwargs.number(kwargs, "x0_std", DEFAULT_X0_STD, "kwargs.");
-    if (x0Std < 0) {
-      throw new IllegalArgumentException("kwargs.x0_std: expected >= 0, got " + x0Std);
-    }
-    maxEpisodeSteps = kwargs.containsKey("max_episode_steps")
-        ? EnvKwargs.integer(kwargs.get("max_episode_steps"), "kwargs.max_episode_steps", 1,
-            Integer.MAX_VALUE)
-        : DEFAULT_MAX_EPISODE_STEPS;
-    actuatorGain = EnvKwargs.number(kwargs, "actuator_gain", 1.0, "kwargs.");
-    actuatorCost = EnvKwargs.number(kwargs, "actuator_cost", 0.0, "kwargs.");
-    if (!Double.isFinite(actuatorGain)) {
-      throw new IllegalArgumentException("kwargs.actuator_gain: expected a finite number, got "
-          + actuatorGain);
-    }
-    if (!(actuatorCost >= 0) || !Double.isFinite(actuatorCost)) {
-      throw new IllegalArgumentException("kwargs.actuator_cost: expected a finite number >= 0, "
-          + "got " + actuatorCost);
-    }
+    this(new Model(kwargs));
+  }
 
+  private LinearQuadraticRegulator(Model model) {
+    this.model = model;
+    spec = model.spec;
+    n = model.n;
+    m = model.m;
+    a = model.a;
+    b = model.b;
+    q = model.q;
+    r = model.r;
+    w = model.w;
+    noiseFactor = model.noiseFactor;
+    x0Std = model.x0Std;
+    maxEpisodeSteps = model.maxEpisodeSteps;
+    actuatorGain = model.actuatorGain;
+    actuatorCost = model.actuatorCost;
     x = new double[n];
     next = new double[n];
     z = new double[n];
     u = new double[m];
-    double inf = Double.POSITIVE_INFINITY;
-    spec = new EnvSpec(ID, Space.Box.uniform(DType.FLOAT64, new int[] {n}, -inf, inf),
-        Space.Box.uniform(DType.FLOAT64, new int[] {m}, -inf, inf), maxEpisodeSteps, null,
-        Map.of(), EnvKwargs.toJson(kwargs));
+  }
+
+  /**
+   * {@code count} lanes made from the same kwargs, parsed, checked and factorized once: the
+   * lanes share the matrices and the spec, and each keeps only its state and random stream.
+   */
+  public static List<Env> makeLanes(Map<String, Object> kwargs, int count) {
+    Model model = new Model(kwargs);
+    List<Env> lanes = new java.util.ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      lanes.add(new LinearQuadraticRegulator(model));
+    }
+    return lanes;
+  }
+
+  /** Whether this lane still uses the matrices it was made with, shared with its siblings. */
+  boolean sharesModelWith(LinearQuadraticRegulator other) {
+    return model == other.model && a == other.a && noiseFactor == other.noiseFactor;
   }
 
   @Override
@@ -256,11 +319,16 @@ public final class LinearQuadraticRegulator implements Env, ParametricSystem {
       }
     }
     psdCholesky(newQ, "system params Q (its symmetric part)");
+    // Fresh arrays: the old ones may be shared with this lane's siblings.
+    double[][] newA = new double[n][n];
+    double[][] newB = new double[n][m];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(phi, i * n, a[i], 0, n);
-      System.arraycopy(phi, n * n + i * m, b[i], 0, m);
-      System.arraycopy(newQ[i], 0, q[i], 0, n);
+      System.arraycopy(phi, i * n, newA[i], 0, n);
+      System.arraycopy(phi, n * n + i * m, newB[i], 0, m);
     }
+    a = newA;
+    b = newB;
+    q = newQ;
     actuatorGain = phi[expected - 1];
   }
 

@@ -36,7 +36,8 @@ import java.util.SplittableRandom;
  * {@link #gridworld(int, int, double) gridworld(4, 4, 0.1)}, or with {@code random}
  * ({@code {"states": S, "actions": A, "seed": k}}) the {@link #randomKwargs random ergodic MDP}
  * of that seed: a continuing task whose average cost per step depends on the policy (the
- * gridworld's does not: every step before the goal costs 1).
+ * gridworld's does not: every step before the goal costs 1). S x A x S is at most
+ * {@link #MAX_RANDOM_TRANSITIONS}. Lanes made together ({@link #makeLanes}) share the tables.
  *
  * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; each
  * draw is one uniform inverted through the cumulative row.
@@ -52,6 +53,8 @@ public final class TabularChainEnv implements Env, ParametricSystem {
   public static final int DEFAULT_MAX_EPISODE_STEPS = 100;
   /** Tolerance on probability rows summing to one. */
   public static final double SUM_TOLERANCE = 1e-9;
+  /** The most transition probabilities (S x A x S) of a {@code random} MDP: 8 MB a table. */
+  public static final long MAX_RANDOM_TRANSITIONS = 1_000_000;
   /** Gridworld actions. */
   public static final int UP = 0;
   public static final int RIGHT = 1;
@@ -65,18 +68,22 @@ public final class TabularChainEnv implements Env, ParametricSystem {
   private final EnvSpec spec;
   private final int numStates;
   private final int numActions;
-  private final double[][][] transitions;
-  private final double[][] rewards;
+  // transitions, rewards, logits and transitionCdf change with the system parameters; lanes
+  // made together (makeLanes) share them until one of them sets its own (ownTables).
+  private double[][][] transitions;
+  private double[][] rewards;
   /** Where the given P is positive: the support a parametric P keeps. */
   private final boolean[][][] support;
   /** The transition logits of φ (ln P on the support, 0 elsewhere). */
-  private final double[][][] logits;
+  private double[][][] logits;
   private final double[] initial;
   private final boolean[] terminal;
   private final int maxEpisodeSteps;
   /** Cumulative sums of the rows, for inverse-CDF sampling. */
-  private final double[][][] transitionCdf;
+  private double[][][] transitionCdf;
   private final double[] initialCdf;
+  /** Whether the mutable tables are this lane's alone (false while shared with siblings). */
+  private boolean ownTables = true;
 
   private SplittableRandom rng;
   private boolean started;
@@ -101,9 +108,16 @@ public final class TabularChainEnv implements Env, ParametricSystem {
             + "\"actions\": A, \"seed\": k}, got " + kwargs.get("random"));
       }
       EnvKwargs.requireKnownKeys(castMap(r), "kwargs.random", Set.of("states", "actions", "seed"));
-      mdp = randomKwargs(
-          EnvKwargs.integer(r.get("states"), "kwargs.random.states", 2, 10_000),
-          EnvKwargs.integer(r.get("actions"), "kwargs.random.actions", 1, 1_000),
+      int states = EnvKwargs.integer(r.get("states"), "kwargs.random.states", 2, 10_000);
+      int actions = EnvKwargs.integer(r.get("actions"), "kwargs.random.actions", 1, 1_000);
+      long entries = (long) states * actions * states;
+      if (entries > MAX_RANDOM_TRANSITIONS) {
+        // A few bytes of kwargs must not ask for gigabytes of tables.
+        throw new IllegalArgumentException("kwargs.random: expected states x actions x states "
+            + "<= " + MAX_RANDOM_TRANSITIONS + " transition probabilities, got " + states
+            + " x " + actions + " x " + states + " = " + entries);
+      }
+      mdp = randomKwargs(states, actions,
           r.containsKey("seed") ? EnvKwargs.integer(r.get("seed"), "kwargs.random.seed", 0,
               Integer.MAX_VALUE) : 0);
     } else if (!kwargs.containsKey("transitions")) {
@@ -161,6 +175,70 @@ public final class TabularChainEnv implements Env, ParametricSystem {
     initialCdf = cumulative(initial);
     spec = new EnvSpec(ID, new Space.Discrete(numStates), new Space.Discrete(numActions),
         maxEpisodeSteps, null, Map.of(), EnvKwargs.toJson(kwargs));
+  }
+
+  /** A lane sharing every table of {@code prototype}, with its own state and random stream. */
+  private TabularChainEnv(TabularChainEnv prototype) {
+    spec = prototype.spec;
+    numStates = prototype.numStates;
+    numActions = prototype.numActions;
+    transitions = prototype.transitions;
+    rewards = prototype.rewards;
+    support = prototype.support;
+    logits = prototype.logits;
+    initial = prototype.initial;
+    terminal = prototype.terminal;
+    maxEpisodeSteps = prototype.maxEpisodeSteps;
+    transitionCdf = prototype.transitionCdf;
+    initialCdf = prototype.initialCdf;
+    ownTables = false;
+    prototype.ownTables = false;
+  }
+
+  /**
+   * {@code count} lanes made from the same kwargs, parsed and checked once: the lanes share
+   * their tables (copy on write when one sets its system parameters).
+   */
+  public static List<Env> makeLanes(Map<String, Object> kwargs, int count) {
+    TabularChainEnv first = new TabularChainEnv(kwargs);
+    List<Env> lanes = new ArrayList<>(count);
+    lanes.add(first);
+    for (int i = 1; i < count; i++) {
+      lanes.add(new TabularChainEnv(first));
+    }
+    return lanes;
+  }
+
+  /** Whether this lane still shares its transition tables with {@code other}. */
+  boolean sharesTablesWith(TabularChainEnv other) {
+    return transitions == other.transitions && support == other.support;
+  }
+
+  /** Gives this lane its own copies of the tables that setSystemParams writes. */
+  private void copyTablesOnWrite() {
+    if (ownTables) {
+      return;
+    }
+    transitions = deepCopy(transitions);
+    logits = deepCopy(logits);
+    transitionCdf = deepCopy(transitionCdf);
+    double[][] r = new double[numStates][];
+    for (int s = 0; s < numStates; s++) {
+      r[s] = rewards[s].clone();
+    }
+    rewards = r;
+    ownTables = true;
+  }
+
+  private static double[][][] deepCopy(double[][][] t) {
+    double[][][] out = new double[t.length][][];
+    for (int i = 0; i < t.length; i++) {
+      out[i] = new double[t[i].length][];
+      for (int j = 0; j < t[i].length; j++) {
+        out[i][j] = t[i][j].clone();
+      }
+    }
+    return out;
   }
 
   /**
@@ -397,6 +475,7 @@ public final class TabularChainEnv implements Env, ParametricSystem {
             + (i < sas ? i : i - sas));
       }
     }
+    copyTablesOnWrite();  // the tables may be shared with this lane's siblings
     for (int s = 0; s < numStates; s++) {
       for (int a = 0; a < numActions; a++) {
         int off = (s * numActions + a) * numStates;

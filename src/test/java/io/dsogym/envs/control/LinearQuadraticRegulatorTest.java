@@ -47,6 +47,36 @@ class LinearQuadraticRegulatorTest {
   }
 
   @Test
+  void lanesMadeTogetherShareTheirMatricesUntilOneIsReparameterized() {
+    Map<String, Object> kw = noiseless();
+    List<Env> lanes = EnvRegistry.defaults().makeLanes(LinearQuadraticRegulator.ID, kw, 3);
+    LinearQuadraticRegulator a = (LinearQuadraticRegulator) lanes.get(0);
+    LinearQuadraticRegulator b = (LinearQuadraticRegulator) lanes.get(1);
+    assertTrue(a.sharesModelWith(b), "one parsed and factorized model for all lanes");
+    assertTrue(a.spec() == b.spec(), "one spec (its kwargs JSON too) for all lanes");
+    LinearQuadraticRegulator alone = new LinearQuadraticRegulator(kw);
+    assertEquals(alone.spec(), a.spec());
+    assertArrayEquals(alone.systemParams(), a.systemParams());
+
+    // Same seed, same trajectory as a lane made alone.
+    a.reset(7L, null);
+    alone.reset(7L, null);
+    Tensor u = Tensor.ofFloat64(new int[] {2}, new double[] {0.3, -0.1});
+    assertArrayEquals(((Tensor) alone.step(u).observation()).toDoubleArray(),
+        ((Tensor) a.step(u).observation()).toDoubleArray());
+
+    // Copy on write: reparameterizing one lane leaves its siblings as they were.
+    double[] phi = b.systemParams();
+    double[] before = phi.clone();
+    phi[0] += 1.0;
+    b.setSystemParams(phi);
+    assertFalse(a.sharesModelWith(b));
+    assertArrayEquals(before, a.systemParams());
+    assertArrayEquals(before, ((LinearQuadraticRegulator) lanes.get(2)).systemParams());
+    assertEquals(phi[0], b.systemParams()[0]);
+  }
+
+  @Test
   void withoutNoiseTheNextStateIsAxPlusBuAndTheRewardIsMinusTheCost() {
     LinearQuadraticRegulator env = new LinearQuadraticRegulator(noiseless());
     double[][] a = env.getA();

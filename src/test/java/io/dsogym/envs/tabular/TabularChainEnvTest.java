@@ -38,6 +38,48 @@ class TabularChainEnvTest {
   }
 
   @Test
+  void lanesMadeTogetherShareTheirTablesUntilOneIsReparameterized() {
+    Map<String, Object> kw = TabularChainEnv.randomKwargs(6, 2, 3);
+    List<Env> lanes = EnvRegistry.defaults().makeLanes(TabularChainEnv.ID, kw, 3);
+    TabularChainEnv a = (TabularChainEnv) lanes.get(0);
+    TabularChainEnv b = (TabularChainEnv) lanes.get(1);
+    TabularChainEnv c = (TabularChainEnv) lanes.get(2);
+    assertTrue(a.sharesTablesWith(b) && b.sharesTablesWith(c));
+    TabularChainEnv alone = new TabularChainEnv(kw);
+    assertEquals(alone.spec(), a.spec());
+    assertArrayEquals(alone.systemParams(), b.systemParams());
+
+    // Same seed, same trajectory as a lane made alone.
+    b.reset(5L, null);
+    alone.reset(5L, null);
+    for (int t = 0; t < 50; t++) {
+      Tensor action = Tensor.scalarInt64(t % 2);
+      assertEquals(alone.step(action), b.step(action));
+    }
+
+    // Copy on write: reparameterizing one lane, even the first, leaves its siblings alone.
+    double[] before = a.systemParams();
+    double[] phi = before.clone();
+    phi[0] += 0.5;
+    phi[phi.length - 1] = -0.25;
+    a.setSystemParams(phi);
+    assertFalse(a.sharesTablesWith(b));
+    assertTrue(b.sharesTablesWith(c));
+    assertArrayEquals(before, b.systemParams());
+    assertArrayEquals(before, c.systemParams());
+    assertEquals(-0.25, a.systemParams()[phi.length - 1]);
+  }
+
+  @Test
+  void aRandomMdpTooBigForItsFewBytesOfKwargsIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new TabularChainEnv(Map.of("random", Map.of("states", 10_000, "actions", 1_000))));
+    assertTrue(e.getMessage().contains("kwargs.random")
+        && e.getMessage().contains("10000 x 1000 x 10000 = 100000000000"), e.getMessage());
+    new TabularChainEnv(Map.of("random", Map.of("states", 1000, "actions", 1)));
+  }
+
+  @Test
   void empiricalTransitionFrequenciesMatchPWithinFourStandardErrors() {
     TabularChainEnv env = new TabularChainEnv(threeStateChain());
     double[][][] p = env.transitions();
