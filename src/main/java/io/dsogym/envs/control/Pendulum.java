@@ -8,10 +8,10 @@ import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
+import io.dsogym.envs.NumpyRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * The inverted pendulum swing-up, step for step the same as Gymnasium 1.x {@code Pendulum-v1}
@@ -44,7 +44,9 @@ import java.util.SplittableRandom;
  * {@code l}, the mass (kg) and length (m) (default 1.0 each, Gymnasium's constants); {@code
  * process_noise}, the standard deviation σ of a Gaussian noise added to theta_dot' after each
  * step (default 0: Gymnasium's deterministic dynamics, and no draw from the random stream).
- * Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}.
+ * Randomness comes from one {@link NumpyRandom} seeded by {@code reset(seed)}, numpy's generator
+ * as Gymnasium seeds it, so {@code reset(seed=s)} starts from Gymnasium's initial state bit for
+ * bit.
  *
  * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code g}, {@code m}
  * and {@code l}, one value each, and needs {@code process_noise} > 0 for a density: theta'
@@ -83,7 +85,7 @@ public final class Pendulum implements Env, ParametricSystem {
   private double length;
   private final double processNoise;
 
-  private SplittableRandom rng;
+  private NumpyRandom rng;
   private boolean started;
   private double th;
   private double thdot;
@@ -141,13 +143,13 @@ public final class Pendulum implements Env, ParametricSystem {
     }
 
     if (seed != null) {
-      rng = new SplittableRandom(seed);
+      rng = NumpyRandom.seeded(seed);
     } else if (rng == null) {
-      rng = new SplittableRandom();
+      rng = NumpyRandom.unseeded();
     }
-    // np_random.uniform(low=-high, high=high): low + (high - low) * U[0, 1)
-    th = -highX + (highX - -highX) * rng.nextDouble();
-    thdot = -highY + (highY - -highY) * rng.nextDouble();
+    // np_random.uniform(low=-high, high=high) with high = [x_init, y_init].
+    th = rng.uniform(-highX, highX);
+    thdot = rng.uniform(-highY, highY);
     if (state != null) {
       th = state[0];
       thdot = state[1];
