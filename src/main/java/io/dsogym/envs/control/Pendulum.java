@@ -21,7 +21,8 @@ import java.util.Set;
  * goal is to swing it up and keep it upright (theta = 0) with a bounded torque.
  *
  * <p><b>Action space</b>: {@code Box(float32, [1])} in [-{@link #MAX_TORQUE}, {@link
- * #MAX_TORQUE}]: the torque (N m) applied at the pivot.
+ * #MAX_TORQUE}]: the torque (N m) applied at the pivot. A finite torque outside the bounds is
+ * clipped into them, as Gymnasium does; NaN and infinities are refused.
  *
  * <p><b>Observation space</b>: {@code Box(float32, [3])}: cos(theta) and sin(theta) in [-1, 1]
  * and the angular velocity theta_dot (rad/s) in [-{@link #MAX_SPEED}, {@link #MAX_SPEED}].
@@ -159,12 +160,18 @@ public final class Pendulum implements Env, ParametricSystem {
     return new ResetResult(observation(), Map.of());
   }
 
+  /** Gymnasium's {@code np.clip(u, -max_torque, max_torque)}: any finite torque is valid. */
+  @Override
+  public boolean clipsActions() {
+    return true;
+  }
+
   @Override
   public StepResult step(Value action) {
     if (!started) {
       throw new IllegalStateException("step called before reset");
     }
-    spec.actionSpace().check(action, "action");
+    spec.actionSpace().checkClipped(action, "action");  // any finite torque: clipped below
     Tensor a = (Tensor) action;
     double torqueTerm;
     double torqueCost;
