@@ -74,6 +74,10 @@ class GymnasiumSeedingTest {
     cases.add(new Case(Pendulum.ID, Pendulum::new, 7, Map.of("x_init", 1.0, "y_init", 0.5),
         "{\"x_init\": 1.0, \"y_init\": 0.5}"));
     cases.add(new Case(Pendulum.ID, Pendulum::new, 8, Map.of("x_init", 2), "{\"x_init\": 2}"));
+    cases.add(new Case(Pendulum.ID, Pendulum::new, 9, Map.of("x_init", 0.5, "y_init", 12.0),
+        "{\"x_init\": 0.5, \"y_init\": 12.0}"));
+    cases.add(new Case(CartPole.ID, CartPole::new, 10, Map.of("low", -3, "high", 3),
+        "{\"low\": -3, \"high\": 3}"));
 
     List<String> expected = runGymnasium(cases);
     assertEquals(cases.size(), expected.size(), "one line per case from Python");

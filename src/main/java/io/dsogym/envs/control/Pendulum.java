@@ -36,8 +36,9 @@ import java.util.Set;
  * before the step, in [-16.27, 0].
  *
  * <p><b>Starting state</b>: theta uniform in [-pi, pi] and theta_dot uniform in [-1, 1]. Reset
- * options {@code x_init} and {@code y_init} change those bounds, as in Gymnasium; option
- * {@code state} (theta, theta_dot) then overwrites the state exactly.
+ * options {@code x_init} and {@code y_init} change those bounds, as in Gymnasium (finite
+ * numbers >= 0; y_init > 8 starts outside the observation bound); option {@code state} (theta,
+ * theta_dot, |theta_dot| <= 8) then overwrites the state exactly.
  *
  * <p><b>Termination</b>: never. <b>Truncation</b>: after {@link #MAX_EPISODE_STEPS} steps.
  *
@@ -128,11 +129,16 @@ public final class Pendulum implements Env, ParametricSystem {
   public ResetResult reset(Long seed, Map<String, Object> options) {
     Map<String, Object> opts = options == null ? Map.of() : options;
     EnvKwargs.requireKnownKeys(opts, "options", OPTIONS);
+    // The bounds Gymnasium takes: any finite numbers >= 0 (numpy's uniform refuses high < low).
+    // |y_init| > 8 starts outside the observation bound; the first step's clip brings it back.
     double highX = EnvKwargs.number(opts, "x_init", DEFAULT_X, "options.");
     double highY = EnvKwargs.number(opts, "y_init", DEFAULT_Y, "options.");
-    if (Math.abs(highY) > MAX_SPEED) {
-      throw new IllegalArgumentException("options.y_init: expected |y_init| <= " + MAX_SPEED
-          + " (the observation bound), got " + highY);
+    for (String key : List.of("x_init", "y_init")) {
+      double bound = key.equals("x_init") ? highX : highY;
+      if (bound < 0) {
+        throw new IllegalArgumentException("options." + key + ": expected a number >= 0 (the "
+            + "initial values are uniform in [-" + key + ", " + key + "]), got " + bound);
+      }
     }
     double[] state = null;
     if (opts.containsKey("state")) {

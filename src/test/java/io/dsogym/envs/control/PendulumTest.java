@@ -198,6 +198,21 @@ class PendulumTest {
         .observations(), clipped, "5 and -7 act as 2 and -2, and the refused step left no trace");
   }
 
+  /** Gymnasium (numpy's uniform) refuses a negative bound: "high - low < 0". */
+  @Test
+  void negativeResetBoundIsRefusedAndChangesNothing() {
+    Pendulum env = withState(Map.of(), 1.0, 0.5);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> env.reset(3L, Map.of("x_init", -1.5)));
+    assertTrue(e.getMessage().startsWith("options.x_init: expected a number >= 0"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> env.reset(3L, Map.of("y_init", -0.1)));
+    assertTrue(e.getMessage().contains("got -0.1"), e.getMessage());
+    assertArrayEquals(new double[] {1.0, 0.5}, env.state(), 0.0);
+    env.reset(3L, Map.of("y_init", 12.0));  // beyond the observation bound, as Gymnasium allows
+  }
+
   @Test
   void registryMakesItWithKwargs() {
     Env env = EnvRegistry.defaults().make("Pendulum-v1", Map.of("g", 9.81));
