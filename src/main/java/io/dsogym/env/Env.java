@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * <p>Contract: {@link #step} before the first {@link #reset} throws
  * {@link IllegalStateException}; an action outside the action space throws
- * {@link IllegalArgumentException} naming the field and leaves the state unchanged. The time
+ * {@link IllegalArgumentException} naming the field and leaves the state unchanged (an env
+ * that {@link #clipsActions clips} takes finite out-of-bounds Box values). The time
  * limit ({@link EnvSpec#maxEpisodeSteps()}) is enforced by the env itself and reported as
  * {@code truncated}.
  */
@@ -25,6 +26,15 @@ public interface Env extends AutoCloseable {
 
   /** Advances one step with an action of the action space. */
   StepResult step(Value action);
+
+  /**
+   * Whether {@link #step} clips a Box action into the action space, as the Gymnasium env it
+   * mirrors does (Pendulum's {@code np.clip}), so that finite values outside the bounds are
+   * valid actions ({@link Space#checkClipped}); non-finite ones never are.
+   */
+  default boolean clipsActions() {
+    return false;
+  }
 
   @Override
   default void close() {}

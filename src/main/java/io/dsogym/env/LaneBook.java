@@ -45,6 +45,14 @@ public final class LaneBook {
 
   /** Throws when a step may not be taken now, or when the actions are not N actions. */
   public void checkStep(Space actionSpace, Value actions) {
+    checkStep(actionSpace, actions, false);
+  }
+
+  /**
+   * As {@link #checkStep(Space, Value)}; with {@code clipped} the lanes clip their actions
+   * ({@link Env#clipsActions}), so finite values outside a Box's bounds pass.
+   */
+  public void checkStep(Space actionSpace, Value actions, boolean clipped) {
     checkEveryLaneReset("step");
     for (int i = 0; i < n; i++) {
       if (mode == AutoresetMode.DISABLED && ended[i]) {
@@ -52,7 +60,11 @@ public final class LaneBook {
             + "DISABLED; reset it (mask) before stepping");
       }
     }
-    actionSpace.checkBatch(actions, n, "actions");
+    if (clipped) {
+      actionSpace.checkBatchClipped(actions, n, "actions");
+    } else {
+      actionSpace.checkBatch(actions, n, "actions");
+    }
   }
 
   /** Throws when some lane was never reset, naming the {@code operation} (e.g. "collect"). */

@@ -63,9 +63,19 @@ public final class PreviousActionObservation implements Env {
   }
 
   @Override
+  public boolean clipsActions() {
+    return inner.clipsActions();
+  }
+
+  @Override
   public StepResult step(Value action) {
     StepResult r = inner.step(action);  // checks the action; a refused one changes nothing
     ((Tensor) action).copyTo(previous, 0);
+    if (inner.clipsActions() && spec.actionSpace() instanceof Space.Box box) {
+      for (int i = 0; i < previous.length; i++) {  // the action the env applied
+        previous[i] = Math.max(box.low()[i], Math.min(box.high()[i], previous[i]));
+      }
+    }
     return new StepResult(withPrevious(r.observation()), r.reward(), r.terminated(),
         r.truncated(), r.info());
   }

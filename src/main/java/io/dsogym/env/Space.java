@@ -29,6 +29,25 @@ public sealed interface Space
   /** Checks a value whose leaves carry the extra leading dimensions {@code lead}. */
   void checkLeading(Value value, String field, int[] lead);
 
+  /**
+   * {@link #check} for the action of an env that clips its actions into the space, as
+   * Gymnasium's Pendulum does ({@link Env#clipsActions}): a Box then takes finite values
+   * outside its bounds; dtype, shape, NaN/Inf and every other space are checked as usual.
+   */
+  default void checkClipped(Value value, String field) {
+    checkLeadingClipped(value, field, new int[0]);
+  }
+
+  /** {@link #checkBatch} for the actions of an env that clips them ({@link #checkClipped}). */
+  default void checkBatchClipped(Value value, int n, String field) {
+    checkLeadingClipped(value, field, new int[] {n});
+  }
+
+  /** {@link #checkLeading} without a Box's bounds ({@link #checkClipped}). */
+  default void checkLeadingClipped(Value value, String field, int[] lead) {
+    checkLeading(value, field, lead);
+  }
+
   /** A uniformly random element (bounded dimensions) drawn from {@code rng}. */
   Value sample(RandomGenerator rng);
 
@@ -98,6 +117,15 @@ public sealed interface Space
 
     @Override
     public void checkLeading(Value value, String field, int[] lead) {
+      checkLeading(value, field, lead, true);
+    }
+
+    @Override
+    public void checkLeadingClipped(Value value, String field, int[] lead) {
+      checkLeading(value, field, lead, false);
+    }
+
+    private void checkLeading(Value value, String field, int[] lead, boolean withinBounds) {
       Tensor t = Spaces.requireTensor(value, field, this);
       if (dtype.floating) {
         if (t.dtype() == DType.BOOL) {
@@ -117,7 +145,7 @@ public sealed interface Space
           throw new IllegalArgumentException(field + Spaces.index(t, i) + ": expected a finite "
               + "number, got " + v);
         }
-        if (v < low[e] || v > high[e]) {
+        if (withinBounds && (v < low[e] || v > high[e])) {
           throw new IllegalArgumentException(field + Spaces.index(t, i) + ": expected a value in ["
               + low[e] + ", " + high[e] + "], got " + v);
         }

@@ -20,6 +20,8 @@ public final class SyncVectorEnv implements VectorEnv {
   private final AutoresetMode mode;
   private final Value[] lastObs;
   private final LaneBook book;
+  /** Whether every lane clips its actions, so out-of-bounds Box values are valid. */
+  private final boolean clipsActions;
 
   public SyncVectorEnv(List<? extends Env> lanes, AutoresetMode mode) {
     if (lanes.isEmpty()) {
@@ -30,6 +32,7 @@ public final class SyncVectorEnv implements VectorEnv {
     this.mode = mode;
     this.lastObs = new Value[lanes.size()];
     this.book = new LaneBook(lanes.size(), mode);
+    this.clipsActions = this.lanes.stream().allMatch(Env::clipsActions);
   }
 
   /** The lanes, in order (a run that sets their parameters reaches them here). */
@@ -75,7 +78,7 @@ public final class SyncVectorEnv implements VectorEnv {
   @Override
   public VectorStepResult step(Value actions) {
     int n = lanes.size();
-    book.checkStep(spec.actionSpace(), actions);
+    book.checkStep(spec.actionSpace(), actions, clipsActions);
 
     double[] rewards = new double[n];
     boolean[] terminated = new boolean[n];

@@ -56,4 +56,16 @@ class PreviousActionObservationTest {
         .observation()).toDoubleArray();
     assertEquals(-1.5, obs[3], 0.0);
   }
+
+  /** Pendulum clips its torque; the observed previous action is the torque it applied. */
+  @Test
+  void clipsWhereTheWrappedEnvClips() {
+    PreviousActionObservation env = new PreviousActionObservation(new Pendulum());
+    assertTrue(env.clipsActions());
+    assertTrue(!new PreviousActionObservation(new CartPole()).clipsActions());
+    env.reset(1L, Map.of());
+    Env.StepResult r = env.step(Tensor.ofFloat32(new int[] {1}, new float[] {7f}));
+    assertEquals(2.0, ((Tensor) r.observation()).toDoubleArray()[3], 0.0);
+    env.spec().observationSpace().check(r.observation(), "observation");
+  }
 }

@@ -65,6 +65,15 @@ public abstract class VectorEnvContractTest {
     return limit > 0 ? Math.min(limit + 5, 700) : 200;
   }
 
+  /**
+   * Whether the lanes clip Box actions into the action space ({@link Env#clipsActions}, as
+   * Gymnasium's Pendulum does): finite out-of-bounds actions are then valid, and act as the
+   * clipped ones.
+   */
+  protected boolean clipsActions() {
+    return false;
+  }
+
   /** Seed of the action sampler; subclasses may vary it. */
   protected long actionSeed() {
     return 20240611L;
@@ -145,7 +154,7 @@ public abstract class VectorEnvContractTest {
       if (t % 7 != 3) {
         return;
       }
-      for (Value bad : badActions(env.spec(), env.numEnvs(), good)) {
+      for (Value bad : badActions(env.spec(), env.numEnvs(), good, clipsActions())) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> env.step(bad), "step " + t + ": a bad action was accepted");
         assertTrue(e.getMessage().contains("action"),
@@ -155,6 +164,57 @@ public abstract class VectorEnvContractTest {
     // Run B, a twin: the same valid steps only. The rejected steps must have left no trace.
     List<String> clean = record(env -> trajectory(env, 11L, stepsPerTest(), null));
     assertSameTrajectory(clean, withBad, "a run whose rejected bad actions left a trace");
+  }
+
+  @Test
+  public void outOfBoundsBoxActionsActAsClippedOnesOrAreRefused() {
+    List<String> clipped = record(env -> {
+      assumeTrue(env.spec().actionSpace() instanceof Space.Box box
+          && java.util.stream.IntStream.range(0, box.size()).anyMatch(box::isBounded),
+          "the action space is no Box with bounds");
+      return trajectory(env, 13L, stepsPerTest(),
+          (t, good) -> moveToOrBeyondBounds(env.spec(), good, false));
+    });
+    // Lanes that clip take the pushed actions; the others refuse them, and the run goes on
+    // with the actions at the bounds.
+    List<String> pushed = record(env -> trajectory(env, 13L, stepsPerTest(), (t, good) -> {
+      Tensor beyond = ((Tensor) good).copy();
+      moveToOrBeyondBounds(env.spec(), beyond, true);
+      if (clipsActions()) {
+        moveToOrBeyondBounds(env.spec(), good, true);  // taken as they are
+      } else {
+        moveToOrBeyondBounds(env.spec(), good, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> env.step(beyond), "step " + t + ": an out-of-bounds action was accepted");
+        assertTrue(e.getMessage().contains("expected a value in"), e.getMessage());
+      }
+    }));
+    assertSameTrajectory(clipped, pushed, clipsActions() ? "a run with out-of-bounds actions"
+        : "a run whose refused out-of-bounds actions left a trace");
+  }
+
+  /**
+   * Moves every third Box element to its upper bound and every third (offset 1) to the lower
+   * one, or, with {@code beyond}, well past them.
+   */
+  private static void moveToOrBeyondBounds(EnvSpec spec, Value actions, boolean beyond) {
+    Space.Box box = (Space.Box) spec.actionSpace();
+    Tensor t = (Tensor) actions;
+    for (int i = 0; i < t.size(); i++) {
+      int e = i % box.size();
+      double hi = box.high()[e];
+      double lo = box.low()[e];
+      if (!box.isBounded(e)) {
+        continue;
+      }
+      if (i % 3 == 0) {
+        t.setDouble(i, beyond ? hi + 10 * (1 + Math.abs(hi)) : hi);
+      } else if (i % 3 == 1) {
+        t.setDouble(i, beyond ? lo - 10 * (1 + Math.abs(lo)) : lo);
+      }
+    }
+    assertFalse(beyond && accepts(box, t, t.shape()[0], false),
+        "the test moved no action out of bounds");
   }
 
   @Test
@@ -323,6 +383,14 @@ public abstract class VectorEnvContractTest {
    * NaN where the space is unbounded).
    */
   protected static List<Value> badActions(EnvSpec spec, int n, Value good) {
+    return badActions(spec, n, good, false);
+  }
+
+  /**
+   * As {@link #badActions(EnvSpec, int, Value)}; for lanes that {@code clip}, a bounded Box
+   * lane is corrupted with NaN, since an out-of-bounds value is valid there.
+   */
+  protected static List<Value> badActions(EnvSpec spec, int n, Value good, boolean clip) {
     Space space = spec.actionSpace();
     List<Value> bad = new ArrayList<>();
     List<Value> tooMany = new ArrayList<>();
@@ -331,33 +399,37 @@ public abstract class VectorEnvContractTest {
     }
     bad.add(Spaces.stack(tooMany));
     bad.add(Spaces.lane(good, 0));
-    bad.add(corruptLaneZero(space, good));
+    bad.add(corruptLaneZero(space, good, clip));
     for (Value b : bad) {
-      assertFalse(accepts(space, b, n), "the test built a bad action the space accepts: "
+      assertFalse(accepts(space, b, n, clip), "the test built a bad action the space accepts: "
           + describe(b));
     }
     return bad;
   }
 
-  private static boolean accepts(Space space, Value batch, int n) {
+  private static boolean accepts(Space space, Value batch, int n, boolean clip) {
     try {
-      space.checkBatch(batch, n, "probe");
+      if (clip) {
+        space.checkBatchClipped(batch, n, "probe");
+      } else {
+        space.checkBatch(batch, n, "probe");
+      }
       return true;
     } catch (IllegalArgumentException e) {
       return false;
     }
   }
 
-  private static Value corruptLaneZero(Space space, Value batch) {
+  private static Value corruptLaneZero(Space space, Value batch, boolean clip) {
     if (space instanceof Space.Dict d) {
       Map<String, Value> entries = new LinkedHashMap<>(((DictValue) batch).entries());
       String key = d.spaces().keySet().iterator().next();
-      entries.put(key, corruptLaneZero(d.spaces().get(key), entries.get(key)));
+      entries.put(key, corruptLaneZero(d.spaces().get(key), entries.get(key), clip));
       return new DictValue(entries);
     }
     if (space instanceof Space.Tuple tup) {
       List<Value> items = new ArrayList<>(((TupleValue) batch).items());
-      items.set(0, corruptLaneZero(tup.spaces().get(0), items.get(0)));
+      items.set(0, corruptLaneZero(tup.spaces().get(0), items.get(0), clip));
       return new TupleValue(items);
     }
     Tensor t = ((Tensor) batch).copy();
@@ -369,7 +441,9 @@ public abstract class VectorEnvContractTest {
       t.setLong(0, 2);
     } else {
       Space.Box box = (Space.Box) space;
-      if (Double.isFinite(box.high()[0])) {
+      if (clip) {
+        t.setDouble(0, Double.NaN);
+      } else if (Double.isFinite(box.high()[0])) {
         t.setDouble(0, box.high()[0] + Math.max(1.0, Math.abs(box.high()[0])));
       } else if (Double.isFinite(box.low()[0])) {
         t.setDouble(0, box.low()[0] - Math.max(1.0, Math.abs(box.low()[0])));

@@ -177,14 +177,19 @@ class EnvSessionServiceTest {
   }
 
   @Test
-  void nanAndOutOfRangeBoxActionsAreRejected() {
+  void nonFiniteBoxActionsAreRejectedAndPendulumClipsOutOfRangeOnes() {
     try (SessionClient c = greeted()) {
       c.call(make("Pendulum-v1", 1, "", AutoresetMode.NEXT_STEP));
       c.call(reset(0));
       assertError(c.call(step(Tensor.ofFloat32(new int[] {1, 1}, new float[] {Float.NaN}))),
           Status.Code.INVALID_ARGUMENT, "actions", "finite");
-      assertError(c.call(step(Tensor.ofFloat32(new int[] {1, 1}, new float[] {5}))),
-          Status.Code.INVALID_ARGUMENT, "actions");
+      assertError(c.call(step(Tensor.ofFloat32(new int[] {1, 1},
+          new float[] {Float.NEGATIVE_INFINITY}))), Status.Code.INVALID_ARGUMENT, "actions",
+          "finite");
+      // Gymnasium's Pendulum clips the torque into [-2, 2]; so does the Java one.
+      ClientResponse clipped = c.call(step(Tensor.ofFloat32(new int[] {1, 1}, new float[] {5})));
+      assertEquals(ClientResponse.ResponseCase.STEP_RESULT, clipped.getResponseCase(),
+          clipped.toString());
       ClientResponse ok = c.call(step(Tensor.ofFloat32(new int[] {1, 1}, new float[] {0.5f})));
       assertEquals(ClientResponse.ResponseCase.STEP_RESULT, ok.getResponseCase(), ok.toString());
     }

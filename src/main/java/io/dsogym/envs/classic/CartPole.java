@@ -8,10 +8,10 @@ import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
+import io.dsogym.envs.NumpyRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * The cart-pole problem of Barto, Sutton and Anderson (1983), step for step the same as
@@ -43,8 +43,10 @@ import java.util.SplittableRandom;
  * #THETA_THRESHOLD_RADIANS} (12 degrees). <b>Truncation</b>: after {@link
  * #MAX_EPISODE_STEPS} steps (Gymnasium's TimeLimit), also when the last step terminates.
  *
- * <p>Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}; the first
- * reset without a seed seeds it from a fresh random seed.
+ * <p>Randomness comes from one {@link NumpyRandom} seeded by {@code reset(seed)}, numpy's
+ * generator as Gymnasium seeds it, so {@code reset(seed=s)} starts from Gymnasium's initial
+ * state bit for bit (and later resets without a seed continue its stream, as there); the first
+ * reset without a seed seeds it from the OS.
  *
  * <p><b>Physical kwargs</b>: {@code gravity}, {@code masscart}, {@code masspole}, {@code length}
  * (half the pole's length) and {@code force_mag}, Gymnasium's attribute names, default to the
@@ -93,7 +95,7 @@ public final class CartPole implements Env, ParametricSystem {
   private final double[] physics;
   private final double processNoise;
 
-  private SplittableRandom rng;
+  private NumpyRandom rng;
   private boolean started;
   private double x;
   private double xDot;
@@ -158,14 +160,15 @@ public final class CartPole implements Env, ParametricSystem {
     }
 
     if (seed != null) {
-      rng = new SplittableRandom(seed);
+      rng = NumpyRandom.seeded(seed);
     } else if (rng == null) {
-      rng = new SplittableRandom();
+      rng = NumpyRandom.unseeded();
     }
-    x = uniform(low, high);
-    xDot = uniform(low, high);
-    theta = uniform(low, high);
-    thetaDot = uniform(low, high);
+    // np_random.uniform(low, high, size=(4,)), element by element.
+    x = rng.uniform(low, high);
+    xDot = rng.uniform(low, high);
+    theta = rng.uniform(low, high);
+    thetaDot = rng.uniform(low, high);
     if (state != null) {
       x = state[0];
       xDot = state[1];
@@ -334,10 +337,6 @@ public final class CartPole implements Env, ParametricSystem {
   /** The state (x, x_dot, theta, theta_dot) in double precision, for tests. */
   public double[] state() {
     return new double[] {x, xDot, theta, thetaDot};
-  }
-
-  private double uniform(double low, double high) {
-    return low + (high - low) * rng.nextDouble();
   }
 
   private Tensor observation() {

@@ -8,10 +8,10 @@ import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
 import io.dsogym.env.Tensor;
 import io.dsogym.env.Value;
+import io.dsogym.envs.NumpyRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * The inverted pendulum swing-up, step for step the same as Gymnasium 1.x {@code Pendulum-v1}
@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * goal is to swing it up and keep it upright (theta = 0) with a bounded torque.
  *
  * <p><b>Action space</b>: {@code Box(float32, [1])} in [-{@link #MAX_TORQUE}, {@link
- * #MAX_TORQUE}]: the torque (N m) applied at the pivot.
+ * #MAX_TORQUE}]: the torque (N m) applied at the pivot. A finite torque outside the bounds is
+ * clipped into them, as Gymnasium does; NaN and infinities are refused.
  *
  * <p><b>Observation space</b>: {@code Box(float32, [3])}: cos(theta) and sin(theta) in [-1, 1]
  * and the angular velocity theta_dot (rad/s) in [-{@link #MAX_SPEED}, {@link #MAX_SPEED}].
@@ -35,8 +36,9 @@ import java.util.SplittableRandom;
  * before the step, in [-16.27, 0].
  *
  * <p><b>Starting state</b>: theta uniform in [-pi, pi] and theta_dot uniform in [-1, 1]. Reset
- * options {@code x_init} and {@code y_init} change those bounds, as in Gymnasium; option
- * {@code state} (theta, theta_dot) then overwrites the state exactly.
+ * options {@code x_init} and {@code y_init} change those bounds, as in Gymnasium (finite
+ * numbers >= 0; y_init > 8 starts outside the observation bound); option {@code state} (theta,
+ * theta_dot, |theta_dot| <= 8) then overwrites the state exactly.
  *
  * <p><b>Termination</b>: never. <b>Truncation</b>: after {@link #MAX_EPISODE_STEPS} steps.
  *
@@ -44,7 +46,9 @@ import java.util.SplittableRandom;
  * {@code l}, the mass (kg) and length (m) (default 1.0 each, Gymnasium's constants); {@code
  * process_noise}, the standard deviation σ of a Gaussian noise added to theta_dot' after each
  * step (default 0: Gymnasium's deterministic dynamics, and no draw from the random stream).
- * Randomness comes from one {@link SplittableRandom} seeded by {@code reset(seed)}.
+ * Randomness comes from one {@link NumpyRandom} seeded by {@code reset(seed)}, numpy's generator
+ * as Gymnasium seeds it, so {@code reset(seed=s)} starts from Gymnasium's initial state bit for
+ * bit.
  *
  * <p><b>As a parametric system</b> (docs/math.md §10), φ is the blocks {@code g}, {@code m}
  * and {@code l}, one value each, and needs {@code process_noise} > 0 for a density: theta'
@@ -83,7 +87,7 @@ public final class Pendulum implements Env, ParametricSystem {
   private double length;
   private final double processNoise;
 
-  private SplittableRandom rng;
+  private NumpyRandom rng;
   private boolean started;
   private double th;
   private double thdot;
@@ -125,11 +129,16 @@ public final class Pendulum implements Env, ParametricSystem {
   public ResetResult reset(Long seed, Map<String, Object> options) {
     Map<String, Object> opts = options == null ? Map.of() : options;
     EnvKwargs.requireKnownKeys(opts, "options", OPTIONS);
+    // The bounds Gymnasium takes: any finite numbers >= 0 (numpy's uniform refuses high < low).
+    // |y_init| > 8 starts outside the observation bound; the first step's clip brings it back.
     double highX = EnvKwargs.number(opts, "x_init", DEFAULT_X, "options.");
     double highY = EnvKwargs.number(opts, "y_init", DEFAULT_Y, "options.");
-    if (Math.abs(highY) > MAX_SPEED) {
-      throw new IllegalArgumentException("options.y_init: expected |y_init| <= " + MAX_SPEED
-          + " (the observation bound), got " + highY);
+    for (String key : List.of("x_init", "y_init")) {
+      double bound = key.equals("x_init") ? highX : highY;
+      if (bound < 0) {
+        throw new IllegalArgumentException("options." + key + ": expected a number >= 0 (the "
+            + "initial values are uniform in [-" + key + ", " + key + "]), got " + bound);
+      }
     }
     double[] state = null;
     if (opts.containsKey("state")) {
@@ -141,13 +150,13 @@ public final class Pendulum implements Env, ParametricSystem {
     }
 
     if (seed != null) {
-      rng = new SplittableRandom(seed);
+      rng = NumpyRandom.seeded(seed);
     } else if (rng == null) {
-      rng = new SplittableRandom();
+      rng = NumpyRandom.unseeded();
     }
-    // np_random.uniform(low=-high, high=high): low + (high - low) * U[0, 1)
-    th = -highX + (highX - -highX) * rng.nextDouble();
-    thdot = -highY + (highY - -highY) * rng.nextDouble();
+    // np_random.uniform(low=-high, high=high) with high = [x_init, y_init].
+    th = rng.uniform(-highX, highX);
+    thdot = rng.uniform(-highY, highY);
     if (state != null) {
       th = state[0];
       thdot = state[1];
@@ -157,12 +166,18 @@ public final class Pendulum implements Env, ParametricSystem {
     return new ResetResult(observation(), Map.of());
   }
 
+  /** Gymnasium's {@code np.clip(u, -max_torque, max_torque)}: any finite torque is valid. */
+  @Override
+  public boolean clipsActions() {
+    return true;
+  }
+
   @Override
   public StepResult step(Value action) {
     if (!started) {
       throw new IllegalStateException("step called before reset");
     }
-    spec.actionSpace().check(action, "action");
+    spec.actionSpace().checkClipped(action, "action");  // any finite torque: clipped below
     Tensor a = (Tensor) action;
     double torqueTerm;
     double torqueCost;

@@ -14,6 +14,7 @@ import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.Space;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Tensor;
+import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.env.VectorEnvContractTest;
 import java.util.ArrayList;
@@ -142,16 +143,74 @@ class PendulumTest {
     assertTrue(maxTh > 3.0 && maxThdot > 0.95, maxTh + " " + maxThdot);
   }
 
+  /** Gymnasium's step does np.clip(u, -max_torque, max_torque): 2.5 acts as 2, -100 as -2. */
   @Test
-  void badActionIsRejectedAndChangesNothing() {
+  void outOfRangeTorqueIsClippedAsGymnasiumDoes() {
+    float[][] pairs = {{2.5f, 2.0f}, {-100f, -2.0f}, {Float.MAX_VALUE, 2.0f}};
+    for (float[] pair : pairs) {
+      Pendulum beyond = withState(Map.of(), 1.0, 0.5);
+      Pendulum atBound = withState(Map.of(), 1.0, 0.5);
+      Env.StepResult a = beyond.step(torque(pair[0]));
+      Env.StepResult b = atBound.step(torque(pair[1]));
+      assertArrayEquals(atBound.state(), beyond.state(), 0.0, "state after torque " + pair[0]);
+      assertEquals(b.reward(), a.reward(), 0.0, "reward of torque " + pair[0]);
+      assertEquals(b.observation(), a.observation());
+    }
+    // A float64 action is clipped the same way.
+    Pendulum env = withState(Map.of(), 1.0, 0.5);
+    env.step(Tensor.of(DType.FLOAT64, new int[] {1}, new double[] {3.0}));
+    Pendulum twin = withState(Map.of(), 1.0, 0.5);
+    twin.step(Tensor.of(DType.FLOAT64, new int[] {1}, new double[] {2.0}));
+    assertArrayEquals(twin.state(), env.state(), 0.0);
+  }
+
+  @Test
+  void nonFiniteOrMisshapenActionIsRejectedAndChangesNothing() {
+    Pendulum env = withState(Map.of(), 1.0, 0.5);
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> env.step(torque(bad)));
+      assertTrue(e.getMessage().startsWith("action[0]: expected a finite number, got "),
+          e.getMessage());
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> env.step(Tensor.ofFloat32(new int[] {2}, new float[] {0, 0})));
+    assertTrue(e.getMessage().startsWith("action"), e.getMessage());
+    assertArrayEquals(new double[] {1.0, 0.5}, env.state(), 0.0);
+  }
+
+  /** A request that a vector env refuses moves no lane, also where the lanes clip. */
+  @Test
+  void vectorEnvTakesOutOfRangeTorquesAndRefusesNanAtomically() {
+    VectorEnv env = new SyncVectorEnv(List.of(new Pendulum(), new Pendulum()),
+        AutoresetMode.NEXT_STEP);
+    Tensor before = (Tensor) env.reset(new long[] {3}).observations();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> env.step(Tensor.ofFloat32(new int[] {2, 1}, new float[] {5f, Float.NaN})));
+    assertTrue(e.getMessage().startsWith("actions[1, 0]: expected a finite number"),
+        e.getMessage());
+    VectorEnv twin = new SyncVectorEnv(List.of(new Pendulum(), new Pendulum()),
+        AutoresetMode.NEXT_STEP);
+    assertEquals(before, twin.reset(new long[] {3}).observations());
+    Value clipped = env.step(Tensor.ofFloat32(new int[] {2, 1}, new float[] {5f, -7f}))
+        .observations();
+    assertEquals(twin.step(Tensor.ofFloat32(new int[] {2, 1}, new float[] {2f, -2f}))
+        .observations(), clipped, "5 and -7 act as 2 and -2, and the refused step left no trace");
+  }
+
+  /** Gymnasium (numpy's uniform) refuses a negative bound: "high - low < 0". */
+  @Test
+  void negativeResetBoundIsRefusedAndChangesNothing() {
     Pendulum env = withState(Map.of(), 1.0, 0.5);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> env.step(torque(2.5f)));
-    assertTrue(e.getMessage().startsWith("action"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> env.step(torque(Float.NaN)));
-    assertThrows(IllegalArgumentException.class,
-        () -> env.step(Tensor.ofFloat32(new int[] {2}, new float[] {0, 0})));
+        () -> env.reset(3L, Map.of("x_init", -1.5)));
+    assertTrue(e.getMessage().startsWith("options.x_init: expected a number >= 0"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> env.reset(3L, Map.of("y_init", -0.1)));
+    assertTrue(e.getMessage().contains("got -0.1"), e.getMessage());
     assertArrayEquals(new double[] {1.0, 0.5}, env.state(), 0.0);
+    env.reset(3L, Map.of("y_init", 12.0));  // beyond the observation bound, as Gymnasium allows
   }
 
   @Test
@@ -166,6 +225,11 @@ class PendulumTest {
 
   abstract static class Contract extends VectorEnvContractTest {
     abstract AutoresetMode mode();
+
+    @Override
+    protected boolean clipsActions() {
+      return true;
+    }
 
     @Override
     protected VectorEnv makeVectorEnv(int numEnvs) {
