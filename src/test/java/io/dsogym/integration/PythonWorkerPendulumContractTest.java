@@ -1,6 +1,7 @@
 package io.dsogym.integration;
 
 import io.dsogym.env.AutoresetMode;
+import org.junit.jupiter.api.Test;
 
 /**
  * The VectorEnv contract holds for a real Python worker hosting Gymnasium's Pendulum-v1 (a
@@ -15,5 +16,10 @@ class PythonWorkerPendulumContractTest extends PythonWorkerContract {
   @Override
   AutoresetMode mode() {
     return AutoresetMode.SAME_STEP;
+  }
+
+  @Test
+  void outOfBoundsActionsAreRefused() {
+    outOfBoundsBoxActionsActAsClippedOnesOrAreRefused();
   }
 }

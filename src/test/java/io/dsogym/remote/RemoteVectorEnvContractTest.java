@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -72,6 +73,11 @@ class RemoteVectorEnvContractTest {
     @Override
     AutoresetMode mode() {
       return AutoresetMode.SAME_STEP;
+    }
+
+    @Test
+    void outOfBoundsActionsAreRefused() {
+      outOfBoundsBoxActionsActAsClippedOnesOrAreRefused();
     }
   }
 

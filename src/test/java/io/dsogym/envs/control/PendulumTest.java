@@ -231,6 +231,11 @@ class PendulumTest {
       return true;
     }
 
+    @Test
+    void outOfBoundsActionsAreClipped() {
+      outOfBoundsBoxActionsActAsClippedOnesOrAreRefused();
+    }
+
     @Override
     protected VectorEnv makeVectorEnv(int numEnvs) {
       List<Env> lanes = new ArrayList<>();
