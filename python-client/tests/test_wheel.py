@@ -49,8 +49,12 @@ def installed(tmp_path_factory) -> Path:
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "dsogym = dsogym.launcher:main" in z.read(entry_points).decode()
     venv = tmp / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], timeout=120)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], timeout=600)
+    # nothing of this checkout may satisfy the install (a PYTHONPATH to python-client makes pip
+    # see dsogym as installed already); pip's own settings (index, certificates) stay
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    _run([sys.executable, "-m", "venv", str(venv)], env=env, timeout=120)
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], env=env,
+         timeout=600)
     return venv / "bin"
 
 
