@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every test: the Java suite (unit, in-process gRPC, and
-# integration tests that start real Python workers) and the Python suite (which starts the
-# real Java server and talks to it over loopback).
+# integration tests that start real Python workers), the checks of the packaged jars
+# (PackagedJarsIT, after `package`), and the Python suite (which starts the real Java server
+# and talks to it over loopback, and installs the wheel into a fresh venv).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 
 status=0
-echo "== Java tests (mvn test)"
-mvn -B test || status=1
+echo "== Java tests and packaging checks (mvn install: the library jar and the runnable jar into the local Maven repository)"
+mvn -B install || status=1
 echo "== Python tests (pytest)"
 .venv/bin/python -m pytest -q python-client/tests || status=1
 exit $status

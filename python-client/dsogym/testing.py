@@ -26,28 +26,12 @@ from typing import Any
 
 import grpc
 
+from dsogym.launcher import find_jar
 from dsogym.proto import pb, pb_grpc
 
 __all__ = ["JavaServer", "find_jar", "WorkerDriver", "WorkerSession", "PythonEnvServer"]
 
 LISTENING_RE = re.compile(r"dsogym server listening on (\S+):(\d+)")
-
-
-def find_jar() -> Path:
-    """$DSOGYM_JAR, else target/dsogym.jar in the first ancestor of this file (or of the
-    current directory) that has one."""
-    env = os.environ.get("DSOGYM_JAR")
-    if env:
-        return Path(env)
-    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
-        for d in [start, *start.parents]:
-            jar = d / "target" / "dsogym.jar"
-            if jar.is_file():
-                return jar
-    raise FileNotFoundError(
-        "dsogym.jar not found: build it with `mvn -q -B package -DskipTests` at the repository "
-        "root, or set DSOGYM_JAR"
-    )
 
 
 class JavaServer:

@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from dsogym.testing import find_jar
+from dsogym.launcher import find_jar
 
 __all__ = ["train", "read_metrics", "TrainingFailed"]
 

@@ -1,10 +1,15 @@
 package io.dsogym.train;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Everything that defines a training run; saved in the checkpoint so that a resumed run
  * continues with the same settings. Defaults are those tuned for CartPole-v1 (docs/training.md).
+ * From Java, build one with {@link #builder}: the env's presets, then what you set.
  *
  * @param collectAhead worker-side inference: the worker collects the next batch under θ_k
  *     while θ_{k+1} is computed, and the surrogate's ratios correct for the staleness
@@ -140,6 +145,252 @@ public record TrainConfig(
     if (!ok) {
       throw new IllegalArgumentException("--" + field + ": expected " + expected + ", got "
           + actual);
+    }
+  }
+
+  /**
+   * A typed builder over the env's presets (the same defaults as {@code dsogym train --env}):
+   * {@code TrainConfig.builder("CartPole-v1").algo("natural").maxSteps(50_000).build()}. Each
+   * method sets the {@code train} option of the same meaning (docs/training.md); what is not set
+   * keeps the env's (and algorithm's) preset.
+   */
+  public static Builder builder(String envId) {
+    return new Builder(envId);
+  }
+
+  /** See {@link #builder}. {@link #build} validates, naming the method of a bad value. */
+  public static final class Builder {
+    private final String envId;
+    /** option ("--max-steps") -> value as the command line would give it */
+    private final Map<String, String> options = new LinkedHashMap<>();
+    /** option -> the builder method that set it, for error messages */
+    private final Map<String, String> setBy = new LinkedHashMap<>();
+
+    private Builder(String envId) {
+      if (envId == null || envId.isBlank()) {
+        throw new IllegalArgumentException("envId: expected an env id such as CartPole-v1, got "
+            + (envId == null ? "null" : "'" + envId + "'"));
+      }
+      this.envId = envId;
+    }
+
+    private Builder set(String method, String option, Object value) {
+      if (value == null) {
+        throw new IllegalArgumentException(method + ": expected a value, got null");
+      }
+      options.put(option, value.toString());
+      setBy.put(option, method);
+      return this;
+    }
+
+    private static String sizes(int... sizes) {
+      return Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    }
+
+    /** "java" (Java-native envs in this process) or "python" (a local Gymnasium worker). */
+    public Builder source(String source) {
+      if (!"java".equals(source) && !"python".equals(source)) {
+        throw new IllegalArgumentException("source: expected java or python, got "
+            + (source == null ? "null" : "'" + source + "'"));
+      }
+      return set("source", "--source", source);
+    }
+
+    /** One of {@link TrainConfig#ALGORITHMS}: gradient, pco, natural, chain-iteration. */
+    public Builder algo(String algo) {
+      return set("algo", "--algo", algo);
+    }
+
+    /** auto, server or worker (where the policy is evaluated). */
+    public Builder inference(String inference) {
+      return set("inference", "--inference", inference);
+    }
+
+    public Builder collectAhead(boolean on) {
+      return set("collectAhead", "--collect-ahead", on);
+    }
+
+    public Builder seed(long seed) {
+      return set("seed", "--seed", seed);
+    }
+
+    public Builder maxSteps(long envSteps) {
+      return set("maxSteps", "--max-steps", envSteps);
+    }
+
+    public Builder numEnvs(int lanes) {
+      return set("numEnvs", "--num-envs", lanes);
+    }
+
+    public Builder stepsPerLane(int steps) {
+      return set("stepsPerLane", "--steps-per-lane", steps);
+    }
+
+    /** The policy's hidden layer sizes; none: a linear policy. */
+    public Builder policyHidden(int... sizes) {
+      return set("policyHidden", "--hidden", sizes(sizes));
+    }
+
+    /** The critic's hidden layer sizes. */
+    public Builder valueHidden(int... sizes) {
+      return set("valueHidden", "--value-hidden", sizes(sizes));
+    }
+
+    /** tanh or relu. */
+    public Builder activation(String activation) {
+      return set("activation", "--activation", activation);
+    }
+
+    public Builder initLogStd(double logStd) {
+      return set("initLogStd", "--init-log-std", logStd);
+    }
+
+    public Builder learningRate(double lr) {
+      return set("learningRate", "--lr", lr);
+    }
+
+    public Builder valueLearningRate(double lr) {
+      return set("valueLearningRate", "--value-lr", lr);
+    }
+
+    public Builder valueEpochs(int epochs) {
+      return set("valueEpochs", "--value-epochs", epochs);
+    }
+
+    public Builder valueMinibatch(int size) {
+      return set("valueMinibatch", "--value-minibatch", size);
+    }
+
+    public Builder gamma(double gamma) {
+      return set("gamma", "--gamma", gamma);
+    }
+
+    public Builder lambda(double lambda) {
+      return set("lambda", "--lambda", lambda);
+    }
+
+    public Builder discountStates(boolean on) {
+      return set("discountStates", "--discount-states", on);
+    }
+
+    /** One of {@link TrainConfig#SETTINGS}; finite-horizon sets γ = 1 unless gamma is given. */
+    public Builder setting(String setting) {
+      return set("setting", "--setting", setting);
+    }
+
+    public Builder normalizeObservations(boolean on) {
+      return set("normalizeObservations", "--normalize-obs", on);
+    }
+
+    public Builder normalizeAdvantages(boolean on) {
+      return set("normalizeAdvantages", "--normalize-advantages", on);
+    }
+
+    /** 0: no clipping. */
+    public Builder maxGradNorm(double norm) {
+      return set("maxGradNorm", "--max-grad-norm", norm);
+    }
+
+    public Builder annealLearningRate(boolean on) {
+      return set("annealLearningRate", "--anneal-lr", on);
+    }
+
+    public Builder evalEvery(long envSteps) {
+      return set("evalEvery", "--eval-every", envSteps);
+    }
+
+    public Builder evalEpisodes(int episodes) {
+      return set("evalEpisodes", "--eval-episodes", episodes);
+    }
+
+    /** The evaluation return that counts as solved (default: the env's reward threshold). */
+    public Builder targetReturn(double target) {
+      return set("targetReturn", "--target-return", target);
+    }
+
+    /** Keyword arguments of the env's constructor, as a JSON object. */
+    public Builder envKwargsJson(String json) {
+      return set("envKwargsJson", "--env-kwargs", json);
+    }
+
+    /** The blocks of a parametric system's φ that θ also trains (docs/math.md §10). */
+    public Builder systemParams(String... blocks) {
+      return set("systemParams", "--system-params", String.join(",", blocks));
+    }
+
+    /** stop or drop. */
+    public Builder onNonFinite(String what) {
+      return set("onNonFinite", "--on-non-finite", what);
+    }
+
+    public Builder epochs(int epochs) {
+      return set("epochs", "--epochs", epochs);
+    }
+
+    public Builder minibatches(int minibatches) {
+      return set("minibatches", "--minibatches", minibatches);
+    }
+
+    public Builder clip(double epsilon) {
+      return set("clip", "--clip", epsilon);
+    }
+
+    public Builder annealClip(boolean on) {
+      return set("annealClip", "--anneal-clip", on);
+    }
+
+    public Builder targetKl(double kl) {
+      return set("targetKl", "--target-kl", kl);
+    }
+
+    public Builder maxKl(double kl) {
+      return set("maxKl", "--max-kl", kl);
+    }
+
+    public Builder cgIterations(int iterations) {
+      return set("cgIterations", "--cg-iters", iterations);
+    }
+
+    public Builder cgDamping(double damping) {
+      return set("cgDamping", "--cg-damping", damping);
+    }
+
+    public Builder newtonSteps(int steps) {
+      return set("newtonSteps", "--ci-steps", steps);
+    }
+
+    public Builder entropyCoef(double beta) {
+      return set("entropyCoef", "--entropy-coef", beta);
+    }
+
+    public Builder klCoef(double lambda) {
+      return set("klCoef", "--kl-coef", lambda);
+    }
+
+    /** The run directory whose checkpointed policy is the KL's reference. */
+    public Builder klReference(String runDir) {
+      return set("klReference", "--kl-reference", runDir);
+    }
+
+    /**
+     * The config: the presets with what was set laid over them, validated.
+     *
+     * @throws IllegalArgumentException naming the builder method and the option of a bad value
+     */
+    public TrainConfig build() {
+      try {
+        return TrainPresets.config(envId, options);
+      } catch (IllegalArgumentException e) {
+        // TrainConfig and the presets speak in options ("--lr: ..."): say which call it was
+        String message = String.valueOf(e.getMessage());
+        for (Map.Entry<String, String> o : setBy.entrySet()) {
+          if (message.startsWith(o.getKey() + ":")) {
+            throw new IllegalArgumentException(o.getValue()
+                + message.substring(o.getKey().length()) + " (the option " + o.getKey() + ")", e);
+          }
+        }
+        throw e;
+      }
     }
   }
 

@@ -11,13 +11,34 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The build compiles and runs every Java example in examples/java, as a user would (Java's
  * single-file launcher, on the project's classpath), so an example that no longer compiles
- * against the library, or fails, fails the build. DriveGymnasiumEnv starts a real Python worker.
+ * against the library, or fails, fails the build. DriveGymnasiumEnv starts a real Python worker;
+ * TrainCartPole trains with the typed {@code TrainConfig.builder} and must reach CartPole's
+ * threshold.
  */
 class JavaExamplesTest {
+  /** What each example is run with and what its output must hold; a new example adds a line. */
+  private record Expected(List<String> args, String output) {}
+
+  @TempDir
+  static Path runs;
+
+  private static Expected expected(String example) {
+    return switch (example) {
+      // the fast env; HalfCheetah is the default
+      case "DriveGymnasiumEnv.java" -> new Expected(List.of("CartPole-v1"),
+          "returns after 200 random steps");
+      case "TrainCartPole.java" -> new Expected(List.of(runs.resolve("cartpole").toString()),
+          "reached the threshold after");
+      default -> throw new AssertionError("examples/java/" + example + " has no expected "
+          + "output in JavaExamplesTest.expected");
+    };
+  }
+
   @Test
   void everyJavaExampleCompilesAndRuns() throws Exception {
     Path dir = Path.of("examples", "java");
@@ -28,11 +49,10 @@ class JavaExamplesTest {
     assertTrue(!examples.isEmpty(), "no example in " + dir.toAbsolutePath());
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     for (Path example : examples) {
-      List<String> args = example.getFileName().toString().equals("DriveGymnasiumEnv.java")
-          ? List.of("CartPole-v1") : List.of();  // the fast env; HalfCheetah is the default
+      Expected want = expected(example.getFileName().toString());
       List<String> command = new java.util.ArrayList<>(List.of(java, "-cp",
           System.getProperty("java.class.path"), example.toString()));
-      command.addAll(args);
+      command.addAll(want.args());
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       boolean done = p.waitFor(180, TimeUnit.SECONDS);
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -41,7 +61,7 @@ class JavaExamplesTest {
       }
       assertTrue(done, example + " did not finish in 180 s:\n" + out);
       assertEquals(0, p.exitValue(), example + " failed:\n" + out);
-      assertTrue(out.contains("returns after 200 random steps"), example + " printed:\n" + out);
+      assertTrue(out.contains(want.output()), example + " printed:\n" + out);
     }
   }
 }

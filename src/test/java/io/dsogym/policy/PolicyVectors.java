@@ -1,6 +1,6 @@
 package io.dsogym.policy;
 
-import com.google.gson.GsonBuilder;
+import io.dsogym.wire.Json;
 import io.dsogym.wire.PolicyCodec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,7 +55,8 @@ public final class PolicyVectors {
     if (out.getParent() != null) {
       Files.createDirectories(out.getParent());
     }
-    Files.writeString(out, new GsonBuilder().create().toJson(doc));
+    // through the library's own JSON: the runnable jar carries gson relocated, not as com.google.gson
+    Files.writeString(out, Json.toJson(doc));
   }
 
   private static Map<String, Object> vectors(String name, PolicySpec spec, boolean normalize,
