@@ -22,6 +22,7 @@ import io.dsogym.wire.v1.MadeEnv;
 import io.dsogym.wire.v1.MakeRequest;
 import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerHello;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -60,6 +61,12 @@ import java.util.logging.Logger;
 public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * Trailers of every stream end the server sends itself (drain, refusal, takeover): the
+   * session is over, so a client must not try to resume it, whatever the status code.
+   */
+  static final Metadata.Key<String> SESSION_TRAILER =
+      Metadata.Key.of("dsogym-session", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ServerOptions options;
   private final ServerLimits limits;
@@ -574,8 +581,10 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       queued.clear();
       queuedBytes = 0;
       release(false);
+      Metadata trailers = new Metadata();
+      trailers.put(SESSION_TRAILER, "closed");
       try {
-        responses.onError(status.asRuntimeException());
+        responses.onError(status.asRuntimeException(trailers));
       } catch (IllegalStateException alreadyClosed) {
         // the transport cancelled the call first
       }
