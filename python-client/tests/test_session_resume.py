@@ -175,7 +175,7 @@ def test_a_cut_connection_resumes_the_episode_and_a_lost_reply_is_not_run_twice(
     got = _trajectory(env, cut)
     env.close()
     _assert_identical(expected, got)
-    assert proxy.accepted == 3, "one connection, then one after each cut"
+    assert proxy.accepted >= 3, "a connection, then a new one after each cut"
     deadline = time.monotonic() + 10
     while sum("resumed" in line for line in server.output) - resumed_before < 2:
         assert time.monotonic() < deadline, "\n".join(server.output[-20:])
