@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 
+import grpc
 import numpy as np
 import pytest
 
@@ -18,8 +19,6 @@ from dsogym import RemoteVectorEnv
 from dsogym.proto import pb, pb_grpc
 from dsogym.remote import RemoteResourceExhausted
 from dsogym.testing import JavaServer, find_jar
-
-import grpc
 
 LANES = 256  # a step's reply is then over 4 KB (observations alone: 256 x 4 float32)
 STEPS = 30
