@@ -20,8 +20,10 @@ session stays usable:
 A request over one of the server's own limits (``bin/dsogym serve --help`` lists them) names
 the limit and the value: e.g. ``num_envs`` over ``--max-session-lanes`` is INVALID_ARGUMENT.
 
-A dropped connection raises ``ConnectionError``. With ``timeout=SECONDS``, a reply that takes
-longer (a hung server) raises ``TimeoutError`` and closes the session.
+A dropped connection is resumed (``resume=True``, the default): the client reconnects within
+the server's resume grace and the session goes on where it was; a resume that fails raises
+``ConnectionError``. With ``timeout=SECONDS``, a reply that takes longer (a hung server) raises
+``TimeoutError`` and closes the session.
 """
 
 from __future__ import annotations
@@ -107,6 +109,12 @@ def _json_default(o: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+# A session's channel reconnects soon after a broken connection (gRPC's default first backoff is
+# 1 s), so that a resume does not wait long for a server that is back.
+_RECONNECT_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000),
+                      ("grpc.min_reconnect_backoff_ms", 100)]
+
+
 class _Deadline:
     """Cancels the stream when an awaited reply is late: one watchdog thread per session, armed
     for each request (the sync API's ``next()`` on a stream takes no timeout)."""
@@ -151,60 +159,130 @@ class _Deadline:
 
 
 class _Session:
-    """One EnvService.Session stream: ``call(**request)`` sends one request and returns its
-    reply, raising for an Error reply or a dropped stream, and with a ``timeout`` (seconds)
-    TimeoutError for a reply that does not come in time."""
+    """One EnvService.Session: ``call(**request)`` sends one request and returns its reply,
+    raising for an Error reply or a dropped stream, and with a ``timeout`` (seconds)
+    TimeoutError for a reply that does not come in time.
+
+    With ``resume`` (the default), a stream that breaks (UNAVAILABLE: a connection reset, a
+    restarted proxy) is replaced within the server's resume grace: a new stream's hello carries
+    the session's resume id, and the request in flight is sent again with the same id, which
+    the server answers from its stored reply if it had already run it. The caller sees only
+    the reply. A resume that fails (the grace is over, the server restarted) raises
+    ConnectionError saying why."""
 
     _END = object()
 
     def __init__(self, address: str, auth_token: str = "", client_name: str | None = None,
-                 connect_timeout: float = 30.0, timeout: float | None = None):
+                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True):
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout: expected seconds > 0 or None (no deadline), actual {timeout!r}")
         self.address = address
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self._auth_token = auth_token
+        self._client_name = client_name or f"python:{socket.gethostname()}:{os.getpid()}"
+        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS + _RECONNECT_OPTIONS)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
         except grpc.FutureTimeoutError:
             self._channel.close()
             raise ConnectionError(f"dsogym server at {address}: not reachable within {connect_timeout} s") from None
         self._stub = pb_grpc.EnvServiceStub(self._channel)
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._responses = self._stub.Session(iter(self._requests.get, self._END))
-        self._deadline = _Deadline(self._responses.cancel) if timeout is not None else None
+        self._deadline = _Deadline(lambda: self._responses.cancel()) if timeout is not None else None
+        self._open_stream()
         self._ids = itertools.count(1)
         self.closed = False
         self._closed_why = "closed"
-        hello = self.call(hello=pb.ClientHello(
-            protocol_version=PROTOCOL_VERSION,
-            client_name=client_name or f"python:{socket.gethostname()}:{os.getpid()}",
-            auth_token=auth_token,
-        )).hello
+        self._resume_id = ""
+        hello = self.call(hello=self._hello()).hello
         if hello.protocol_version != PROTOCOL_VERSION:
             self.close()
             raise ConnectionError(f"server hello protocol_version: expected 1, actual {hello.protocol_version}")
         self.server_hello = hello
+        self._resume_id = hello.resume_id if resume else ""
+        self.resume_grace = hello.resume_grace_ms / 1000.0
 
-    def call(self, **request: Any) -> Any:
+    def _hello(self, resume_id: str = "") -> Any:
+        return pb.ClientHello(protocol_version=PROTOCOL_VERSION, client_name=self._client_name,
+                              auth_token=self._auth_token, resume_id=resume_id)
+
+    def _open_stream(self) -> None:
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._responses = self._stub.Session(iter(self._requests.get, self._END))
+
+    def call(self, resume: bool = True, **request: Any) -> Any:
         if self.closed:
             raise RemoteFailedPrecondition(f"session with {self.address}: expected open, actual {self._closed_why}", 9)
         rid = next(self._ids)
-        self._requests.put(pb.ClientRequest(id=rid, **request))
-        try:
-            resp = self._next_reply(f"{next(iter(request))} #{rid}")
-        except StopIteration:
-            self._abandon()
-            raise ConnectionError(f"dsogym server at {self.address} ended the session") from None
-        except grpc.RpcError as e:
-            self._abandon()
-            raise ConnectionError(f"dsogym server at {self.address}: {e.code().name}: {e.details()}") from None
-        if resp.id != rid:
-            self._abandon()
-            raise ConnectionError(f"reply id: expected {rid}, actual {resp.id} (protocol violation)")
+        req = pb.ClientRequest(id=rid, **request)
+        what = f"{next(iter(request))} #{rid}"
+        while True:
+            try:
+                resp = self._exchange(req, what)
+                break
+            except grpc.RpcError as e:
+                if not (resume and self._resumable(e)):
+                    self._abandon()
+                    raise ConnectionError(f"dsogym server at {self.address}: {e.code().name}: {e.details()}") from None
+                self._resume(f"{e.code().name}: {e.details()}")  # then send the request again
         if resp.WhichOneof("response") == "error":
             _raise(resp.error)
         return resp
+
+    def _exchange(self, req: Any, what: str) -> Any:
+        """Sends one request on the current stream and returns its reply (an Error one too)."""
+        self._requests.put(req)
+        try:
+            resp = self._next_reply(what)
+        except StopIteration:
+            self._abandon()
+            raise ConnectionError(f"dsogym server at {self.address} ended the session") from None
+        if resp.id != req.id:
+            self._abandon()
+            raise ConnectionError(f"reply id: expected {req.id}, actual {resp.id} (protocol violation)")
+        return resp
+
+    def _resumable(self, e: grpc.RpcError) -> bool:
+        """A broken stream of a resumable session; not a stream the server ended itself."""
+        if not self._resume_id or e.code() != grpc.StatusCode.UNAVAILABLE:
+            return False
+        trailers = dict(getattr(e, "trailing_metadata", lambda: None)() or ())
+        return trailers.get("dsogym-session") != "closed"
+
+    def _resume(self, broken: str) -> None:
+        """Reattaches the session from a new stream, retrying until the grace is over."""
+        self._requests.put(self._END)  # ends the broken stream's request thread
+        grace = self.resume_grace
+        until = time.monotonic() + grace
+        delay, last = 0.05, broken
+        while True:
+            left = until - time.monotonic()
+            if left <= 0:
+                self._give_up(f"its stream broke ({broken}) and it could not be resumed within "
+                              f"the server's resume grace of {grace:g} s (last: {last})")
+            try:
+                grpc.channel_ready_future(self._channel).result(timeout=left)
+                self._open_stream()
+                resp = self._exchange(pb.ClientRequest(id=0, hello=self._hello(self._resume_id)), "hello (resume)")
+            except grpc.FutureTimeoutError:
+                last = "the server was not reachable"
+                continue
+            except grpc.RpcError as e:
+                self._requests.put(self._END)
+                last = f"{e.code().name}: {e.details()}"
+                if not self._resumable(e):
+                    self._give_up(f"its stream broke ({broken}) and resuming it failed ({last})")
+                time.sleep(min(delay, max(0.0, until - time.monotonic())))
+                delay = min(2 * delay, 1.0)
+                continue
+            if resp.WhichOneof("response") == "error":
+                self._give_up(f"its stream broke ({broken}) and the server refused to resume it: "
+                              f"{resp.error.message}")
+            return
+
+    def _give_up(self, why: str) -> None:
+        self._abandon()
+        self._closed_why = f"closed: {why}"
+        raise ConnectionError(f"dsogym server at {self.address}: session lost: {why}") from None
 
     def _next_reply(self, what: str) -> Any:
         """The next reply, within ``timeout`` when one is set."""
@@ -237,8 +315,8 @@ class _Session:
     def close(self, reason: str = "client closed") -> None:
         if self.closed:
             return
-        try:
-            self.call(close=pb.CloseRequest(reason=reason))
+        try:  # not resumed: a session whose close was cut off closes at the end of its grace
+            self.call(close=pb.CloseRequest(reason=reason), resume=False)
         except (RemoteError, ConnectionError, TimeoutError):
             pass
         finally:
@@ -295,16 +373,21 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         connect_timeout: seconds to wait for the server to accept the connection.
         timeout: seconds each reply (make, reset, step, close) may take; a later one raises
             TimeoutError and closes the session (a hung server). None: no deadline.
+        resume: when the connection breaks, reconnect and resume the session (same lanes, same
+            episodes) within the server's ``--resume-grace``, sending the request in flight
+            again; the server answers a request it already ran from its stored reply, so no
+            step runs twice. A resume that fails raises ConnectionError saying why. False: a
+            broken connection raises ConnectionError at once.
     """
 
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  env_kwargs: dict | None = None, copy: bool = True, auth_token: str = "",
-                 connect_timeout: float = 30.0, timeout: float | None = None):
+                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True):
         mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.copy = copy
         self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout,
-                                 timeout=timeout)
+                                 timeout=timeout, resume=resume)
         try:
             made = self._session.call(make=pb.MakeRequest(
                 env_id=env_id, num_envs=num_envs,
@@ -439,7 +522,8 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
 class RemoteEnv(gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
-    ``timeout`` (seconds, default None: none) bounds each reply, as in RemoteVectorEnv.
+    ``timeout`` (seconds, default None: none) bounds each reply, and ``resume`` (default True)
+    resumes the session after a broken connection, as in RemoteVectorEnv.
     The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
     ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
     (a Discrete observation is a numpy int64 scalar).
@@ -449,13 +533,14 @@ class RemoteEnv(gym.Env):
 
     def __init__(self, address: str, env_id: str, env_kwargs: dict | None = None,
                  auth_token: str = "", copy: bool = True, connect_timeout: float = 30.0,
-                 timeout: float | None = None, render_mode: str | None = None, **more_env_kwargs: Any):
+                 timeout: float | None = None, resume: bool = True, render_mode: str | None = None,
+                 **more_env_kwargs: Any):
         # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
         # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
-                                    connect_timeout=connect_timeout, timeout=timeout)
+                                    connect_timeout=connect_timeout, timeout=timeout, resume=resume)
         self.copy = copy
         self.remote_spec = self._vec.remote_spec
         self.observation_space = self._vec.single_observation_space

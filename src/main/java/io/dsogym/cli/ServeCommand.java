@@ -38,6 +38,11 @@ final class ServeCommand implements Callable<Integer> {
           + "UNAVAILABLE 'dsogym server shutting down'.")
   double grace;
 
+  @Option(names = "--resume-grace", paramLabel = "SECONDS", defaultValue = "30",
+      description = "How long a session whose connection broke keeps its env and lanes for "
+          + "its client to resume it (docs/protocol.md, Session resume); 0: never.")
+  double resumeGrace;
+
   @Option(names = "--max-session-lanes", paramLabel = "N",
       defaultValue = "" + ServerLimits.DEFAULT_MAX_SESSION_LANES,
       description = "The most lanes one session may make; more: INVALID_ARGUMENT.")
@@ -110,8 +115,13 @@ final class ServeCommand implements Callable<Integer> {
     if (!(grace >= 0 && grace <= 3600)) {
       throw new UsageError(spec, "--grace: expected seconds in [0, 3600], got " + grace);
     }
+    if (!(resumeGrace >= 0 && resumeGrace <= 3600)) {
+      throw new UsageError(spec, "--resume-grace: expected seconds in [0, 3600], got "
+          + resumeGrace);
+    }
     DsoGymServer server = UsageError.check(spec, () -> DsoGymServer.tcp(bind, port,
-        ServerOptions.defaults().withAuthToken(token).withLimits(limits())));
+        ServerOptions.defaults().withAuthToken(token).withLimits(limits())
+            .withResumeGrace(Duration.ofMillis(Math.round(resumeGrace * 1000)))));
     server.start().addShutdownHook(Duration.ofMillis(Math.round(grace * 1000)));
     out.println("dsogym server listening on " + server.address());
     out.flush();

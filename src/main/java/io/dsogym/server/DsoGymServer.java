@@ -194,6 +194,7 @@ public final class DsoGymServer implements AutoCloseable {
         + "have " + grace.toMillis() + " ms");
     health.enterTerminalState();  // health checks answer NOT_SERVING from now on
     server.shutdown();
+    sessions.stopResuming();  // no new stream can resume a session now
     pool.closeIdle(SHUTTING_DOWN);
     if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {
       String why = SHUTTING_DOWN + " (its grace period of " + grace.toMillis() + " ms is over)";
@@ -234,6 +235,11 @@ public final class DsoGymServer implements AutoCloseable {
   /** The sessions and lanes in use, against {@link ServerLimits}. */
   ServerResources resources() {
     return resources;
+  }
+
+  /** The EnvService sessions (kept ones included). */
+  EnvSessionService sessions() {
+    return sessions;
   }
 
   /** The bound TCP port, or -1 for a non-TCP server. */

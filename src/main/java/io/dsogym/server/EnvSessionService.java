@@ -22,14 +22,22 @@ import io.dsogym.wire.v1.MadeEnv;
 import io.dsogym.wire.v1.MakeRequest;
 import io.dsogym.wire.v1.ProtocolVersion;
 import io.dsogym.wire.v1.ServerHello;
+import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -41,17 +49,36 @@ import java.util.logging.Logger;
  *
  * <p>The {@link ServerLimits} bound each session's lanes and kwargs, and the sessions and
  * lanes of the whole server ({@link ServerResources}); a session that leaves its replies
- * unread stops being read (see {@code Session}). A draining server ends the sessions still
+ * unread stops being read (see {@code Stream}). A draining server ends the sessions still
  * open with a notice ({@link #goAway}).
+ *
+ * <p>Session resume (docs/protocol.md): a session outlives a stream that breaks for
+ * --resume-grace ({@link ServerOptions#resumeGrace}), keeping its env, lanes and last reply,
+ * and a new stream whose hello carries the session's resume id reattaches it. Its first
+ * request repeats the last answered id (the stored reply is sent again: nothing runs twice)
+ * or takes the next one. A kept session still holds its place and its lanes.
  */
 public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   private static final Logger log = Logger.getLogger(EnvSessionService.class.getName());
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * Trailers of every stream end the server sends itself (drain, refusal, takeover): the
+   * session is over, so a client must not try to resume it, whatever the status code.
+   */
+  static final Metadata.Key<String> SESSION_TRAILER =
+      Metadata.Key.of("dsogym-session", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ServerOptions options;
   private final ServerLimits limits;
   private final ServerResources resources;
-  /** The open sessions, for a server shutdown to end with a notice ({@link #goAway}). */
-  private final Set<Session> open = ConcurrentHashMap.newKeySet();
+  /** The open streams, for a server shutdown to end with a notice ({@link #goAway}). */
+  private final Set<Stream> open = ConcurrentHashMap.newKeySet();
+  /** The sessions a new stream may resume (attached to a stream, or kept), by resume id. */
+  private final Map<String, Session> resumable = new ConcurrentHashMap<>();
+  /** Closes the kept sessions whose grace is over. */
+  private final ScheduledThreadPoolExecutor expiry;
+  /** Whether a broken session is kept for resuming; false when off and once draining. */
+  private volatile boolean keeping;
 
   public EnvSessionService(ServerOptions options) {
     this(options, new ServerResources(options.limits()));
@@ -61,6 +88,15 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     this.options = options;
     this.limits = options.limits();
     this.resources = resources;
+    this.keeping = !options.resumeGrace().isZero();
+    this.expiry = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "dsogym-session-expiry");
+      t.setDaemon(true);
+      return t;
+    });
+    expiry.setKeepAliveTime(10, TimeUnit.SECONDS);
+    expiry.allowCoreThreadTimeOut(true);
+    expiry.setRemoveOnCancelPolicy(true);
   }
 
   @Override
@@ -81,15 +117,16 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
 
   @Override
   public StreamObserver<ClientRequest> session(StreamObserver<ClientResponse> responses) {
-    ServerResources.Grant grant;
+    ServerResources.Grant place;
     try {
-      grant = resources.openSession();
+      // beyond --max-sessions, a place for each resumable session: its client may come back
+      place = resources.openSession(keeping ? resumable.size() : 0);
     } catch (RuntimeException full) {
       log.warning(() -> "refused a session: " + full.getMessage());
       responses.onError(full);
       return new Refused();
     }
-    Session s = new Session((ServerCallStreamObserver<ClientResponse>) responses, grant);
+    Stream s = new Stream((ServerCallStreamObserver<ClientResponse>) responses, place);
     open.add(s);
     return s;
   }
@@ -99,9 +136,26 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
    * description. A request being handled finishes first; its reply is not sent.
    */
   public void goAway(String description) {
-    for (Session s : open) {
+    stopResuming();
+    for (Stream s : open) {
       s.end(Status.UNAVAILABLE.withDescription(description));
     }
+  }
+
+  /**
+   * Server drain: no new stream can resume a session any more, so the kept sessions close now
+   * (their lanes freed), and a session whose stream breaks from now on closes at once.
+   */
+  public void stopResuming() {
+    keeping = false;
+    for (Session s : resumable.values()) {
+      s.closeIfKept("the server is shutting down");
+    }
+  }
+
+  /** The sessions kept for resuming, with no stream attached (for tests and logs). */
+  int keptSessions() {
+    return (int) resumable.values().stream().filter(Session::isKept).count();
   }
 
   /** The requests of a stream refused at its start: ignored. */
@@ -116,114 +170,168 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     public void onCompleted() {}
   }
 
+  /** The reply to {@code request}: what {@code handler} builds, or the Error it threw. */
+  private static ClientResponse reply(ClientRequest request,
+      Consumer<ClientResponse.Builder> handler) {
+    ClientResponse.Builder reply = ClientResponse.newBuilder().setId(request.getId());
+    try {
+      handler.accept(reply);
+    } catch (RuntimeException e) {
+      if (StatusMapping.codeOf(e) == Status.Code.INTERNAL) {
+        log.log(Level.WARNING, "session request " + request.getId() + " failed", e);
+      }
+      reply.clearResponse().setError(StatusMapping.toError(e));
+    } catch (OutOfMemoryError e) {
+      // What the request allocated is garbage again; the caller hears why, not UNKNOWN.
+      log.warning(() -> "session request " + request.getId() + " ran out of memory: " + e);
+      reply.clearResponse().setError(StatusMapping.error(Status.Code.RESOURCE_EXHAUSTED,
+          request.getRequestCase().name().toLowerCase() + ": the server ran out of memory ("
+          + e.getMessage() + "); ask for fewer lanes or smaller kwargs"));
+    }
+    return reply.build();
+  }
+
+  private static String newResumeId() {
+    byte[] bits = new byte[16];
+    RANDOM.nextBytes(bits);
+    return HexFormat.of().formatHex(bits);
+  }
+
   /**
-   * One client's session. gRPC runs its callbacks one at a time on the handler executor (never
-   * on a network thread); they hold the session's lock only because a draining server may end
-   * the session from its own thread ({@link #end}).
-   *
-   * <p>Flow control: the session asks gRPC for one request at a time, and only while its
-   * client reads the replies. A reply goes to the transport while the stream is ready
-   * ({@code isReady}); otherwise it waits in a queue. Once --max-queued-replies replies (or
-   * --max-queued-reply-bytes bytes) wait, the session reads no more requests until
-   * {@code onReady} says the client caught up; HTTP/2 flow control then stops the client from
-   * sending more. A client that never reads thus holds a bounded amount of server memory.
+   * One client's session: its env, its lanes, and what resuming needs (the id, the last
+   * answered request and its reply). A stream is attached to it while one is; when that stream
+   * breaks, the session is kept with none for --resume-grace, then closed. It also closes when
+   * its client ends the stream (or sends garbage), and when the server drains. Guarded by its
+   * own lock, which a stream takes inside the stream's lock, never the other way round.
    */
-  private final class Session implements StreamObserver<ClientRequest> {
-    private final ServerCallStreamObserver<ClientResponse> responses;
-    private final ServerResources.Grant sessionGrant;
-    private final ArrayDeque<ClientResponse> queued = new ArrayDeque<>();
-    private long queuedBytes;
-    private boolean requested;  // a request(1) is outstanding
-    private boolean halfClosed;  // the client sent its last request
-    private boolean ended;  // the stream is over (completed or cancelled)
-    private boolean greeted;
+  private final class Session {
+    final String resumeId;  // "" when sessions are not kept
+    private final ServerResources.Grant place;
+    private Stream stream;  // the attached stream; null while kept
+    private ScheduledFuture<?> expiryTask;
+    private boolean closed;
     private VectorEnv env;
     private ServerResources.Grant envLanes;
+    private long lastId;  // the id of the last request answered
+    private ClientResponse lastReply;  // its reply, to send again to a retry (when resumable)
 
-    Session(ServerCallStreamObserver<ClientResponse> responses,
-        ServerResources.Grant sessionGrant) {
-      this.responses = responses;
-      this.sessionGrant = sessionGrant;
-      responses.disableAutoRequest();
-      responses.setOnReadyHandler(this::onReady);
-      requestNext();
+    Session(Stream stream, ServerResources.Grant place, long helloId) {
+      this.stream = stream;
+      this.place = place;
+      this.lastId = helloId;
+      this.resumeId = keeping ? newResumeId() : "";
+      if (!resumeId.isEmpty()) {
+        resumable.put(resumeId, this);
+      }
     }
 
-    @Override
-    public synchronized void onNext(ClientRequest request) {
-      requested = false;
-      if (ended) {
+    /**
+     * Answers a request of the attached stream; the first request after a resume must be a
+     * retry of the last answered one (answered with its stored reply) or the next one.
+     */
+    synchronized ClientResponse answer(Stream from, ClientRequest request) {
+      if (from != stream) {
+        return reply(request, b -> {
+          throw Status.ABORTED.withDescription("session: resumed on another stream; this one "
+              + "runs no more requests").asRuntimeException();
+        });
+      }
+      if (from.firstAfterResume) {
+        if (request.getId() == lastId && lastReply != null) {
+          from.firstAfterResume = false;
+          return lastReply;
+        }
+        if (request.getId() != lastId + 1) {
+          return reply(request, b -> {
+            throw new IllegalStateException("request id: expected " + lastId + " (a retry of "
+                + "the last request answered) or " + (lastId + 1) + " (the next one) as the "
+                + "first request after a resume, got " + request.getId());
+          });
+        }
+        from.firstAfterResume = false;
+      }
+      ClientResponse r = reply(request, b -> handle(request, b));
+      lastId = request.getId();
+      if (!resumeId.isEmpty()) {
+        lastReply = r;
+      }
+      return r;
+    }
+
+    /** Attaches {@code to}; returns the stream it displaces (whose client lost it), if any. */
+    synchronized Stream attach(Stream to) {
+      if (closed) {
+        throw unknownResumeId();
+      }
+      if (expiryTask != null) {
+        expiryTask.cancel(false);
+        expiryTask = null;
+      }
+      Stream displaced = stream;
+      stream = to;
+      to.firstAfterResume = true;
+      log.info(() -> "session " + resumeId.substring(0, 8) + "… resumed"
+          + (displaced != null ? " (its previous stream had not ended yet)" : ""));
+      return displaced;
+    }
+
+    /**
+     * The stream {@code from} ended: a broken one leaves the session kept for resuming (when
+     * the server keeps sessions); one that ended otherwise closes it. Nothing if {@code from}
+     * was no longer attached.
+     */
+    synchronized void detach(Stream from, boolean broken) {
+      if (from != stream || closed) {
         return;
       }
-      ClientResponse reply = answer(request);
-      queued.addLast(reply);
-      queuedBytes += reply.getSerializedSize();
-      resources.noteQueuedReplies(queued.size());
-      drain();
-      requestNext();
-    }
-
-    private synchronized void onReady() {
-      drain();
-      requestNext();
-    }
-
-    /** Hands queued replies to the transport while it takes them. */
-    private void drain() {
-      while (!queued.isEmpty() && !ended && responses.isReady()) {
-        ClientResponse r = queued.pollFirst();
-        queuedBytes -= r.getSerializedSize();
-        responses.onNext(r);
-      }
-      if (halfClosed && queued.isEmpty() && !ended) {
-        ended = true;
-        responses.onCompleted();
+      stream = null;
+      if (broken && !resumeId.isEmpty() && keeping) {
+        long graceMs = options.resumeGrace().toMillis();
+        expiryTask = expiry.schedule(this::expire, graceMs, TimeUnit.MILLISECONDS);
+        log.info(() -> "session " + resumeId.substring(0, 8) + "… lost its stream; kept for "
+            + graceMs + " ms (--resume-grace) with "
+            + (env == null ? "no env" : env.spec().id() + " × " + env.numEnvs()));
+      } else {
+        close();
       }
     }
 
-    /** Asks for the next request unless one is pending or the client is behind on replies. */
-    private void requestNext() {
-      if (!requested && !halfClosed && !ended && queued.size() < limits.maxQueuedReplies()
-          && queuedBytes < limits.maxQueuedReplyBytes()) {
-        requested = true;
-        responses.request(1);
+    private synchronized void expire() {
+      if (stream == null && !closed) {
+        log.info(() -> "session " + resumeId.substring(0, 8) + "… closed: not resumed within "
+            + "--resume-grace " + options.resumeGrace().toMillis() + " ms");
+        close();
       }
     }
 
-    private ClientResponse answer(ClientRequest request) {
-      ClientResponse.Builder reply = ClientResponse.newBuilder().setId(request.getId());
+    synchronized boolean isKept() {
+      return stream == null && !closed;
+    }
+
+    synchronized void closeIfKept(String why) {
+      if (stream == null && !closed) {
+        log.info(() -> "session " + resumeId.substring(0, 8) + "… closed while kept: " + why);
+        close();
+      }
+    }
+
+    private void close() {
+      closed = true;
+      lastReply = null;
+      if (!resumeId.isEmpty()) {
+        resumable.remove(resumeId);
+      }
+      if (expiryTask != null) {
+        expiryTask.cancel(false);
+      }
       try {
-        handle(request, reply);
-      } catch (RuntimeException e) {
-        if (StatusMapping.codeOf(e) == Status.Code.INTERNAL) {
-          log.log(Level.WARNING, "session request " + request.getId() + " failed", e);
-        }
-        reply.clearResponse().setError(StatusMapping.toError(e));
-      } catch (OutOfMemoryError e) {
-        // What the request allocated is garbage again; the caller hears why, not UNKNOWN.
-        log.warning(() -> "session request " + request.getId() + " ran out of memory: " + e);
-        reply.clearResponse().setError(StatusMapping.error(Status.Code.RESOURCE_EXHAUSTED,
-            request.getRequestCase().name().toLowerCase() + ": the server ran out of memory ("
-            + e.getMessage() + "); ask for fewer lanes or smaller kwargs"));
+        closeEnv();
+      } finally {
+        place.release();
       }
-      return reply.build();
     }
 
     private void handle(ClientRequest request, ClientResponse.Builder reply) {
-      switch (request.getRequestCase()) {
-        case HELLO:
-          reply.setHello(hello(request.getHello()));
-          return;
-        case REQUEST_NOT_SET:
-          throw new IllegalArgumentException("request: expected one of hello, make, reset, "
-              + "step, close, got none");
-        default:
-          break;
-      }
-      if (!greeted) {
-        throw new IllegalStateException("request " + request.getRequestCase().name()
-            .toLowerCase() + ": expected a hello first");
-      }
       switch (request.getRequestCase()) {
         case MAKE:
           reply.setMade(make(request.getMake()));
@@ -254,22 +362,6 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           throw new IllegalArgumentException("request: unknown kind "
               + request.getRequestCase());
       }
-    }
-
-    private ServerHello hello(ClientHello hello) {
-      if (hello.getProtocolVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
-        throw new IllegalStateException("hello.protocol_version: expected PROTOCOL_VERSION_1 (1), "
-            + "got " + hello.getProtocolVersionValue());
-      }
-      if (!options.authorizes(hello.getAuthToken())) {
-        throw Status.UNAUTHENTICATED.withDescription("hello.auth_token: expected the server's "
-            + "token, got " + (hello.getAuthToken().isEmpty() ? "none" : "a different one"))
-            .asRuntimeException();
-      }
-      greeted = true;
-      return ServerHello.newBuilder().setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-          .addAllCapabilities(WorkerService.CAPABILITIES)
-          .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES).build();
     }
 
     private MadeEnv make(MakeRequest make) {
@@ -328,6 +420,157 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         }
       }
     }
+  }
+
+  private StatusRuntimeException unknownResumeId() {
+    return Status.NOT_FOUND.withDescription("hello.resume_id: expected the id of a session this "
+        + "server keeps for resuming (for --resume-grace " + options.resumeGrace().toMillis()
+        + " ms after its stream broke), got an unknown one: the session closed, its grace is "
+        + "over, or the server restarted").asRuntimeException();
+  }
+
+  /**
+   * One stream of EnvService.Session. gRPC runs its callbacks one at a time on the handler
+   * executor (never on a network thread); they hold the stream's lock only because a draining
+   * server, or a stream resuming its session, may end it from another thread ({@link #end}).
+   *
+   * <p>Flow control: the stream asks gRPC for one request at a time, and only while its
+   * client reads the replies. A reply goes to the transport while the stream is ready
+   * ({@code isReady}); otherwise it waits in a queue. Once --max-queued-replies replies (or
+   * --max-queued-reply-bytes bytes) wait, the stream reads no more requests until
+   * {@code onReady} says the client caught up; HTTP/2 flow control then stops the client from
+   * sending more. A client that never reads thus holds a bounded amount of server memory.
+   */
+  private final class Stream implements StreamObserver<ClientRequest> {
+    private final ServerCallStreamObserver<ClientResponse> responses;
+    /** The session place taken at the stream's start; a new session's place from its hello. */
+    private final ServerResources.Grant place;
+    private final ArrayDeque<ClientResponse> queued = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean requested;  // a request(1) is outstanding
+    private boolean halfClosed;  // the client sent its last request
+    private boolean ended;  // the stream is over (completed or cancelled)
+    private Session session;  // from the hello on
+    boolean firstAfterResume;  // guarded by the session's lock
+
+    Stream(ServerCallStreamObserver<ClientResponse> responses, ServerResources.Grant place) {
+      this.responses = responses;
+      this.place = place;
+      responses.disableAutoRequest();
+      responses.setOnReadyHandler(this::onReady);
+      requestNext();
+    }
+
+    @Override
+    public synchronized void onNext(ClientRequest request) {
+      requested = false;
+      if (ended) {
+        return;
+      }
+      if (session == null && place.overLimit() && request.hasHello()
+          && request.getHello().getResumeId().isEmpty()) {
+        // the places beyond --max-sessions are for resuming kept sessions only
+        end(Status.RESOURCE_EXHAUSTED.withDescription(
+            resources.maxSessionsMessage(resources.sessions())));
+        return;
+      }
+      ClientResponse reply = answer(request);
+      queued.addLast(reply);
+      queuedBytes += reply.getSerializedSize();
+      resources.noteQueuedReplies(queued.size());
+      drain();
+      requestNext();
+    }
+
+    private synchronized void onReady() {
+      drain();
+      requestNext();
+    }
+
+    /** Hands queued replies to the transport while it takes them. */
+    private void drain() {
+      while (!queued.isEmpty() && !ended && responses.isReady()) {
+        ClientResponse r = queued.pollFirst();
+        queuedBytes -= r.getSerializedSize();
+        responses.onNext(r);
+      }
+      if (halfClosed && queued.isEmpty() && !ended) {
+        ended = true;
+        responses.onCompleted();
+      }
+    }
+
+    /** Asks for the next request unless one is pending or the client is behind on replies. */
+    private void requestNext() {
+      if (!requested && !halfClosed && !ended && queued.size() < limits.maxQueuedReplies()
+          && queuedBytes < limits.maxQueuedReplyBytes()) {
+        requested = true;
+        responses.request(1);
+      }
+    }
+
+    private ClientResponse answer(ClientRequest request) {
+      switch (request.getRequestCase()) {
+        case HELLO:
+          return reply(request, b -> b.setHello(hello(request)));
+        case REQUEST_NOT_SET:
+          return reply(request, b -> {
+            throw new IllegalArgumentException("request: expected one of hello, make, reset, "
+                + "step, close, got none");
+          });
+        default:
+          break;
+      }
+      if (session == null) {
+        return reply(request, b -> {
+          throw new IllegalStateException("request " + request.getRequestCase().name()
+              .toLowerCase() + ": expected a hello first");
+        });
+      }
+      return session.answer(this, request);
+    }
+
+    private ServerHello hello(ClientRequest request) {
+      ClientHello hello = request.getHello();
+      if (hello.getProtocolVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
+        throw new IllegalStateException("hello.protocol_version: expected PROTOCOL_VERSION_1 (1), "
+            + "got " + hello.getProtocolVersionValue());
+      }
+      if (!options.authorizes(hello.getAuthToken())) {
+        throw Status.UNAUTHENTICATED.withDescription("hello.auth_token: expected the server's "
+            + "token, got " + (hello.getAuthToken().isEmpty() ? "none" : "a different one"))
+            .asRuntimeException();
+      }
+      if (!hello.getResumeId().isEmpty()) {
+        resume(hello.getResumeId());
+      } else if (session == null) {
+        session = new Session(this, place, request.getId());
+      }
+      return ServerHello.newBuilder().setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
+          .addAllCapabilities(WorkerService.CAPABILITIES)
+          .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES)
+          .setResumeId(session.resumeId)
+          .setResumeGraceMs(session.resumeId.isEmpty() ? 0 : options.resumeGrace().toMillis())
+          .build();
+    }
+
+    /** Reattaches the session with this resume id, ending the stream it may still have. */
+    private void resume(String resumeId) {
+      if (session != null) {
+        throw new IllegalStateException("hello.resume_id: expected only in a stream's first "
+            + "hello, got one after this stream already has a session");
+      }
+      Session s = resumable.get(resumeId);
+      if (s == null) {
+        throw unknownResumeId();
+      }
+      Stream displaced = s.attach(this);
+      place.release();  // the session keeps the place it has
+      session = s;
+      if (displaced != null) {
+        displaced.end(Status.ABORTED.withDescription("session: resumed on another stream"));
+      }
+    }
 
     /** Ends the stream with an error status (from any thread); idempotent. */
     synchronized void end(Status status) {
@@ -337,35 +580,38 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       ended = true;
       queued.clear();
       queuedBytes = 0;
-      release();
+      release(false);
+      Metadata trailers = new Metadata();
+      trailers.put(SESSION_TRAILER, "closed");
       try {
-        responses.onError(status.asRuntimeException());
+        responses.onError(status.asRuntimeException(trailers));
       } catch (IllegalStateException alreadyClosed) {
         // the transport cancelled the call first
       }
     }
 
+    /** The stream broke (or garbage ended it): its session is kept for resuming, or closed. */
     @Override
     public synchronized void onError(Throwable t) {
       ended = true;
       queued.clear();
       queuedBytes = 0;
-      release();
+      release(!GarbageGuard.refusingNow());
     }
 
     @Override
     public synchronized void onCompleted() {
       halfClosed = true;
-      release();
+      release(false);
       drain();  // completes the stream once the last replies are out
     }
 
-    private void release() {
+    private void release(boolean broken) {
       open.remove(this);
-      try {
-        closeEnv();
-      } finally {
-        sessionGrant.release();
+      if (session != null) {
+        session.detach(this, broken);
+      } else {
+        place.release();
       }
     }
   }

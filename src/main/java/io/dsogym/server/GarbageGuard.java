@@ -1,6 +1,7 @@
 package io.dsogym.server;
 
 import io.grpc.Attributes;
+import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -36,6 +37,16 @@ final class GarbageGuard {
   private static final Logger log = Logger.getLogger(GarbageGuard.class.getName());
   static final long LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
   private static final int MAX_PEERS_TRACKED = 4096;
+
+  private static final Context.Key<Boolean> REFUSED = Context.key("dsogym-garbage-refused");
+
+  /**
+   * Whether the cancellation being delivered now is this guard's refusal rather than a broken
+   * stream (a session that sent garbage is closed, not kept for resuming).
+   */
+  static boolean refusingNow() {
+    return Boolean.TRUE.equals(REFUSED.get());
+  }
 
   /** What the lenient marshaller returns for bytes that do not parse. */
   record Garbage(String reason) {}
@@ -241,7 +252,8 @@ final class GarbageGuard {
             + g.reason() + ")";
         call.refuse(Status.INVALID_ARGUMENT.withDescription(description));
         logRefusal(peerOf(call), what, g.reason());
-        inner.onCancel();  // the service frees what the call held
+        // the service frees what the call held, and knows the call did not merely break
+        Context.current().withValue(REFUSED, true).run(inner::onCancel);
         return;
       }
       inner.onMessage((ReqT) message);

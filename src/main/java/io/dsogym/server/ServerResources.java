@@ -25,11 +25,18 @@ final class ServerResources {
   final class Grant {
     private final int sessionCount;
     private final int laneCount;
+    private final boolean overLimit;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    private Grant(int sessionCount, int laneCount) {
+    private Grant(int sessionCount, int laneCount, boolean overLimit) {
       this.sessionCount = sessionCount;
       this.laneCount = laneCount;
+      this.overLimit = overLimit;
+    }
+
+    /** A session place beyond --max-sessions: good only for resuming a kept session. */
+    boolean overLimit() {
+      return overLimit;
     }
 
     void release() {
@@ -44,12 +51,25 @@ final class ServerResources {
 
   /** One more open session, within --max-sessions. */
   synchronized Grant openSession() {
-    if (sessions >= limits.maxSessions()) {
-      throw exhausted("session: expected at most " + limits.maxSessions()
-          + " open sessions (limit --max-sessions), got " + (sessions + 1));
+    return openSession(0);
+  }
+
+  /**
+   * One more open session, within --max-sessions plus {@code resumable} places that only a
+   * stream resuming one of that many kept sessions may use ({@link Grant#overLimit}): a full
+   * server still lets the clients of its own sessions come back.
+   */
+  synchronized Grant openSession(int resumable) {
+    if (sessions >= limits.maxSessions() + resumable) {
+      throw exhausted(maxSessionsMessage(sessions + 1));
     }
     sessions++;
-    return new Grant(1, 0);
+    return new Grant(1, 0, sessions > limits.maxSessions());
+  }
+
+  String maxSessionsMessage(int asked) {
+    return "session: expected at most " + limits.maxSessions()
+        + " open sessions (limit --max-sessions), got " + asked;
   }
 
   /** {@code n} more lanes for {@code what} (e.g. "make.num_envs"), within --max-total-lanes. */
@@ -60,7 +80,7 @@ final class ServerResources {
           + lanes + " in use)");
     }
     lanes += n;
-    return new Grant(0, n);
+    return new Grant(0, n, false);
   }
 
   synchronized int sessions() {
