@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -168,6 +169,7 @@ class TransportSecurityTest {
   }
 
   @Test
+  @Timeout(60)  // a serve that is not refused runs until interrupted
   void serveTakesTheTokenFromAFileAndChecksTheOptions() throws Exception {
     Path shortToken = Files.writeString(dir.resolve("short"), "x\n");
     Path goodToken = Files.writeString(dir.resolve("good"), TOKEN + "\n");
