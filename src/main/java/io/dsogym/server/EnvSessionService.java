@@ -100,7 +100,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     return s;
   }
 
-  static io.grpc.StatusRuntimeException unauthenticated(String request, String token) {
+  /** The refusal of a wrong or missing token; never echoes the token. */
+  private static io.grpc.StatusRuntimeException unauthenticated(String request, String token) {
     return Status.UNAUTHENTICATED.withDescription(request + ".auth_token: expected the server's "
         + "token, got " + (token.isEmpty() ? "none" : "a different one")).asRuntimeException();
   }
