@@ -20,6 +20,9 @@ session stays usable:
 A request over one of the server's own limits (``bin/dsogym serve --help`` lists them) names
 the limit and the value: e.g. ``num_envs`` over ``--max-session-lanes`` is INVALID_ARGUMENT.
 
+TLS: ``tls_ca="ca.pem"`` (and ``tls_cert``/``tls_key`` for a server that demands client
+certificates). ``auth_token`` defaults to $DSOGYM_AUTH_TOKEN.
+
 A dropped connection is resumed (``resume=True``, the default): the client reconnects within
 the server's resume grace and the session goes on where it was; a resume that fails raises
 ``ConnectionError``. With ``timeout=SECONDS``, a reply that takes longer (a hung server) raises
@@ -46,7 +49,8 @@ from gymnasium.vector.utils import batch_space
 
 from dsogym import codec
 from dsogym.proto import pb, pb_grpc
-from dsogym.transport import AUTORESET_FROM_PB, AUTORESET_TO_PB, CHANNEL_OPTIONS, PROTOCOL_VERSION
+from dsogym.transport import (AUTORESET_FROM_PB, AUTORESET_TO_PB, PROTOCOL_VERSION, auth_token_from_env,
+                              channel_credentials, open_channel)
 
 __all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "RemoteInvalidArgument",
            "RemoteNotFound", "RemoteFailedPrecondition", "RemoteResourceExhausted", "list_envs"]
@@ -172,15 +176,16 @@ class _Session:
 
     _END = object()
 
-    def __init__(self, address: str, auth_token: str = "", client_name: str | None = None,
-                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True):
+    def __init__(self, address: str, auth_token: str | None = None, client_name: str | None = None,
+                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True,
+                 credentials: grpc.ChannelCredentials | None = None):
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout: expected seconds > 0 or None (no deadline), actual {timeout!r}")
         self.address = address
         self.timeout = timeout
-        self._auth_token = auth_token
+        self._auth_token = auth_token_from_env(auth_token)
         self._client_name = client_name or f"python:{socket.gethostname()}:{os.getpid()}"
-        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS + _RECONNECT_OPTIONS)
+        self._channel = open_channel(address, credentials, _RECONNECT_OPTIONS)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
         except grpc.FutureTimeoutError:
@@ -335,11 +340,15 @@ class _Session:
         self._channel.close()
 
 
-def list_envs(address: str, timeout: float = 30.0) -> list[codec.SpecInfo]:
-    """The envs the server can make (EnvService.ListEnvs)."""
-    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
-        resp = pb_grpc.EnvServiceStub(channel).ListEnvs(pb.ListEnvsRequest(), timeout=timeout,
-                                                        wait_for_ready=True)
+def list_envs(address: str, timeout: float = 30.0, auth_token: str | None = None,
+              tls_ca: str | None = None, tls_cert: str | None = None,
+              tls_key: str | None = None) -> list[codec.SpecInfo]:
+    """The envs the server can make (EnvService.ListEnvs); the token and TLS files as for
+    RemoteVectorEnv."""
+    with open_channel(address, channel_credentials(tls_ca, tls_cert, tls_key)) as channel:
+        resp = pb_grpc.EnvServiceStub(channel).ListEnvs(
+            pb.ListEnvsRequest(auth_token=auth_token_from_env(auth_token)), timeout=timeout,
+            wait_for_ready=True)
     return [codec.decode_env_spec(s) for s in resp.envs]
 
 
@@ -369,7 +378,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         env_kwargs: keyword arguments of the remote env (sent as JSON).
         copy: return writable copies of observations (True, like SyncVectorEnv) or read-only
             views of the reply's bytes (False, no copy).
-        auth_token: for a server that demands one.
+        auth_token: for a server that demands one; None: $DSOGYM_AUTH_TOKEN, if set.
+        tls_ca: TLS: the CA file (PEM) that signed the server's certificate.
+        tls_cert, tls_key: mutual TLS: this client's certificate and key (PEM files).
         connect_timeout: seconds to wait for the server to accept the connection.
         timeout: seconds each reply (make, reset, step, close) may take; a later one raises
             TimeoutError and closes the session (a hung server). None: no deadline.
@@ -382,12 +393,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
 
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                 env_kwargs: dict | None = None, copy: bool = True, auth_token: str = "",
-                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True):
+                 env_kwargs: dict | None = None, copy: bool = True, auth_token: str | None = None,
+                 connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True,
+                 tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None):
         mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.copy = copy
         self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout,
-                                 timeout=timeout, resume=resume)
+                                 timeout=timeout, resume=resume,
+                                 credentials=channel_credentials(tls_ca, tls_cert, tls_key))
         try:
             made = self._session.call(make=pb.MakeRequest(
                 env_id=env_id, num_envs=num_envs,
@@ -522,8 +535,9 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
 class RemoteEnv(gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
-    ``timeout`` (seconds, default None: none) bounds each reply, and ``resume`` (default True)
-    resumes the session after a broken connection, as in RemoteVectorEnv.
+    ``timeout`` (seconds, default None: none) bounds each reply, ``resume`` (default True)
+    resumes the session after a broken connection, and ``auth_token``, ``tls_ca``,
+    ``tls_cert`` and ``tls_key`` secure the connection, as in RemoteVectorEnv.
     The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
     ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
     (a Discrete observation is a numpy int64 scalar).
@@ -532,15 +546,17 @@ class RemoteEnv(gym.Env):
     """
 
     def __init__(self, address: str, env_id: str, env_kwargs: dict | None = None,
-                 auth_token: str = "", copy: bool = True, connect_timeout: float = 30.0,
+                 auth_token: str | None = None, copy: bool = True, connect_timeout: float = 30.0,
                  timeout: float | None = None, resume: bool = True, render_mode: str | None = None,
+                 tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
                  **more_env_kwargs: Any):
         # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
         # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
-                                    connect_timeout=connect_timeout, timeout=timeout, resume=resume)
+                                    connect_timeout=connect_timeout, timeout=timeout, resume=resume,
+                                    tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
         self.copy = copy
         self.remote_spec = self._vec.remote_spec
         self.observation_space = self._vec.single_observation_space

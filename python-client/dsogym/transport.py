@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+import grpc
 from gymnasium.vector import AutoresetMode
 
 from dsogym.proto import pb
@@ -21,6 +23,57 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
 ]
+
+AUTH_TOKEN_VARIABLE = "DSOGYM_AUTH_TOKEN"
+
+
+def auth_token_from_env(token: str | None) -> str:
+    """``token``, or $DSOGYM_AUTH_TOKEN when it is None (a token kept off the command line)."""
+    return os.environ.get(AUTH_TOKEN_VARIABLE, "") if token is None else token
+
+
+def channel_credentials(tls_ca: str | os.PathLike | None = None, tls_cert: str | os.PathLike | None = None,
+                        tls_key: str | os.PathLike | None = None) -> grpc.ChannelCredentials | None:
+    """TLS credentials from PEM files, or None (plaintext) when none is given.
+
+    ``tls_ca``: the CA that signed the server's certificate (None: the system's roots).
+    ``tls_cert`` and ``tls_key``: this side's certificate and key, for a server that demands
+    client certificates (mutual TLS, ``--tls-client-ca``). Raises ValueError naming the
+    argument for a file that cannot be read, or a certificate without its key."""
+    if tls_ca is None and tls_cert is None and tls_key is None:
+        return None
+    if (tls_cert is None) != (tls_key is None):
+        given = "tls_cert" if tls_key is None else "tls_key"
+        raise ValueError(f"tls_cert and tls_key: expected both (mutual TLS) or neither, actual {given} only")
+    return grpc.ssl_channel_credentials(root_certificates=_read_pem(tls_ca, "tls_ca"),
+                                        private_key=_read_pem(tls_key, "tls_key"),
+                                        certificate_chain=_read_pem(tls_cert, "tls_cert"))
+
+
+def _read_pem(path: str | os.PathLike | None, name: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise ValueError(f"{name}: expected a readable PEM file, actual {str(path)!r} ({e.strerror})") from None
+
+
+def open_channel(address: str, credentials: grpc.ChannelCredentials | None,
+                 extra_options: list | None = None) -> grpc.Channel:
+    """A sync channel to ``address``: TLS with ``credentials``, else plaintext."""
+    options = CHANNEL_OPTIONS + (extra_options or [])
+    if credentials is None:
+        return grpc.insecure_channel(address, options=options)
+    return grpc.secure_channel(address, credentials, options=options)
+
+
+def open_aio_channel(address: str, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
+    """The same over grpc.aio."""
+    if credentials is None:
+        return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+    return grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
+
 
 AUTORESET_TO_PB = {
     AutoresetMode.NEXT_STEP: pb.NEXT_STEP,

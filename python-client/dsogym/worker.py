@@ -1,7 +1,8 @@
 """A worker: hosts N lanes of a Gymnasium env for the Java server (WorkerService.Connect).
 
     python -m dsogym.worker --server HOST:PORT --env CartPole-v1 --num-envs 16 \
-        [--env-kwargs JSON] [--auth-token T] [--name NAME] [--reconnect] [--cpus LIST]
+        [--env-kwargs JSON] [--auth-token-file FILE] [--tls-ca FILE] [--name NAME] [--reconnect]
+        [--cpus LIST]
 
 The worker is a gRPC *client*: it opens the stream, sends a WorkerHello (protocol version 1,
 the EnvSpec of one lane, N, the autoreset modes it can run, its capabilities), waits for the
@@ -17,6 +18,10 @@ Errors never kill the stream: a malformed command gets an in-band Error with cod
 INVALID_ARGUMENT (3) and changes nothing; an exception raised inside the env gets code
 INTERNAL (13) with the exception's type, message and traceback, and the worker keeps serving
 (the vector env may then need a reset; the message says so).
+
+Security: the token comes from ``--auth-token-file``, $DSOGYM_AUTH_TOKEN or ``--auth-token``
+(visible in the process list); ``--tls-ca`` connects over TLS to a server with that CA's
+certificate, and ``--tls-cert``/``--tls-key`` add a client certificate (mutual TLS).
 
 Transport: the serving loop runs on ``grpc.aio`` (``--transport aio``, the default); the sync
 API with a queue-fed request iterator is kept as ``--transport sync`` for comparison.
@@ -49,8 +54,9 @@ from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.proto import pb, pb_grpc
-from dsogym.transport import (AUTORESET_FROM_PB, CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
-                              add_cpus_option, apply_cpus_option)
+from dsogym.transport import (AUTH_TOKEN_VARIABLE, AUTORESET_FROM_PB, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
+                              add_cpus_option, apply_cpus_option, channel_credentials, open_aio_channel,
+                              open_channel)
 
 log = logging.getLogger("dsogym.worker")
 
@@ -441,10 +447,10 @@ class ServerClosed(Exception):
     """The server ended the stream (or the connection dropped) without a CloseRequest."""
 
 
-async def serve_aio(worker: Worker, target: str) -> None:
-    """One session over grpc.aio. Returns after a CloseRequest; raises ServerClosed or
-    grpc.RpcError when the stream ends otherwise."""
-    async with grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
+async def serve_aio(worker: Worker, target: str, credentials: grpc.ChannelCredentials | None = None) -> None:
+    """One session over grpc.aio (TLS with ``credentials``). Returns after a CloseRequest;
+    raises ServerClosed or grpc.RpcError when the stream ends otherwise."""
+    async with open_aio_channel(target, credentials) as channel:
         stub = pb_grpc.WorkerServiceStub(channel)
         call = stub.Connect(wait_for_ready=False)
         try:
@@ -477,11 +483,11 @@ async def serve_aio(worker: Worker, target: str) -> None:
             raise
 
 
-def serve_sync(worker: Worker, target: str) -> None:
+def serve_sync(worker: Worker, target: str, credentials: grpc.ChannelCredentials | None = None) -> None:
     """The same session over the sync API: a queue-fed request iterator (consumed by a gRPC
     thread) and blocking ``next()`` on the responses."""
     outbox: queue.SimpleQueue = queue.SimpleQueue()
-    with grpc.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
+    with open_channel(target, credentials) as channel:
         stub = pb_grpc.WorkerServiceStub(channel)
         outbox.put(worker.hello())
         responses = stub.Connect(iter(outbox.get, None))
@@ -508,18 +514,20 @@ def serve_sync(worker: Worker, target: str) -> None:
             responses.cancel()
 
 
-def run(worker: Worker, target: str, transport: str = "aio", reconnect: bool = False) -> int:
+def run(worker: Worker, target: str, transport: str = "aio", reconnect: bool = False,
+        credentials: grpc.ChannelCredentials | None = None) -> int:
     """Serves until a CloseRequest (exit code 0), a signal (0), or the end of the stream
-    (1; with ``reconnect``, reconnects with backoff instead). Closes the envs at exit."""
+    (1; with ``reconnect``, reconnects with backoff instead), over TLS with ``credentials``.
+    Closes the envs at exit."""
     delay = 0.5
     try:
         while True:
             t0 = time.monotonic()
             try:
                 if transport == "aio":
-                    _run_aio_until_signal(worker, target)
+                    _run_aio_until_signal(worker, target, credentials)
                 else:
-                    serve_sync(worker, target)
+                    serve_sync(worker, target, credentials)
                 log.info("worker %s: closed by the server%s", worker.name,
                          f" ({worker.close_reason})" if worker.close_reason else "")
                 return 0
@@ -552,7 +560,7 @@ def _sleep_interruptibly(seconds: float) -> bool:
     return _stop_event.wait(seconds)
 
 
-def _run_aio_until_signal(worker: Worker, target: str) -> None:
+def _run_aio_until_signal(worker: Worker, target: str, credentials: grpc.ChannelCredentials | None) -> None:
     async def main():
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
@@ -564,7 +572,7 @@ def _run_aio_until_signal(worker: Worker, target: str) -> None:
         if _stop_event.is_set():
             raise _Stopped()
         try:
-            await serve_aio(worker, target)
+            await serve_aio(worker, target, credentials)
         except asyncio.CancelledError:
             if _stop_event.is_set():
                 raise _Stopped() from None
@@ -591,13 +599,40 @@ def _install_sync_signal_handlers() -> None:
         signal.signal(sig, on_signal)
 
 
+def _readable(path: str) -> str:
+    """An argparse type: a file this process can read (argparse names the option)."""
+    try:
+        with open(path, "rb"):
+            return path
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"expected a readable file, actual {path!r} ({e.strerror})") from None
+
+
+def _token_file(path: str) -> str:
+    """An argparse type: the token a file holds, without surrounding whitespace."""
+    try:
+        with open(_readable(path), encoding="utf-8") as f:
+            return f.read().strip()
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"expected a UTF-8 text file, actual {path!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dsogym.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True, help="HOST:PORT of the dsogym Java server")
     parser.add_argument("--env", required=True, help="gymnasium env id (module:EnvId imports module first)")
     parser.add_argument("--num-envs", type=int, default=1, help="number of lanes N")
     parser.add_argument("--env-kwargs", default="", help="keyword arguments of gymnasium.make as a JSON object")
-    parser.add_argument("--auth-token", default=os.environ.get("DSOGYM_AUTH_TOKEN", ""))
+    parser.add_argument("--auth-token-file", type=_token_file, default=None, metavar="FILE",
+                        help=f"a file holding the server's auth token (or set ${AUTH_TOKEN_VARIABLE})")
+    parser.add_argument("--auth-token", default=None, metavar="TOKEN",
+                        help=f"the token itself, visible in the process list (default ${AUTH_TOKEN_VARIABLE})")
+    parser.add_argument("--tls-ca", type=_readable, default=None, metavar="FILE",
+                        help="connect over TLS, trusting the server certificates this CA (PEM) signed")
+    parser.add_argument("--tls-cert", type=_readable, default=None, metavar="FILE",
+                        help="mutual TLS: this worker's certificate (PEM), with --tls-key")
+    parser.add_argument("--tls-key", type=_readable, default=None, metavar="FILE",
+                        help="mutual TLS: its private key (PEM)")
     parser.add_argument("--name", default=None, help="worker name for the server's logs (default host:pid)")
     parser.add_argument("--reconnect", action="store_true", help="reconnect with backoff when the stream drops")
     parser.add_argument("--transport", choices=("aio", "sync"), default="aio")
@@ -610,6 +645,15 @@ def main(argv: list[str] | None = None) -> int:
     apply_cpus_option(parser, args)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.auth_token_file is not None and args.auth_token is not None:
+        parser.error("--auth-token-file and --auth-token: expected one of them, actual both")
+    token = args.auth_token_file if args.auth_token_file is not None else args.auth_token
+    if token is None:
+        token = os.environ.get(AUTH_TOKEN_VARIABLE, "")
+    try:
+        credentials = channel_credentials(args.tls_ca, args.tls_cert, args.tls_key)
+    except ValueError as e:  # a certificate without its key
+        parser.error(str(e).replace("tls_", "--tls-"))
     kwargs = {}
     if args.env_kwargs:
         try:
@@ -622,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         _install_sync_signal_handlers()
     mujoco_warnings.log_once(args.env)
     try:
-        worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=args.auth_token,
+        worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=token,
                         collect_loop=args.collect_loop)
     except _Stopped:
         return 0
@@ -630,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot make env %r with kwargs %s: %s: %s", args.env, kwargs, type(e).__name__, e)
         return 2
     try:
-        return run(worker, args.server, args.transport, args.reconnect)
+        return run(worker, args.server, args.transport, args.reconnect, credentials)
     except _Stopped:
         return 0
 

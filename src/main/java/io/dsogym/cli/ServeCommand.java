@@ -24,13 +24,12 @@ final class ServeCommand implements Callable<Integer> {
   int port;
 
   @Option(names = "--bind", paramLabel = "ADDR", defaultValue = DsoGymServer.DEFAULT_BIND,
-      description = "Address to listen on; one beyond loopback needs an auth token.")
+      description = "Address to listen on; one beyond loopback needs an auth token and TLS "
+          + "(or --allow-plaintext).")
   String bind;
 
-  @Option(names = "--auth-token", paramLabel = "TOKEN",
-      description = {"The token that workers and clients present in their hello; required "
-          + "beyond loopback.", "  Default: $DSOGYM_AUTH_TOKEN (none where it is unset)."})
-  String authToken;
+  @Mixin
+  ServerSecurity security = new ServerSecurity();
 
   @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "5",
       description = "On SIGINT or SIGTERM: refuse new connections, close idle workers, let "
@@ -111,7 +110,6 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String token = authToken != null ? authToken : System.getenv("DSOGYM_AUTH_TOKEN");
     if (!(grace >= 0 && grace <= 3600)) {
       throw new UsageError(spec, "--grace: expected seconds in [0, 3600], got " + grace);
     }
@@ -119,9 +117,10 @@ final class ServeCommand implements Callable<Integer> {
       throw new UsageError(spec, "--resume-grace: expected seconds in [0, 3600], got "
           + resumeGrace);
     }
+    ServerOptions options = security.apply(ServerOptions.defaults(), spec, System.getenv())
+        .withResumeGrace(Duration.ofMillis(Math.round(resumeGrace * 1000)));
     DsoGymServer server = UsageError.check(spec, () -> DsoGymServer.tcp(bind, port,
-        ServerOptions.defaults().withAuthToken(token).withLimits(limits())
-            .withResumeGrace(Duration.ofMillis(Math.round(resumeGrace * 1000)))));
+        options.withLimits(limits())));
     server.start().addShutdownHook(Duration.ofMillis(Math.round(grace * 1000)));
     out.println("dsogym server listening on " + server.address());
     out.flush();

@@ -2,6 +2,7 @@ package io.dsogym.cli;
 
 import io.dsogym.launch.EnvSource;
 import io.dsogym.server.DsoGymServer;
+import io.dsogym.server.ServerOptions;
 import io.dsogym.train.Checkpoint;
 import io.dsogym.train.TrainConfig;
 import io.dsogym.train.TrainPresets;
@@ -256,6 +257,10 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   WorkerOptions workers = new WorkerOptions();
 
+  /** --workers remote: the server's token and TLS. */
+  @Mixin
+  ServerSecurity security = new ServerSecurity();
+
   @Mixin
   HelpOption help = new HelpOption();
 
@@ -283,10 +288,6 @@ final class TrainCommand implements Callable<Integer> {
         description = "--workers remote: the address to listen on.")
     String bind;
 
-    @Option(names = "--auth-token", paramLabel = "TOKEN", description = {"--workers remote: "
-        + "the token the workers present.", "  Default: $DSOGYM_AUTH_TOKEN."})
-    String authToken;
-
     @Option(names = "--worker-cpus", paramLabel = "LIST", description = "Local Python "
         + "workers: pin them to these CPUs (their --cpus, e.g. 1 or 2-3), such as the one the "
         + "learner leaves free.")
@@ -300,8 +301,6 @@ final class TrainCommand implements Callable<Integer> {
       throw new UsageError(spec, "--workers: expected local (start Python workers here) or "
           + "remote (wait for workers to connect), got '" + workers.mode + "'");
     }
-    String token = workers.authToken != null ? workers.authToken
-        : System.getenv("DSOGYM_AUTH_TOKEN");
     Checkpoint.State resumed = null;
     TrainConfig config;
     Path dir;
@@ -335,7 +334,8 @@ final class TrainCommand implements Callable<Integer> {
     StopOnSignal onSignal = new StopOnSignal();
     Runtime.getRuntime().addShutdownHook(onSignal);
     try (EnvSource src = remote
-        ? EnvSource.openRemote(config.envId(), workers.bind, workers.port, token,
+        ? EnvSource.openRemote(config.envId(), workers.bind, workers.port,
+            security.apply(ServerOptions.defaults(), spec, System.getenv()),
             Duration.ofHours(1))
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
             config.envKwargsJson(), Duration.ofSeconds(120), workers.cpus)) {

@@ -119,13 +119,13 @@ public final class EnvSource implements LaneSource, AutoCloseable {
    * Starts a server on {@code bind:port} and waits for workers started elsewhere (this machine
    * or others) instead of launching local ones.
    */
-  public static EnvSource openRemote(String envId, String bind, int port, String authToken,
+  public static EnvSource openRemote(String envId, String bind, int port, ServerOptions options,
       Duration workerTimeout) throws IOException, InterruptedException {
-    DsoGymServer server = DsoGymServer.tcp(bind, port,
-        ServerOptions.defaults().withAuthToken(authToken));
+    DsoGymServer server = DsoGymServer.tcp(bind, port, options);
     server.start();
     System.err.printf("dsogym: listening on %s; start workers with: python -m dsogym.worker "
-        + "--server %s --env %s --num-envs N%n", server.address(), server.address(), envId);
+        + "--server %s --env %s --num-envs N%s%n", server.address(), server.address(), envId,
+        options.tls() == null ? "" : " --tls-ca CA_FILE");
     try {
       return new EnvSource(server.pool().awaitWorker(envId, workerTimeout), server, null, envId,
           null, workerTimeout);

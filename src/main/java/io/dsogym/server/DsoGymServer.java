@@ -31,7 +31,8 @@ import java.util.logging.Logger;
  * hook stops it.
  *
  * <p>It binds to 127.0.0.1 by default; any other bind address requires an auth token, which
- * every worker and client hello must then carry. Messages up to
+ * every worker and client hello (and {@code ListEnvs}) must then carry, and TLS
+ * ({@link ServerTls}) unless plaintext is explicitly allowed. Messages up to
  * {@link ServerOptions#MAX_MESSAGE_BYTES} (64 MiB, stated in the ServerHello) are accepted;
  * larger ones fail only their own call, and unparsable ones get INVALID_ARGUMENT
  * ({@link GarbageGuard}). Requests run on a bounded application executor
@@ -92,7 +93,8 @@ public final class DsoGymServer implements AutoCloseable {
    * A TCP server on {@code bindAddress:port} (port 0 picks a free port).
    *
    * @throws IllegalArgumentException for a non-loopback bind address without an auth token, or
-   *     an address that does not resolve
+   *     without TLS unless plaintext is allowed; for TLS files that do not load; for an address
+   *     that does not resolve
    */
   public static DsoGymServer tcp(String bindAddress, int port, ServerOptions options) {
     if (port < 0 || port > 65535) {
@@ -108,10 +110,29 @@ public final class DsoGymServer implements AutoCloseable {
     }
     if (!address.isLoopbackAddress() && options.authToken().isEmpty()) {
       throw new IllegalArgumentException("bind address " + bind + ": expected an auth token "
-          + "(--auth-token) when binding beyond loopback, got none");
+          + "(--auth-token-file, $DSOGYM_AUTH_TOKEN or --auth-token) when binding beyond "
+          + "loopback, got none");
     }
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address,
-            port))
+    if (!address.isLoopbackAddress() && options.tls() == null && !options.allowPlaintext()) {
+      throw new IllegalArgumentException("bind address " + bind + ": expected TLS (--tls-cert "
+          + "and --tls-key) when binding beyond loopback, got none; the auth token would travel "
+          + "in clear (--allow-plaintext accepts that)");
+    }
+    InetSocketAddress socket = new InetSocketAddress(address, port);
+    NettyServerBuilder builder;
+    if (options.tls() == null) {
+      builder = NettyServerBuilder.forAddress(socket);
+    } else {
+      io.grpc.ServerCredentials credentials = options.tls().credentials();
+      try {
+        builder = NettyServerBuilder.forAddress(socket, credentials);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--tls-cert, --tls-key, --tls-client-ca: expected a "
+            + "PEM certificate chain, its PKCS#8 private key and a PEM CA bundle, got files "
+            + "that do not load: " + e.getMessage(), e);
+      }
+    }
+    builder
         .maxInboundMetadataSize(64 * 1024)
         // Detect dead workers even while idle; allow the workers' own 20 s pings.
         .keepAliveTime(30, TimeUnit.SECONDS)
@@ -156,6 +177,7 @@ public final class DsoGymServer implements AutoCloseable {
       health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
     }
     log.info(() -> "dsogym server started on " + address() + " ("
+        + (options.tls() == null ? "plaintext" : options.tls().describe()) + "; "
         + options.limits().describe() + ")");
     return this;
   }

@@ -45,7 +45,9 @@ import java.util.logging.Logger;
  * EnvService: clients use Java-native envs over one stream per session (hello, make, then
  * reset/step until close). Each request is translated, delegated to a {@link SyncVectorEnv},
  * and its result translated back; any failure becomes an in-band Error reply carrying the
- * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on.
+ * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on;
+ * only a wrong auth token ends the stream (UNAUTHENTICATED). {@code ListEnvs} needs the token
+ * too when the server has one.
  *
  * <p>The {@link ServerLimits} bound each session's lanes and kwargs, and the sessions and
  * lanes of the whole server ({@link ServerResources}); a session that leaves its replies
@@ -99,8 +101,18 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
     expiry.setRemoveOnCancelPolicy(true);
   }
 
+  /** The refusal of a wrong or missing token; never echoes the token. */
+  private static io.grpc.StatusRuntimeException unauthenticated(String request, String token) {
+    return Status.UNAUTHENTICATED.withDescription(request + ".auth_token: expected the server's "
+        + "token, got " + (token.isEmpty() ? "none" : "a different one")).asRuntimeException();
+  }
+
   @Override
   public void listEnvs(ListEnvsRequest request, StreamObserver<ListEnvsResponse> responses) {
+    if (!options.authorizes(request.getAuthToken())) {
+      responses.onError(unauthenticated("list_envs", request.getAuthToken()));
+      return;
+    }
     ListEnvsResponse.Builder b = ListEnvsResponse.newBuilder();
     try {
       EnvRegistry registry = options.registry();
@@ -475,6 +487,11 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         return;
       }
       ClientResponse reply = answer(request);
+      if (reply.getError().getCode() == Status.Code.UNAUTHENTICATED.value()) {
+        // one guess per stream: a wrong token ends it, so guessing costs a new stream each time
+        end(Status.UNAUTHENTICATED.withDescription(reply.getError().getMessage()));
+        return;
+      }
       queued.addLast(reply);
       queuedBytes += reply.getSerializedSize();
       resources.noteQueuedReplies(queued.size());
@@ -537,9 +554,7 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
             + "got " + hello.getProtocolVersionValue());
       }
       if (!options.authorizes(hello.getAuthToken())) {
-        throw Status.UNAUTHENTICATED.withDescription("hello.auth_token: expected the server's "
-            + "token, got " + (hello.getAuthToken().isEmpty() ? "none" : "a different one"))
-            .asRuntimeException();
+        throw unauthenticated("hello", hello.getAuthToken());
       }
       if (!hello.getResumeId().isEmpty()) {
         resume(hello.getResumeId());

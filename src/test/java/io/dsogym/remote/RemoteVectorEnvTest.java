@@ -281,13 +281,13 @@ class RemoteVectorEnvTest {
 
   @Test
   void workersNeedTheAuthTokenWhenTheServerHasOne() throws Exception {
-    startServer(ServerOptions.defaults().withAuthToken("tok"));
+    startServer(ServerOptions.defaults().withAuthToken("tok-of-16-characters"));
     FakeWorker anonymous = cartPoleWorker("anon", 1).connect(channel);
     assertEquals(Status.Code.UNAUTHENTICATED, Status.fromThrowable(assertThrows(
         ExecutionException.class, () -> anonymous.hello().get(5, TimeUnit.SECONDS)).getCause())
         .getCode());
     FakeWorker withToken = cartPoleWorker("tok", 1);
-    withToken.connect(channel, withToken.defaultHello().setAuthToken("tok"));
+    withToken.connect(channel, withToken.defaultHello().setAuthToken("tok-of-16-characters"));
     withToken.hello().get(5, TimeUnit.SECONDS);
     try (RemoteVectorEnv ok = server.pool().awaitWorker(null, Duration.ofSeconds(5))) {
       ok.reset(new long[] {0}, Map.of(), null);

@@ -119,7 +119,8 @@ class DsoGymServerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DsoGymServer.tcp("0.0.0.0", 0, ServerOptions.defaults()));
     assertTrue(e.getMessage().contains("auth token"), e.getMessage());
-    DsoGymServer.tcp("0.0.0.0", 0, ServerOptions.defaults().withAuthToken("t"));
+    DsoGymServer.tcp("0.0.0.0", 0, ServerOptions.defaults()
+        .withAuthToken("a-token-of-24-characters").withAllowPlaintext(true));
     assertThrows(IllegalArgumentException.class,
         () -> DsoGymServer.tcp("127.0.0.1", 70000, ServerOptions.defaults()));
   }

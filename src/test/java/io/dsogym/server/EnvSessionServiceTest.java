@@ -214,18 +214,17 @@ class EnvSessionServiceTest {
   void authTokenIsCheckedInTheHello() throws Exception {
     String name = InProcessServerBuilder.generateName();
     grpc.register(new DsoGymServer(InProcessServerBuilder.forName(name),
-        ServerOptions.defaults().withAuthToken("s3cret")).start());
+        ServerOptions.defaults().withAuthToken("s3cret-of-16-chars")).start());
     ManagedChannel ch = grpc.register(InProcessChannelBuilder.forName(name).build());
     try (SessionClient c = new SessionClient(ch)) {
-      assertError(c.call(ClientRequest.newBuilder().setHello(ClientHello.newBuilder()
-          .setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1).setAuthToken("wrong"))),
-          Status.Code.UNAUTHENTICATED, "auth_token");
       assertError(c.call(make("CartPole-v1", 1, "", AutoresetMode.NEXT_STEP)),
           Status.Code.FAILED_PRECONDITION, "hello first");
       assertEquals(ClientResponse.ResponseCase.HELLO, c.call(ClientRequest.newBuilder()
           .setHello(ClientHello.newBuilder().setProtocolVersion(
-              ProtocolVersion.PROTOCOL_VERSION_1).setAuthToken("s3cret"))).getResponseCase());
+              ProtocolVersion.PROTOCOL_VERSION_1).setAuthToken("s3cret-of-16-chars")))
+          .getResponseCase());
     }
+    // a wrong token ends the stream: TransportSecurityTest.aWrongTokenEndsTheSessionStream
   }
 
   @Test
