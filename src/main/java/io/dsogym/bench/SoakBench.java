@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * of Gymnasium, stepped by the server the way training steps them) run for S seconds. It
  * reports the steps, the errors (error replies, failed streams, failed worker steps), the
  * p50/p99 of one step's round trip over all of them, and the process's RSS and threads at
- * the start and the end, which show a leak over a long run.
+ * the start, ten times during the run and at the end, which show a leak over a long run.
  *
  * <p>The server runs in this JVM: workers are driven through its pool, which lives in the
  * server's process. The RSS and thread count are therefore this process's, clients included
@@ -106,6 +106,22 @@ public final class SoakBench {
         threads.add(new Thread(() -> load.worker(env, deadline), "soak-" + env.workerId()));
       }
       threads.forEach(Thread::start);
+      // RSS and threads ten times over the run: growth that does not level off is a leak.
+      List<Map<String, Object>> samples = new ArrayList<>();
+      long start = System.nanoTime();
+      long every = Math.max(1, (deadline - start) / 10);
+      for (long next = start + every; next <= deadline; next += every) {
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        Map<String, Object> sample = new LinkedHashMap<>();
+        sample.put("s", round((System.nanoTime() - start) / 1e9));
+        sample.put("rss_mb", round(rssMb()));
+        sample.put("heap_mb_after_gc", round(heapAfterGcMb()));
+        sample.put("threads", liveThreads());
+        samples.add(sample);
+      }
       for (Thread t : threads) {
         t.join();
       }
@@ -115,6 +131,7 @@ public final class SoakBench {
         env.close("soak done");
       }
       Map<String, Object> doc = load.figures(o, rssStart, rssEnd, threadsStart, threadsEnd);
+      doc.put("samples", samples);
       console.println(new GsonBuilder().setPrettyPrinting().create().toJson(doc));
       if (o.out().getParent() != null) {
         Files.createDirectories(o.out().getParent());
@@ -241,6 +258,23 @@ public final class SoakBench {
     }
     Runtime r = Runtime.getRuntime();
     return (r.totalMemory() - r.freeMemory()) / (1024.0 * 1024.0);
+  }
+
+  /**
+   * The heap in use right after the last garbage collection, over every heap pool: what the
+   * live objects take. RSS also counts heap the JVM has grown and kept, so only this one tells
+   * a leak from a heap that grew to fit the load.
+   */
+  static double heapAfterGcMb() {
+    long used = 0;
+    for (java.lang.management.MemoryPoolMXBean pool
+        : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      java.lang.management.MemoryUsage u = pool.getCollectionUsage();
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && u != null) {
+        used += u.getUsed();
+      }
+    }
+    return used / (1024.0 * 1024.0);
   }
 
   /** This process's threads (Linux: all of them, native ones too; elsewhere the JVM's). */
