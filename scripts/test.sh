@@ -10,6 +10,11 @@ bash scripts/setup.sh || exit 1
 status=0
 echo "== Java tests and packaging checks (mvn install: the library jar and the runnable jar into the local Maven repository)"
 mvn -B install || status=1
+# Plain `mvn test` replays the fuzz corpus only; this searches for 30 s more, on the session
+# handler (docs/protocol.md#fuzzing). A finding fails the run and is written to the corpus.
+echo "== Fuzzing (Jazzer, 30 s: ServerFuzzTest#sessionRequests)"
+JAZZER_FUZZ=1 mvn -B -q test -Dtest='ServerFuzzTest#sessionRequests' -Djazzer.max_duration=30s \
+  || status=1
 echo "== Python tests (pytest)"
 .venv/bin/python -m pytest -q python-client/tests || status=1
 exit $status

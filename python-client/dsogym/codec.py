@@ -118,7 +118,10 @@ def decode_tensor(t: Any, field: str = "tensor") -> np.ndarray:
     if t.dtype == pb.BOOL and n and a.view(np.uint8).max() > 1:
         raise ValueError(f"{field}.data: expected BOOL bytes 0 or 1, actual byte values up to "
                          f"{int(a.view(np.uint8).max())}")
-    return a.reshape(shape)
+    try:
+        return a.reshape(shape)
+    except ValueError as e:  # e.g. [0, 2**62]: no elements, but more than numpy can index
+        raise ValueError(f"{field}.shape: expected a shape numpy can hold, actual {list(shape)} ({e})") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand(new EvalCommand(out));
     cl.addSubcommand(new RolloutCommand(out));
     cl.addSubcommand(new BenchCommand(out));
+    cl.addSubcommand(new SoakCommand(out));
     cl.addSubcommand(ExperimentCommand.create(out));
     cl.addSubcommand(new CommandLine.HelpCommand());
     // set after the subcommands are added: these apply to every one of them

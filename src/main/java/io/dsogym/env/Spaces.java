@@ -136,16 +136,29 @@ public final class Spaces {
 
   /** The number of lanes N of a batched value (leading dimension of its first leaf). */
   public static int batchSize(Value batched) {
+    return batchSize(batched, "batched value");
+  }
+
+  /**
+   * The same, naming {@code field} in errors.
+   *
+   * @throws IllegalArgumentException for a scalar leaf, or a dict or tuple with no leaf at all
+   */
+  public static int batchSize(Value batched, String field) {
     if (batched instanceof Tensor t) {
       if (t.rank() == 0) {
-        throw new IllegalArgumentException("batched value: expected a leading lane "
-            + "dimension, got a scalar");
+        throw new IllegalArgumentException(field + ": expected a leading lane dimension, got "
+            + "a scalar");
       }
       return t.dim(0);
     }
-    if (batched instanceof DictValue d) {
-      return batchSize(d.entries().values().iterator().next());
+    List<Value> items = batched instanceof DictValue d ? List.copyOf(d.entries().values())
+        : ((TupleValue) batched).items();
+    if (items.isEmpty()) {
+      throw new IllegalArgumentException(field + ": expected a value with a leading lane "
+          + "dimension, got an empty " + (batched instanceof DictValue ? "dict" : "tuple"));
     }
-    return batchSize(((TupleValue) batched).items().get(0));
+    return batchSize(items.get(0), field);
   }
+
 }

@@ -45,7 +45,7 @@ public final class Json {
       throw new IllegalArgumentException(field + ": expected a JSON object, got "
           + kind(root) + " " + abbreviate(text));
     }
-    return toMap(root.getAsJsonObject());
+    return toMap(root.getAsJsonObject(), field);
   }
 
   /** The map as JSON text ("{}" for an empty or null map). */
@@ -53,26 +53,26 @@ public final class Json {
     return map == null || map.isEmpty() ? "{}" : GSON.toJson(map);
   }
 
-  private static Map<String, Object> toMap(JsonObject o) {
+  private static Map<String, Object> toMap(JsonObject o, String field) {
     Map<String, Object> out = new LinkedHashMap<>();
     for (Map.Entry<String, JsonElement> e : o.entrySet()) {
-      out.put(e.getKey(), toJava(e.getValue()));
+      out.put(e.getKey(), toJava(e.getValue(), field + "." + e.getKey()));
     }
     return out;
   }
 
-  private static Object toJava(JsonElement e) {
+  private static Object toJava(JsonElement e, String field) {
     if (e == null || e.isJsonNull()) {
       return null;
     }
     if (e.isJsonObject()) {
-      return toMap(e.getAsJsonObject());
+      return toMap(e.getAsJsonObject(), field);
     }
     if (e.isJsonArray()) {
       JsonArray a = e.getAsJsonArray();
       List<Object> out = new ArrayList<>(a.size());
-      for (JsonElement x : a) {
-        out.add(toJava(x));
+      for (int i = 0; i < a.size(); i++) {
+        out.add(toJava(a.get(i), field + "[" + i + "]"));
       }
       return out;
     }
@@ -83,11 +83,22 @@ public final class Json {
     if (p.isString()) {
       return p.getAsString();
     }
-    BigDecimal d = p.getAsBigDecimal();
+    BigDecimal d;
+    try {
+      d = p.getAsBigDecimal();
+    } catch (NumberFormatException beyondGson) { // Gson refuses exponents beyond its limit, e.g. 1E9999999
+      throw new IllegalArgumentException(field + ": expected a number within double range, got "
+          + abbreviate(p.getAsString()));
+    }
     try {
       return d.longValueExact();
     } catch (ArithmeticException notIntegral) {
-      return d.doubleValue();
+      double v = d.doubleValue();
+      if (Double.isInfinite(v)) {
+        throw new IllegalArgumentException(field + ": expected a number within double range, "
+            + "got " + abbreviate(p.getAsString()));
+      }
+      return v;
     }
   }
 

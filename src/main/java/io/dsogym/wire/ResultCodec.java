@@ -143,7 +143,7 @@ public final class ResultCodec {
       throw new IllegalArgumentException(field + ": expected a batched value, got none");
     }
     Value value = ValueCodec.decode(v, field);
-    int got = Spaces.batchSize(value);
+    int got = Spaces.batchSize(value, field);
     if (got != n) {
       throw new IllegalArgumentException(field + ": expected " + n + " lanes, got " + got);
     }

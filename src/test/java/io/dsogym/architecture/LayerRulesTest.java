@@ -44,8 +44,9 @@ class LayerRulesTest {
     ALLOWED.put("train", List.of("remote", "oracle", "dso", "collect", "chain", "policy",
         "optim", "envs", "env", "linalg", "wire"));
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
-    ALLOWED.put("bench", List.of("launch", "remote", "collect", "chain", "policy", "env",
-        "linalg"));
+    // bench: the soak starts a server and talks the protocol to it as a client would
+    ALLOWED.put("bench", List.of("launch", "server", "remote", "wire", "collect", "chain",
+        "policy", "env", "linalg"));
     ALLOWED.put("experiment", List.of("train", "launch", "lmdp", "oracle", "dso", "collect",
         "optim", "chain", "policy", "wire", "envs", "env", "linalg"));
     ALLOWED.put("cli", List.of("experiment", "bench", "launch", "train", "server", "remote",

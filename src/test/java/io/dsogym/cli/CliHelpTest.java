@@ -44,6 +44,8 @@ class CliHelpTest {
         Arguments.of("rollout", List.of("--env", "--num-envs", "--steps", "Default: 16")),
         Arguments.of("bench", List.of("--envs", "--lanes", "--modes", "--pin",
             "--latency-steps", "Default: bench-results/bench.json")),
+        Arguments.of("soak", List.of("--sessions", "--workers", "--seconds", "--out",
+            "Default: bench-results/soak.json")),
         Arguments.of("experiment", List.of("NAME", "one of: lmdp", "--seed", "--out",
             "Experiments:", "  lmdp ", "Default: experiment-results/NAME")));
   }
@@ -100,7 +102,7 @@ class CliHelpTest {
     for (String[] args : new String[][] {{"--help"}, {"-h"}, {"help"}}) {
       Result r = run(args);
       assertEquals(0, r.code, r.err);
-      for (String c : List.of("serve", "envs", "train", "eval", "rollout", "bench",
+      for (String c : List.of("serve", "envs", "train", "eval", "rollout", "bench", "soak",
           "experiment")) {
         assertTrue(r.out.contains("  " + c + " "), c + " in:\n" + r.out);
       }
