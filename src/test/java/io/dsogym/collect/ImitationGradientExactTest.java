@@ -29,19 +29,17 @@ import org.junit.jupiter.api.Test;
  * exact ∇J(θ), J the discounted imitation loss of the closed loop, computed by central
  * differences of the exact J ({@link TabularMdp} with reward −L(s,θ) at every action).
  *
- * <p>The MDP is SystemGradientExactTest's shape (random tables, fixed seed): three layers of
- * three cells and two terminal states, every episode exactly 3 steps, so a batch of 3 steps
- * per lane is one whole episode per lane. The estimate is the trainer's: Algorithm 1's weights
+ * <p>The MDP is {@link LayeredMdp} (random tables, fixed seed, rewards 0): every episode is
+ * exactly 3 steps, so a batch of 3 steps per lane is one whole episode per lane. The estimate is the trainer's: Algorithm 1's weights
  * with V̂ the exact V, into a {@link Surrogate} over the batch's transitions and its imitation
  * cost. Over 300 runs of 16 lanes, every coordinate of the mean lies within 4.5 standard errors
  * of ∇J (27 coordinates vary). The comparison has power: dropping the score term (the
  * imitation loop without it) or the cost's own gradient is rejected on the same samples.
  */
 class ImitationGradientExactTest {
-  private static final int LAYERS = 3;
-  private static final int CELLS = 3;
-  private static final int ACTIONS = 3;
-  private static final int STATES = LAYERS * CELLS + 2;
+  private static final int LAYERS = LayeredMdp.LAYERS;
+  private static final int ACTIONS = LayeredMdp.ACTIONS;
+  private static final int STATES = LayeredMdp.STATES;
   private static final double GAMMA = 0.9;
   private static final int LANES = 16;
   private static final int RUNS = 300;
@@ -55,31 +53,7 @@ class ImitationGradientExactTest {
   @BeforeAll
   static void setUp() {
     SplittableRandom rng = new SplittableRandom(20261201L);
-    double[][][] p = new double[STATES][ACTIONS][STATES];
-    for (int s = 0; s < STATES; s++) {
-      for (int a = 0; a < ACTIONS; a++) {
-        if (s >= LAYERS * CELLS) {
-          p[s][a][s] = 1;  // terminal: never stepped
-          continue;
-        }
-        int layer = s / CELLS;
-        int first = (layer + 1) * CELLS;
-        int width = layer < LAYERS - 1 ? CELLS : 2;
-        double sum = 0;
-        for (int j = 0; j < width; j++) {
-          p[s][a][first + j] = 0.05 + rng.nextDouble();
-          sum += p[s][a][first + j];
-        }
-        for (int j = 0; j < width; j++) {
-          p[s][a][first + j] /= sum;
-        }
-      }
-    }
-    kwargs = new LinkedHashMap<>();
-    kwargs.put("transitions", p);
-    kwargs.put("rewards", new double[STATES][ACTIONS]);  // the env's reward is not the cost
-    kwargs.put("initial", new double[] {0.5, 0.3, 0.2, 0, 0, 0, 0, 0, 0, 0, 0});
-    kwargs.put("terminal", List.of((double) STATES - 2, (double) STATES - 1));
+    kwargs = LayeredMdp.kwargs(rng, false);  // the env's reward is not the cost
     expert = new int[STATES];
     for (int s = 0; s < STATES; s++) {
       expert[s] = rng.nextInt(ACTIONS);
@@ -118,23 +92,7 @@ class ImitationGradientExactTest {
   }
 
   private static double[][] policyTable(double[] th) {
-    double[][] pi = new double[STATES][ACTIONS];
-    double[] logits = new double[ACTIONS];
-    for (int s = 0; s < STATES; s++) {
-      double[] x = new double[STATES];
-      x[s] = 1;
-      policy.distributionParams(th, x, 0, logits);
-      double max = Math.max(logits[0], Math.max(logits[1], logits[2]));
-      double sum = 0;
-      for (int a = 0; a < ACTIONS; a++) {
-        pi[s][a] = Math.exp(logits[a] - max);
-        sum += pi[s][a];
-      }
-      for (int a = 0; a < ACTIONS; a++) {
-        pi[s][a] /= sum;
-      }
-    }
-    return pi;
+    return LayeredMdp.policyTable(policy, th);
   }
 
   private enum Variant { FULL, NO_SCORE_TERM, NO_COST_GRADIENT }
@@ -199,12 +157,7 @@ class ImitationGradientExactTest {
   }
 
   private static int state(double[] obs, int i) {
-    for (int s = 0; s < STATES; s++) {
-      if (obs[i * STATES + s] == 1.0) {
-        return s;
-      }
-    }
-    throw new AssertionError("observation " + i + " is not one-hot");
+    return LayeredMdp.state(obs, i);
   }
 
   @Test

@@ -13,7 +13,6 @@ import io.dsogym.policy.MlpPolicy;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.PolicySpec;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -28,11 +27,9 @@ import org.junit.jupiter.api.Test;
  * unbiased for the exact ∇J(θ_π, φ), computed by central differences of the exact discounted J
  * of the MDP at φ ({@link TabularMdp}).
  *
- * <p><b>The MDP</b> (random tables, fixed seed): layers 0, 1, 2 of 3 cells, p0 on layer 0; every
- * action moves one layer on, and from layer 2 into one of two terminal states. Every episode is
- * exactly 3 steps and terminates, so a batch of 3 steps per lane is one whole episode per lane
- * (the collector's autoreset starts the next one), with nothing truncated: no term of ∇J lies
- * beyond the batch.
+ * <p><b>The MDP</b> is {@link LayeredMdp} (random tables and rewards, fixed seed): every
+ * episode is exactly 3 steps and terminates, so a batch of 3 steps per lane is one whole
+ * episode per lane, with nothing truncated: no term of ∇J lies beyond the batch.
  *
  * <p><b>Estimate</b>: as the trainer computes it, with V̂ the exact V at φ: Algorithm 1's weights
  * (λ = 1, γ^t state weights, no normalization) into a {@link Surrogate} over the batch's joint
@@ -46,10 +43,9 @@ import org.junit.jupiter.api.Test;
  * (a policy-only estimator) or its cost gradient is rejected on the same samples.
  */
 class SystemGradientExactTest {
-  private static final int LAYERS = 3;
-  private static final int CELLS = 3;
-  private static final int ACTIONS = 3;
-  private static final int STATES = LAYERS * CELLS + 2;
+  private static final int LAYERS = LayeredMdp.LAYERS;
+  private static final int ACTIONS = LayeredMdp.ACTIONS;
+  private static final int STATES = LayeredMdp.STATES;
   private static final double GAMMA = 0.9;
   private static final int LANES = 16;
   private static final int RUNS = 300;
@@ -63,34 +59,7 @@ class SystemGradientExactTest {
   @BeforeAll
   static void setUp() {
     SplittableRandom rng = new SplittableRandom(20261130L);
-    double[][][] p = new double[STATES][ACTIONS][STATES];
-    double[][] rewards = new double[STATES][ACTIONS];
-    for (int s = 0; s < STATES; s++) {
-      for (int a = 0; a < ACTIONS; a++) {
-        if (s >= LAYERS * CELLS) {
-          p[s][a][s] = 1;  // terminal: never stepped
-          continue;
-        }
-        int layer = s / CELLS;
-        int first = (layer + 1) * CELLS;
-        int width = layer < LAYERS - 1 ? CELLS : 2;
-        double sum = 0;
-        for (int j = 0; j < width; j++) {
-          p[s][a][first + j] = 0.05 + rng.nextDouble();
-          sum += p[s][a][first + j];
-        }
-        for (int j = 0; j < width; j++) {
-          p[s][a][first + j] /= sum;
-        }
-        rewards[s][a] = -1 + 2 * rng.nextDouble();
-      }
-    }
-    double[] p0 = {0.5, 0.3, 0.2, 0, 0, 0, 0, 0, 0, 0, 0};
-    kwargs = new LinkedHashMap<>();
-    kwargs.put("transitions", p);
-    kwargs.put("rewards", rewards);
-    kwargs.put("initial", p0);
-    kwargs.put("terminal", List.of((double) STATES - 2, (double) STATES - 1));
+    kwargs = LayeredMdp.kwargs(rng, true);
     policy = new MlpPolicy(new PolicySpec(PolicySpec.Head.CATEGORICAL, STATES, List.of(),
         PolicySpec.Activation.TANH, ACTIONS), 0.0);
     TabularChainEnv model = new TabularChainEnv(kwargs);
@@ -126,23 +95,7 @@ class SystemGradientExactTest {
   }
 
   private static double[][] policyTable(double[] th) {
-    double[][] pi = new double[STATES][ACTIONS];
-    double[] logits = new double[ACTIONS];
-    for (int s = 0; s < STATES; s++) {
-      double[] x = new double[STATES];
-      x[s] = 1;
-      policy.distributionParams(th, x, 0, logits);
-      double max = Math.max(logits[0], Math.max(logits[1], logits[2]));
-      double sum = 0;
-      for (int a = 0; a < ACTIONS; a++) {
-        pi[s][a] = Math.exp(logits[a] - max);
-        sum += pi[s][a];
-      }
-      for (int a = 0; a < ACTIONS; a++) {
-        pi[s][a] /= sum;
-      }
-    }
-    return pi;
+    return LayeredMdp.policyTable(policy, th);
   }
 
   private enum Variant { FULL, NO_SYSTEM_SCORE, NO_COST_GRADIENT }
@@ -199,12 +152,7 @@ class SystemGradientExactTest {
   }
 
   private static int state(double[] obs, int i) {
-    for (int s = 0; s < STATES; s++) {
-      if (obs[i * STATES + s] == 1.0) {
-        return s;
-      }
-    }
-    throw new AssertionError("observation " + i + " is not one-hot");
+    return LayeredMdp.state(obs, i);
   }
 
   @Test
