@@ -31,6 +31,7 @@ the server's resume grace and the session goes on where it was; a resume that fa
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -352,6 +353,35 @@ def list_envs(address: str, timeout: float = 30.0, auth_token: str | None = None
     return [codec.decode_env_spec(s) for s in resp.envs]
 
 
+def _with_remote_limits(spec: Any, remote: codec.SpecInfo) -> Any:
+    """``spec`` (what gymnasium.make set: Remote-v0's registration, which cannot know the
+    remote env) with the remote env's max_episode_steps and reward_threshold where it has none.
+    The server enforces the time limit itself, so make adds no TimeLimit wrapper of its own."""
+    if spec is None:
+        return None
+    changes = {}
+    if spec.max_episode_steps is None and remote.max_episode_steps is not None:
+        changes["max_episode_steps"] = remote.max_episode_steps
+    if spec.reward_threshold is None and remote.reward_threshold is not None:
+        changes["reward_threshold"] = remote.reward_threshold
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+class _RemoteSpec:
+    """``spec`` of RemoteEnv and RemoteVectorEnv: the assigned EnvSpec, completed by
+    _with_remote_limits (gymnasium.make assigns ``env.unwrapped.spec`` after construction)."""
+
+    _assigned_spec: Any = None
+
+    @property
+    def spec(self) -> Any:
+        return _with_remote_limits(self._assigned_spec, self.remote_spec)
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._assigned_spec = value
+
+
 # ---------------------------------------------------------------------------------------------
 # Vector env
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +395,7 @@ def _copy_tree(x: Any) -> Any:
     return np.array(x)  # writable copy
 
 
-class RemoteVectorEnv(gym.vector.VectorEnv):
+class RemoteVectorEnv(_RemoteSpec, gym.vector.VectorEnv):
     """``num_envs`` lanes of an env hosted by the dsogym server, as a Gymnasium VectorEnv.
 
     Args:
@@ -532,7 +562,7 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
     return np.array(item) if copy else item
 
 
-class RemoteEnv(gym.Env):
+class RemoteEnv(_RemoteSpec, gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
     ``timeout`` (seconds, default None: none) bounds each reply, ``resume`` (default True)

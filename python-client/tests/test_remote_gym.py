@@ -1,0 +1,34 @@
+"""Gymnasium details of Remote-v0, RemoteEnv and RemoteVectorEnv against the real Java server:
+the spec's limits, pickling, per-lane seeds and SAME_STEP's final_info."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import dsogym  # noqa: F401  (registers dsogym/Remote-v0)
+from dsogym import RemoteEnv, RemoteVectorEnv
+from test_java_server import java_server  # noqa: F401  (the session's real server)
+
+
+def test_spec_carries_the_remote_envs_time_limit_and_reward_threshold(java_server):
+    want = gym.spec("CartPole-v1")  # the Java-native env declares Gymnasium's values
+    env = gym.make("dsogym/Remote-v0", address=java_server.address, env_id="CartPole-v1")
+    try:
+        assert (env.spec.max_episode_steps, env.spec.reward_threshold) == (500, 475.0) \
+            == (want.max_episode_steps, want.reward_threshold)
+        assert env.unwrapped.spec.max_episode_steps == 500 and env.spec.id == "dsogym/Remote-v0"
+        # the server enforces the limit: make wraps no TimeLimit of its own around it
+        assert "TimeLimit" not in [w.name for w in env.spec.additional_wrappers]
+    finally:
+        env.close()
+    envs = gym.make_vec("dsogym/Remote-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                        address=java_server.address, env_id="CartPole-v1")
+    try:
+        assert (envs.spec.max_episode_steps, envs.spec.reward_threshold) == (500, 475.0)
+    finally:
+        envs.close()
+    pendulum = gym.make("dsogym/Remote-v0", address=java_server.address, env_id="Pendulum-v1")
+    try:  # Gymnasium's Pendulum-v1 has a time limit and no threshold
+        assert (pendulum.spec.max_episode_steps, pendulum.spec.reward_threshold) == (200, None)
+    finally:
+        pendulum.close()
