@@ -367,11 +367,19 @@ def _with_remote_limits(spec: Any, remote: codec.SpecInfo) -> Any:
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
-class _RemoteSpec:
-    """``spec`` of RemoteEnv and RemoteVectorEnv: the assigned EnvSpec, completed by
-    _with_remote_limits (gymnasium.make assigns ``env.unwrapped.spec`` after construction)."""
+class _RemoteBase:
+    """What RemoteEnv and RemoteVectorEnv share: ``spec``, the assigned EnvSpec completed by
+    _with_remote_limits (gymnasium.make assigns ``env.unwrapped.spec`` after construction),
+    and pickling by reconnecting."""
 
     _assigned_spec: Any = None
+    _init_kwargs: dict
+
+    def __reduce__(self):
+        """Pickles the constructor's arguments (address, env id, kwargs, options; an auth_token
+        passed explicitly too) and the spec: unpickling opens a NEW session on the server. The
+        episode state is not carried: reset the unpickled env before stepping it."""
+        return _reconnect, (type(self), self._init_kwargs, self._assigned_spec)
 
     @property
     def spec(self) -> Any:
@@ -380,6 +388,12 @@ class _RemoteSpec:
     @spec.setter
     def spec(self, value: Any) -> None:
         self._assigned_spec = value
+
+
+def _reconnect(cls: type, init_kwargs: dict, spec: Any) -> Any:
+    env = cls(**init_kwargs)
+    env.spec = spec
+    return env
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,7 +409,7 @@ def _copy_tree(x: Any) -> Any:
     return np.array(x)  # writable copy
 
 
-class RemoteVectorEnv(_RemoteSpec, gym.vector.VectorEnv):
+class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
     """``num_envs`` lanes of an env hosted by the dsogym server, as a Gymnasium VectorEnv.
 
     Args:
@@ -419,6 +433,9 @@ class RemoteVectorEnv(_RemoteSpec, gym.vector.VectorEnv):
             again; the server answers a request it already ran from its stored reply, so no
             step runs twice. A resume that fails raises ConnectionError saying why. False: a
             broken connection raises ConnectionError at once.
+
+    Pickling (and deepcopy) reconnects: the unpickled env opens a new session with the same
+    arguments; the episode state is not carried, so reset it before stepping.
     """
 
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
@@ -426,6 +443,7 @@ class RemoteVectorEnv(_RemoteSpec, gym.vector.VectorEnv):
                  env_kwargs: dict | None = None, copy: bool = True, auth_token: str | None = None,
                  connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True,
                  tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None):
+        self._init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.copy = copy
         self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout,
@@ -562,7 +580,7 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
     return np.array(item) if copy else item
 
 
-class RemoteEnv(_RemoteSpec, gym.Env):
+class RemoteEnv(_RemoteBase, gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
     ``timeout`` (seconds, default None: none) bounds each reply, ``resume`` (default True)
@@ -570,7 +588,8 @@ class RemoteEnv(_RemoteSpec, gym.Env):
     ``tls_cert`` and ``tls_key`` secure the connection, as in RemoteVectorEnv.
     The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
     ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
-    (a Discrete observation is a numpy int64 scalar).
+    (a Discrete observation is a numpy int64 scalar). Pickling reconnects, as for
+    RemoteVectorEnv: a new session, whose episode must be started with ``reset()``.
 
     Also made by ``gymnasium.make("dsogym/Remote-v0", address=..., env_id=..., **env_kwargs)``.
     """
@@ -583,6 +602,9 @@ class RemoteEnv(_RemoteSpec, gym.Env):
         # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
         # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
+        self._init_kwargs = {k: v for k, v in locals().items()
+                             if k not in ("self", "__class__", "kwargs", "env_kwargs", "more_env_kwargs")}
+        self._init_kwargs["env_kwargs"] = kwargs
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
                                     connect_timeout=connect_timeout, timeout=timeout, resume=resume,

@@ -1,12 +1,15 @@
 """Gymnasium details of Remote-v0, RemoteEnv and RemoteVectorEnv against the real Java server:
 the spec's limits, pickling, per-lane seeds and SAME_STEP's final_info."""
 
+import pickle
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import dsogym  # noqa: F401  (registers dsogym/Remote-v0)
 from dsogym import RemoteEnv, RemoteVectorEnv
+from dsogym.remote import RemoteFailedPrecondition
 from test_java_server import java_server  # noqa: F401  (the session's real server)
 
 
@@ -32,3 +35,37 @@ def test_spec_carries_the_remote_envs_time_limit_and_reward_threshold(java_serve
         assert (pendulum.spec.max_episode_steps, pendulum.spec.reward_threshold) == (200, None)
     finally:
         pendulum.close()
+
+
+def test_pickling_reconnects_to_a_new_session_that_steps(java_server):
+    env = gym.make("dsogym/Remote-v0", address=java_server.address, env_id="CartPole-v1")
+    envs = RemoteVectorEnv(java_server.address, "Pendulum-v1", num_envs=3,
+                           autoreset_mode=gym.vector.AutoresetMode.SAME_STEP, env_kwargs={"g": 9.81})
+    try:
+        env.reset(seed=3)
+        twin = pickle.loads(pickle.dumps(env))
+        try:
+            assert twin.unwrapped._vec._session is not env.unwrapped._vec._session
+            assert twin.spec.max_episode_steps == 500 and twin.spec.kwargs == env.spec.kwargs
+            with pytest.raises(RemoteFailedPrecondition):  # a new session: the episode is not carried
+                twin.step(0)
+            assert np.array_equal(twin.reset(seed=3)[0], env.reset(seed=3)[0])
+            assert twin.step(1)[:4][1:] == env.step(1)[:4][1:]
+        finally:
+            twin.close()
+        env.step(0)  # the original session is untouched
+
+        vtwin = pickle.loads(pickle.dumps(envs))
+        try:
+            assert (vtwin.num_envs, vtwin.autoreset_mode, vtwin.remote_spec.kwargs.get("g")) == \
+                (3, gym.vector.AutoresetMode.SAME_STEP, 9.81)
+            obs, _ = vtwin.reset(seed=0)
+            want, _ = envs.reset(seed=0)
+            assert obs.tobytes() == want.tobytes()
+            a = np.full((3, 1), 0.5, np.float32)
+            assert vtwin.step(a)[0].tobytes() == envs.step(a)[0].tobytes()
+        finally:
+            vtwin.close()
+    finally:
+        env.close()
+        envs.close()
