@@ -517,12 +517,9 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"seed: expected an int or {self.num_envs} seeds, actual {len(seeds)}")
-            if all(s is None for s in seeds):
-                pass
-            elif any(s is None for s in seeds):
-                raise ValueError(f"seed: expected all ints or all None (the protocol seeds every lane), actual {seeds}")
-            else:
-                req.seeds.extend(int(s) for s in seeds)
+            if any(s is not None for s in seeds):  # None lanes draw fresh entropy, as in Gymnasium
+                req.seeds.extend(0 if s is None else int(s) for s in seeds)
+                req.unseeded_lanes.extend(i for i, s in enumerate(seeds) if s is None)
         if options:
             options = dict(options)
             mask = options.pop("reset_mask", None)

@@ -254,6 +254,13 @@ class Worker:
             seed = [int(s) for s in seeds]
         else:
             raise RequestError(f"reset.seeds: expected 0, 1 or {N} elements, actual {len(seeds)}")
+        unseeded = list(req.unseeded_lanes)
+        if unseeded:
+            if len(seeds) != N or unseeded != sorted(set(unseeded)) or not 0 <= unseeded[0] <= unseeded[-1] < N:
+                raise RequestError(f"reset.unseeded_lanes: expected ascending lanes in [0, {N}) with {N} "
+                                   f"seeds, actual {unseeded} with {len(seeds)} seeds")
+            for lane in unseeded:
+                seed[lane] = None  # Gymnasium's None: fresh entropy
         options = None
         partial_mask = None
         if req.options_json:

@@ -69,3 +69,21 @@ def test_pickling_reconnects_to_a_new_session_that_steps(java_server):
     finally:
         env.close()
         envs.close()
+
+
+def test_mixed_none_seeds_seed_the_int_lanes_and_draw_fresh_entropy_for_the_none_lanes(java_server):
+    envs = RemoteVectorEnv(java_server.address, "CartPole-v1", num_envs=3)
+    try:
+        first, _ = envs.reset(seed=[1, None, 2])
+        second, _ = envs.reset(seed=[1, None, 2])
+        all_seeded, _ = envs.reset(seed=[1, 0, 2])
+        for lane, seed in ((0, 1), (2, 2)):  # the seeded lanes reproduce Gymnasium's reset(seed)
+            want, _ = gym.make("CartPole-v1").reset(seed=seed)
+            assert first[lane].tobytes() == second[lane].tobytes() == want.tobytes()
+        # the None lane is not seeded: it differs between resets and from the placeholder seed
+        assert first[1].tobytes() != second[1].tobytes()
+        assert first[1].tobytes() != all_seeded[1].tobytes()
+        assert envs.single_observation_space.contains(first[1])
+        envs.step(np.ones(3, np.int64))  # and the session goes on
+    finally:
+        envs.close()

@@ -94,6 +94,19 @@ def test_hello_reset_step_match_a_local_sync_vector_env(driver, spawn_worker, tr
     assert proc.wait(20) == 0
 
 
+def test_unseeded_lanes_draw_fresh_entropy_and_the_others_take_their_seeds(driver, spawn_worker):
+    n = 3
+    _, s = connect(driver, spawn_worker, "CartPole-v1", n, transport=TRANSPORTS[0])
+    want, _ = local("CartPole-v1", n, AutoresetMode.NEXT_STEP).reset(seed=[1, 0, 2])
+    got = [codec.decode_value(s.command(reset=pb.ResetRequest(seeds=[1, 0, 2], unseeded_lanes=[1]))
+                              .reset_result.observations) for _ in range(2)]
+    for obs in got:
+        np.testing.assert_array_equal(obs[[0, 2]], want[[0, 2]])
+    assert not np.array_equal(got[0][1], got[1][1]) and not np.array_equal(got[0][1], want[1])
+    r = s.command(reset=pb.ResetRequest(seeds=[1], unseeded_lanes=[1]))
+    assert r.error.code == 3 and "reset.unseeded_lanes: expected ascending lanes in [0, 3)" in r.error.message, r
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_same_step_reports_ended_lanes_and_final_observations(driver, spawn_worker, transport):
     n = 2

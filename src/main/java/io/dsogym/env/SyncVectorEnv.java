@@ -57,15 +57,25 @@ public final class SyncVectorEnv implements VectorEnv {
 
   @Override
   public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+    return reset(seeds, null, options, mask);
+  }
+
+  @Override
+  public VectorResetResult reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {
     int n = lanes.size();
     book.checkReset(seeds, mask);
+    if (unseeded != null && (unseeded.length != n || seeds == null || seeds.length != n)) {
+      throw new IllegalArgumentException("unseeded: expected " + n + " flags with " + n
+          + " seeds, got " + unseeded.length + " with " + (seeds == null ? 0 : seeds.length));
+    }
     List<Map<String, Tensor>> infos = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       if (mask != null && !mask[i]) {
         infos.add(Map.of());
         continue;
       }
-      Long seed = seeds == null || seeds.length == 0 ? null
+      Long seed = seeds == null || seeds.length == 0 || (unseeded != null && unseeded[i]) ? null
           : seeds.length == 1 ? Long.valueOf(seeds[0] + i) : Long.valueOf(seeds[i]);
       Env.ResetResult r = lanes.get(i).reset(seed, options == null ? Map.of() : options);
       lastObs[i] = r.observation();

@@ -29,6 +29,25 @@ public interface VectorEnv extends AutoCloseable {
    */
   VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask);
 
+  /**
+   * {@link #reset(long[], Map, boolean[])} where, with one seed per lane, the lanes marked in
+   * {@code unseeded} draw fresh entropy (Gymnasium's None in {@code seed=[1, None, 2]}).
+   *
+   * @param unseeded null (every lane takes its seed), or N flags
+   */
+  default VectorResetResult reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {
+    if (unseeded != null) {
+      for (boolean u : unseeded) {
+        if (u) {
+          throw new IllegalArgumentException("reset.unseeded_lanes: " + describe()
+              + " seed every lane of a per-lane seed list; expected none, got some");
+        }
+      }
+    }
+    return reset(seeds, options, mask);
+  }
+
   default VectorResetResult reset(long[] seeds) {
     return reset(seeds, Map.of(), null);
   }
