@@ -418,7 +418,8 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
         num_envs: number of lanes.
         autoreset_mode: gymnasium.vector.AutoresetMode (or its value string); the server runs it.
             In SAME_STEP mode ``info["final_obs"]``/``info["_final_obs"]`` hold the last
-            observations of the lanes that ended, as SyncVectorEnv does.
+            observations of the lanes that ended and ``info["final_info"]``/
+            ``info["_final_info"]`` their last steps' info, as SyncVectorEnv does.
         env_kwargs: keyword arguments of the remote env (sent as JSON).
         copy: return writable copies of observations (True, like SyncVectorEnv) or read-only
             views of the reply's bytes (False, no copy).
@@ -500,6 +501,9 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
                 mask[lane] = True
             info["final_obs"] = final_obs
             info["_final_obs"] = mask
+            # as Gymnasium's SAME_STEP: the ended lanes' last-step info, masked by the lanes
+            info["final_info"] = self._info(r.final_info)
+            info["_final_info"] = mask.copy()
         return (_copy_tree(obs) if self.copy else obs), rewards, terminated, truncated, info
 
     def close_extras(self, **kwargs: Any) -> None:

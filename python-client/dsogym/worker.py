@@ -333,6 +333,8 @@ class Worker:
                     self._encode_finals(ended.tolist(), [final[i] for i in ended], r)
             if not cmd.step.omit_info:
                 codec.encode_info(info, self.num_envs, r.info)
+                if "final_info" in info:
+                    codec.encode_info(info["final_info"], self.num_envs, r.final_info)
         return reply
 
     def _step_lanes(self, cmd_id: int, envs: gym.vector.SyncVectorEnv, actions: np.ndarray) -> Any:

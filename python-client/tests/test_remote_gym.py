@@ -87,3 +87,31 @@ def test_mixed_none_seeds_seed_the_int_lanes_and_draw_fresh_entropy_for_the_none
         envs.step(np.ones(3, np.int64))  # and the session goes on
     finally:
         envs.close()
+
+
+def test_same_step_infos_have_gymnasiums_keys_and_masks_final_info_included(java_server):
+    """The Java CartPole resets as Gymnasium's does, so both end their episodes on the same
+    steps: the info dicts must then have the same keys, masks and final_info."""
+    n, mode = 3, gym.vector.AutoresetMode.SAME_STEP
+    envs = RemoteVectorEnv(java_server.address, "CartPole-v1", num_envs=n, autoreset_mode=mode)
+    ref = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * n, autoreset_mode=mode)
+    try:
+        envs.reset(seed=5)
+        ref.reset(seed=5)
+        rng = np.random.default_rng(0)
+        ended_steps = 0
+        for _ in range(120):
+            a = rng.integers(0, 2, n)
+            obs, _, te, tr, info = envs.step(a)
+            want_obs, _, _, _, want = ref.step(a)
+            np.testing.assert_allclose(obs, want_obs, atol=1e-5)
+            assert set(info) == set(want), (sorted(info), sorted(want))
+            if "final_info" in want:
+                ended_steps += 1
+                np.testing.assert_array_equal(info["_final_info"], want["_final_info"])
+                np.testing.assert_array_equal(info["_final_info"], te | tr)
+                assert info["final_info"] == want["final_info"] == {}  # CartPole's info is empty
+        assert ended_steps >= 3
+    finally:
+        envs.close()
+        ref.close()

@@ -85,10 +85,19 @@ public interface VectorEnv extends AutoCloseable {
    *     [endedLanes.length, ...]; null when no lane ended
    */
   record VectorStepResult(Value observations, double[] rewards, boolean[] terminated,
-      boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info) {
+      boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info,
+      Map<String, Tensor> finalInfo) {
     public VectorStepResult {
       info = info == null ? Map.of() : info;
+      finalInfo = finalInfo == null ? Map.of() : finalInfo;
       endedLanes = endedLanes == null ? new int[0] : endedLanes;
+    }
+
+    /** A step without final info (no lane ended in SAME_STEP mode, or nobody reads info). */
+    public VectorStepResult(Value observations, double[] rewards, boolean[] terminated,
+        boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info) {
+      this(observations, rewards, terminated, truncated, endedLanes, finalObservations, info,
+          Map.of());
     }
   }
 }

@@ -124,6 +124,7 @@ public final class ResultCodec {
       b.setFinalObservations(ValueCodec.encode(r.finalObservations()));
     }
     r.info().forEach((k, v) -> b.putInfo(k, TensorCodec.encode(v)));
+    r.finalInfo().forEach((k, v) -> b.putFinalInfo(k, TensorCodec.encode(v)));
     return b.build();
   }
 
@@ -170,7 +171,8 @@ public final class ResultCodec {
           ended.length, field + ".final_observations");
     }
     return new VectorStepResult(obs, rw, te, tr, ended, finalObs,
-        decodeInfo(r.getInfoMap(), n, field + ".info"));
+        decodeInfo(r.getInfoMap(), n, field + ".info"),
+        decodeInfo(r.getFinalInfoMap(), n, field + ".final_info"));
   }
 
   private static Value decodeBatch(io.dsogym.wire.v1.Value v, int n, String field) {
