@@ -31,6 +31,7 @@ the server's resume grace and the session goes on where it was; a resume that fa
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -352,6 +353,49 @@ def list_envs(address: str, timeout: float = 30.0, auth_token: str | None = None
     return [codec.decode_env_spec(s) for s in resp.envs]
 
 
+def _with_remote_limits(spec: Any, remote: codec.SpecInfo) -> Any:
+    """``spec`` (what gymnasium.make set: Remote-v0's registration, which cannot know the
+    remote env) with the remote env's max_episode_steps and reward_threshold where it has none.
+    The server enforces the time limit itself, so make adds no TimeLimit wrapper of its own."""
+    if spec is None:
+        return None
+    changes = {}
+    if spec.max_episode_steps is None and remote.max_episode_steps is not None:
+        changes["max_episode_steps"] = remote.max_episode_steps
+    if spec.reward_threshold is None and remote.reward_threshold is not None:
+        changes["reward_threshold"] = remote.reward_threshold
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+class _RemoteBase:
+    """What RemoteEnv and RemoteVectorEnv share: ``spec``, the assigned EnvSpec completed by
+    _with_remote_limits (gymnasium.make assigns ``env.unwrapped.spec`` after construction),
+    and pickling by reconnecting."""
+
+    _assigned_spec: Any = None
+    _init_kwargs: dict
+
+    def __reduce__(self):
+        """Pickles the constructor's arguments (address, env id, kwargs, options; an auth_token
+        passed explicitly too) and the spec: unpickling opens a NEW session on the server. The
+        episode state is not carried: reset the unpickled env before stepping it."""
+        return _reconnect, (type(self), self._init_kwargs, self._assigned_spec)
+
+    @property
+    def spec(self) -> Any:
+        return _with_remote_limits(self._assigned_spec, self.remote_spec)
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._assigned_spec = value
+
+
+def _reconnect(cls: type, init_kwargs: dict, spec: Any) -> Any:
+    env = cls(**init_kwargs)
+    env.spec = spec
+    return env
+
+
 # ---------------------------------------------------------------------------------------------
 # Vector env
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +409,7 @@ def _copy_tree(x: Any) -> Any:
     return np.array(x)  # writable copy
 
 
-class RemoteVectorEnv(gym.vector.VectorEnv):
+class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
     """``num_envs`` lanes of an env hosted by the dsogym server, as a Gymnasium VectorEnv.
 
     Args:
@@ -374,7 +418,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         num_envs: number of lanes.
         autoreset_mode: gymnasium.vector.AutoresetMode (or its value string); the server runs it.
             In SAME_STEP mode ``info["final_obs"]``/``info["_final_obs"]`` hold the last
-            observations of the lanes that ended, as SyncVectorEnv does.
+            observations of the lanes that ended and ``info["final_info"]``/
+            ``info["_final_info"]`` their last steps' info, as SyncVectorEnv does.
         env_kwargs: keyword arguments of the remote env (sent as JSON).
         copy: return writable copies of observations (True, like SyncVectorEnv) or read-only
             views of the reply's bytes (False, no copy).
@@ -389,6 +434,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
             again; the server answers a request it already ran from its stored reply, so no
             step runs twice. A resume that fails raises ConnectionError saying why. False: a
             broken connection raises ConnectionError at once.
+
+    Pickling (and deepcopy) reconnects: the unpickled env opens a new session with the same
+    arguments; the episode state is not carried, so reset it before stepping.
     """
 
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
@@ -396,6 +444,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
                  env_kwargs: dict | None = None, copy: bool = True, auth_token: str | None = None,
                  connect_timeout: float = 30.0, timeout: float | None = None, resume: bool = True,
                  tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None):
+        self._init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.copy = copy
         self._session = _Session(address, auth_token=auth_token, connect_timeout=connect_timeout,
@@ -452,6 +501,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
                 mask[lane] = True
             info["final_obs"] = final_obs
             info["_final_obs"] = mask
+            # as Gymnasium's SAME_STEP: the ended lanes' last-step info, masked by the lanes
+            info["final_info"] = self._info(r.final_info)
+            info["_final_info"] = mask.copy()
         return (_copy_tree(obs) if self.copy else obs), rewards, terminated, truncated, info
 
     def close_extras(self, **kwargs: Any) -> None:
@@ -469,12 +521,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"seed: expected an int or {self.num_envs} seeds, actual {len(seeds)}")
-            if all(s is None for s in seeds):
-                pass
-            elif any(s is None for s in seeds):
-                raise ValueError(f"seed: expected all ints or all None (the protocol seeds every lane), actual {seeds}")
-            else:
-                req.seeds.extend(int(s) for s in seeds)
+            if any(s is not None for s in seeds):  # None lanes draw fresh entropy, as in Gymnasium
+                req.seeds.extend(0 if s is None else int(s) for s in seeds)
+                req.unseeded_lanes.extend(i for i, s in enumerate(seeds) if s is None)
         if options:
             options = dict(options)
             mask = options.pop("reset_mask", None)
@@ -532,7 +581,7 @@ def _unbatch1(x: Any, space: spaces.Space, copy: bool) -> Any:
     return np.array(item) if copy else item
 
 
-class RemoteEnv(gym.Env):
+class RemoteEnv(_RemoteBase, gym.Env):
     """One lane of an env hosted by the dsogym server, as a ``gymnasium.Env``.
 
     ``timeout`` (seconds, default None: none) bounds each reply, ``resume`` (default True)
@@ -540,7 +589,8 @@ class RemoteEnv(gym.Env):
     ``tls_cert`` and ``tls_key`` secure the connection, as in RemoteVectorEnv.
     The server runs it with autoreset DISABLED: after ``terminated`` or ``truncated`` call
     ``reset()``; a step before that raises RemoteFailedPrecondition. Values are unbatched
-    (a Discrete observation is a numpy int64 scalar).
+    (a Discrete observation is a numpy int64 scalar). Pickling reconnects, as for
+    RemoteVectorEnv: a new session, whose episode must be started with ``reset()``.
 
     Also made by ``gymnasium.make("dsogym/Remote-v0", address=..., env_id=..., **env_kwargs)``.
     """
@@ -553,6 +603,9 @@ class RemoteEnv(gym.Env):
         # Accepted as Gymnasium envs accept a mode they cannot draw (Stable-Baselines3's
         # make_vec_env passes render_mode="rgb_array" first): render() is what refuses.
         kwargs = {**(env_kwargs or {}), **more_env_kwargs}
+        self._init_kwargs = {k: v for k, v in locals().items()
+                             if k not in ("self", "__class__", "kwargs", "env_kwargs", "more_env_kwargs")}
+        self._init_kwargs["env_kwargs"] = kwargs
         self._vec = RemoteVectorEnv(address, env_id, num_envs=1, autoreset_mode=AutoresetMode.DISABLED,
                                     env_kwargs=kwargs, copy=False, auth_token=auth_token,
                                     connect_timeout=connect_timeout, timeout=timeout, resume=resume,

@@ -254,6 +254,13 @@ class Worker:
             seed = [int(s) for s in seeds]
         else:
             raise RequestError(f"reset.seeds: expected 0, 1 or {N} elements, actual {len(seeds)}")
+        unseeded = list(req.unseeded_lanes)
+        if unseeded:
+            if len(seeds) != N or unseeded != sorted(set(unseeded)) or not 0 <= unseeded[0] <= unseeded[-1] < N:
+                raise RequestError(f"reset.unseeded_lanes: expected ascending lanes in [0, {N}) with {N} "
+                                   f"seeds, actual {unseeded} with {len(seeds)} seeds")
+            for lane in unseeded:
+                seed[lane] = None  # Gymnasium's None: fresh entropy
         options = None
         partial_mask = None
         if req.options_json:
@@ -326,6 +333,8 @@ class Worker:
                     self._encode_finals(ended.tolist(), [final[i] for i in ended], r)
             if not cmd.step.omit_info:
                 codec.encode_info(info, self.num_envs, r.info)
+                if "final_info" in info:
+                    codec.encode_info(info["final_info"], self.num_envs, r.final_info)
         return reply
 
     def _step_lanes(self, cmd_id: int, envs: gym.vector.SyncVectorEnv, actions: np.ndarray) -> Any:

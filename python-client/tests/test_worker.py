@@ -94,6 +94,19 @@ def test_hello_reset_step_match_a_local_sync_vector_env(driver, spawn_worker, tr
     assert proc.wait(20) == 0
 
 
+def test_unseeded_lanes_draw_fresh_entropy_and_the_others_take_their_seeds(driver, spawn_worker):
+    n = 3
+    _, s = connect(driver, spawn_worker, "CartPole-v1", n, transport=TRANSPORTS[0])
+    want, _ = local("CartPole-v1", n, AutoresetMode.NEXT_STEP).reset(seed=[1, 0, 2])
+    got = [codec.decode_value(s.command(reset=pb.ResetRequest(seeds=[1, 0, 2], unseeded_lanes=[1]))
+                              .reset_result.observations) for _ in range(2)]
+    for obs in got:
+        np.testing.assert_array_equal(obs[[0, 2]], want[[0, 2]])
+    assert not np.array_equal(got[0][1], got[1][1]) and not np.array_equal(got[0][1], want[1])
+    r = s.command(reset=pb.ResetRequest(seeds=[1], unseeded_lanes=[1]))
+    assert r.error.code == 3 and "reset.unseeded_lanes: expected ascending lanes in [0, 3)" in r.error.message, r
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_same_step_reports_ended_lanes_and_final_observations(driver, spawn_worker, transport):
     n = 2
@@ -106,7 +119,7 @@ def test_same_step_reports_ended_lanes_and_final_observations(driver, spawn_work
     assert_obs(r.reset_result.observations, obs, spec.observation_space, n)
     np.testing.assert_array_equal(codec.decode_tensor(r.reset_result.info["start"]), [1, 1])
 
-    ended_seen = 0
+    ended_seen = final_info_seen = 0
     for i in range(6):
         a = (np.full((n, 2), 0.5, np.float32), {"k": np.array([1, 1 + i % 2])})
         obs, rew, term, trunc, info = ref.step(a)
@@ -120,13 +133,19 @@ def test_same_step_reports_ended_lanes_and_final_observations(driver, spawn_work
         assert list(sr.ended_lanes) == ended
         assert "final_obs" not in sr.info and "_final_obs" not in sr.info
         np.testing.assert_array_equal(codec.decode_tensor(sr.info["k"]), info["k"])
+        # Gymnasium's final_info (the ended lanes' last-step info) travels as its own map
+        want_final = {k: v for k, v in info.get("final_info", {}).items() if isinstance(v, np.ndarray)}
+        assert set(sr.final_info) == set(want_final)
+        for k, v in want_final.items():
+            np.testing.assert_array_equal(codec.decode_tensor(sr.final_info[k]), v)
+        final_info_seen += bool(want_final)
         if ended:
             ended_seen += 1
             final = codec.decode_value(sr.final_observations, spec.observation_space, len(ended))
             for j, lane in enumerate(ended):
                 np.testing.assert_array_equal(final["z_pos"][j], info["final_obs"][lane]["z_pos"])
                 assert final["parts"][0][j] == info["final_obs"][lane]["parts"][0]
-    assert ended_seen >= 1
+    assert ended_seen >= 1 and final_info_seen >= 1
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -57,15 +57,25 @@ public final class SyncVectorEnv implements VectorEnv {
 
   @Override
   public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+    return reset(seeds, null, options, mask);
+  }
+
+  @Override
+  public VectorResetResult reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {
     int n = lanes.size();
     book.checkReset(seeds, mask);
+    if (unseeded != null && (unseeded.length != n || seeds == null || seeds.length != n)) {
+      throw new IllegalArgumentException("unseeded: expected " + n + " flags with " + n
+          + " seeds, got " + unseeded.length + " with " + (seeds == null ? 0 : seeds.length));
+    }
     List<Map<String, Tensor>> infos = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       if (mask != null && !mask[i]) {
         infos.add(Map.of());
         continue;
       }
-      Long seed = seeds == null || seeds.length == 0 ? null
+      Long seed = seeds == null || seeds.length == 0 || (unseeded != null && unseeded[i]) ? null
           : seeds.length == 1 ? Long.valueOf(seeds[0] + i) : Long.valueOf(seeds[i]);
       Env.ResetResult r = lanes.get(i).reset(seed, options == null ? Map.of() : options);
       lastObs[i] = r.observation();
@@ -86,7 +96,9 @@ public final class SyncVectorEnv implements VectorEnv {
     List<Map<String, Tensor>> infos = new ArrayList<>(n);
     List<Integer> endedLanes = new ArrayList<>();
     List<Value> finalObs = new ArrayList<>();
+    List<Map<String, Tensor>> finalInfos = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
+      finalInfos.add(Map.of());
       Env lane = lanes.get(i);
       if (mode == AutoresetMode.NEXT_STEP && book.ended(i)) {
         Env.ResetResult r = lane.reset(null, Map.of());
@@ -103,13 +115,18 @@ public final class SyncVectorEnv implements VectorEnv {
       if ((s.terminated() || s.truncated()) && mode == AutoresetMode.SAME_STEP) {
         endedLanes.add(i);
         finalObs.add(s.observation());
-        lastObs[i] = lane.reset(null, Map.of()).observation();
+        // as Gymnasium's SAME_STEP: the ended step's info is the final info, the lane's the reset's
+        finalInfos.set(i, s.info());
+        Env.ResetResult r = lane.reset(null, Map.of());
+        lastObs[i] = r.observation();
+        infos.set(i, r.info());
       }
     }
     book.recordStep(terminated, truncated);
     return new VectorStepResult(Spaces.stack(Arrays.asList(lastObs)), rewards, terminated,
         truncated, endedLanes.stream().mapToInt(Integer::intValue).toArray(),
-        finalObs.isEmpty() ? null : Spaces.stack(finalObs), mergeInfos(infos));
+        finalObs.isEmpty() ? null : Spaces.stack(finalObs), mergeInfos(infos),
+        mergeInfos(finalInfos));
   }
 
   /**

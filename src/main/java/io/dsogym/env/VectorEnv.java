@@ -29,6 +29,25 @@ public interface VectorEnv extends AutoCloseable {
    */
   VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask);
 
+  /**
+   * {@link #reset(long[], Map, boolean[])} where, with one seed per lane, the lanes marked in
+   * {@code unseeded} draw fresh entropy (Gymnasium's None in {@code seed=[1, None, 2]}).
+   *
+   * @param unseeded null (every lane takes its seed), or N flags
+   */
+  default VectorResetResult reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {
+    if (unseeded != null) {
+      for (boolean u : unseeded) {
+        if (u) {
+          throw new IllegalArgumentException("reset.unseeded_lanes: " + describe()
+              + " seed every lane of a per-lane seed list; expected none, got some");
+        }
+      }
+    }
+    return reset(seeds, options, mask);
+  }
+
   default VectorResetResult reset(long[] seeds) {
     return reset(seeds, Map.of(), null);
   }
@@ -66,10 +85,19 @@ public interface VectorEnv extends AutoCloseable {
    *     [endedLanes.length, ...]; null when no lane ended
    */
   record VectorStepResult(Value observations, double[] rewards, boolean[] terminated,
-      boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info) {
+      boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info,
+      Map<String, Tensor> finalInfo) {
     public VectorStepResult {
       info = info == null ? Map.of() : info;
+      finalInfo = finalInfo == null ? Map.of() : finalInfo;
       endedLanes = endedLanes == null ? new int[0] : endedLanes;
+    }
+
+    /** A step without final info (no lane ended in SAME_STEP mode, or nobody reads info). */
+    public VectorStepResult(Value observations, double[] rewards, boolean[] terminated,
+        boolean[] truncated, int[] endedLanes, Value finalObservations, Map<String, Tensor> info) {
+      this(observations, rewards, terminated, truncated, endedLanes, finalObservations, info,
+          Map.of());
     }
   }
 }

@@ -148,13 +148,20 @@ public final class RemoteVectorEnv implements VectorEnv {
 
   @Override
   public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
+    return reset(seeds, null, options, mask);
+  }
+
+  /** Passes the unseeded lanes on to the worker, whose Gymnasium vector env takes None seeds. */
+  @Override
+  public VectorResetResult reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {
     int n = numEnvs();
     callLock.lock();
     try {
       checkNothingSubmitted("reset");
       book.checkReset(seeds, mask);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
-          .setReset(ResultCodec.encodeReset(seeds, options, mask));
+          .setReset(ResultCodec.encodeReset(seeds, unseeded, options, mask));
       WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT);
       VectorResetResult result = decode(() -> ResultCodec.decode(reply.getResetResult(), n,
           "reset_result"), "reset");

@@ -353,7 +353,8 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
           RequestLimits.checkJsonBytes(request.getReset().getOptionsJsonBytes().size(),
               "reset.options_json", limits);
           ResultCodec.Reset r = ResultCodec.decodeReset(request.getReset(), e.numEnvs());
-          reply.setResetResult(ResultCodec.encode(e.reset(r.seeds(), r.options(), r.mask())));
+          reply.setResetResult(ResultCodec.encode(e.reset(r.seeds(), r.unseeded(), r.options(),
+              r.mask())));
           break;
         }
         case STEP: {

@@ -20,15 +20,32 @@ import java.util.Map;
 public final class ResultCodec {
   private ResultCodec() {}
 
-  /** A decoded {@code ResetRequest}: seeds (maybe empty), options, and a mask or null. */
-  public record Reset(long[] seeds, Map<String, Object> options, boolean[] mask) {}
+  /**
+   * A decoded {@code ResetRequest}: seeds (maybe empty), the lanes that take no seed of theirs
+   * (null: none), options, and a mask or null.
+   */
+  public record Reset(long[] seeds, boolean[] unseeded, Map<String, Object> options,
+      boolean[] mask) {}
 
   public static ResetRequest encodeReset(long[] seeds, Map<String, Object> options,
       boolean[] mask) {
+    return encodeReset(seeds, null, options, mask);
+  }
+
+  /** @param unseeded null, or per lane: true for a lane that draws fresh entropy */
+  public static ResetRequest encodeReset(long[] seeds, boolean[] unseeded,
+      Map<String, Object> options, boolean[] mask) {
     ResetRequest.Builder b = ResetRequest.newBuilder();
     if (seeds != null) {
       for (long s : seeds) {
         b.addSeeds(s);
+      }
+    }
+    if (unseeded != null) {
+      for (int i = 0; i < unseeded.length; i++) {
+        if (unseeded[i]) {
+          b.addUnseededLanes(i);
+        }
       }
     }
     if (options != null && !options.isEmpty()) {
@@ -43,14 +60,32 @@ public final class ResultCodec {
   /**
    * Decodes a reset request for {@code n} lanes.
    *
-   * @throws IllegalArgumentException for a wrong seed count, options that are not a JSON object
-   *     or a mask that is not BOOL [n]
+   * @throws IllegalArgumentException for a wrong seed count, unseeded lanes without one seed
+   *     per lane or out of order, options that are not a JSON object or a mask that is not
+   *     BOOL [n]
    */
   public static Reset decodeReset(ResetRequest r, int n) {
     long[] seeds = r.getSeedsList().stream().mapToLong(Long::longValue).toArray();
     if (seeds.length > 1 && seeds.length != n) {
       throw new IllegalArgumentException("reset.seeds: expected 0, 1 or " + n + " seeds, got "
           + seeds.length);
+    }
+    boolean[] unseeded = null;
+    if (r.getUnseededLanesCount() > 0) {
+      if (seeds.length != n) {
+        throw new IllegalArgumentException("reset.unseeded_lanes: expected only with one seed "
+            + "per lane (" + n + "), got " + seeds.length + " seeds");
+      }
+      unseeded = new boolean[n];
+      int previous = -1;
+      for (int lane : r.getUnseededLanesList()) {
+        if (lane <= previous || lane >= n) {
+          throw new IllegalArgumentException("reset.unseeded_lanes: expected ascending lanes in "
+              + "[0, " + n + "), got " + r.getUnseededLanesList());
+        }
+        unseeded[lane] = true;
+        previous = lane;
+      }
     }
     Map<String, Object> options = Json.parseObject(r.getOptionsJson(), "reset.options_json");
     boolean[] mask = null;
@@ -65,7 +100,7 @@ public final class ResultCodec {
         mask[i] = m.getBoolean(i);
       }
     }
-    return new Reset(seeds, options, mask);
+    return new Reset(seeds, unseeded, options, mask);
   }
 
   public static ResetResult encode(VectorResetResult r) {
@@ -89,6 +124,7 @@ public final class ResultCodec {
       b.setFinalObservations(ValueCodec.encode(r.finalObservations()));
     }
     r.info().forEach((k, v) -> b.putInfo(k, TensorCodec.encode(v)));
+    r.finalInfo().forEach((k, v) -> b.putFinalInfo(k, TensorCodec.encode(v)));
     return b.build();
   }
 
@@ -135,7 +171,8 @@ public final class ResultCodec {
           ended.length, field + ".final_observations");
     }
     return new VectorStepResult(obs, rw, te, tr, ended, finalObs,
-        decodeInfo(r.getInfoMap(), n, field + ".info"));
+        decodeInfo(r.getInfoMap(), n, field + ".info"),
+        decodeInfo(r.getFinalInfoMap(), n, field + ".final_info"));
   }
 
   private static Value decodeBatch(io.dsogym.wire.v1.Value v, int n, String field) {

@@ -78,8 +78,9 @@ class MockedEnvTest {
     assertArrayEquals(new int[] {0}, ended.endedLanes());
     assertEquals(2, lane0(ended.finalObservations()), "the terminal observation");
     assertEquals(10, lane0(ended.observations()), "the first observation of the next episode");
-    assertEquals(7.0, ended.info().get("score").getDouble(0));
-    assertTrue(ended.info().get("_score").getBoolean(0));
+    // as Gymnasium's SAME_STEP: the ended step's info is the final info
+    assertEquals(7.0, ended.finalInfo().get("score").getDouble(0));
+    assertTrue(ended.finalInfo().get("_score").getBoolean(0));
 
     InOrder order = inOrder(env);
     order.verify(env).reset(eq(42L), anyMap());

@@ -135,7 +135,7 @@ final class FakeWorker {
       switch (c.getCommandCase()) {
         case RESET: {
           ResultCodec.Reset r = ResultCodec.decodeReset(c.getReset(), numEnvs);
-          reply.setResetResult(ResultCodec.encode(env.reset(r.seeds(), r.options(), r.mask())));
+          reply.setResetResult(ResultCodec.encode(env.reset(r.seeds(), r.unseeded(), r.options(), r.mask())));
           break;
         }
         case STEP:

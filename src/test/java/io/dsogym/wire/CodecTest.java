@@ -230,6 +230,24 @@ class CodecTest {
   }
 
   @Test
+  void unseededLanesRoundTripAndAreCheckedAgainstTheSeeds() {
+    ResultCodec.Reset r = ResultCodec.decodeReset(ResultCodec.encodeReset(new long[] {1, 0, 2},
+        new boolean[] {false, true, false}, Map.of(), null), 3);
+    assertArrayEquals(new long[] {1, 0, 2}, r.seeds());
+    assertArrayEquals(new boolean[] {false, true, false}, r.unseeded());
+    assertNull(ResultCodec.decodeReset(
+        ResultCodec.encodeReset(new long[] {1, 2, 3}, Map.of(), null), 3).unseeded());
+    var single = assertThrows(IllegalArgumentException.class, () -> ResultCodec.decodeReset(
+        ResultCodec.encodeReset(new long[] {7}, null, Map.of(), null).toBuilder()
+            .addUnseededLanes(1).build(), 3));
+    assertTrue(single.getMessage().contains("reset.unseeded_lanes"), single.getMessage());
+    var outOfRange = assertThrows(IllegalArgumentException.class, () -> ResultCodec.decodeReset(
+        ResultCodec.encodeReset(new long[] {1, 2, 3}, null, Map.of(), null).toBuilder()
+            .addUnseededLanes(3).build(), 3));
+    assertTrue(outOfRange.getMessage().contains("[0, 3)"), outOfRange.getMessage());
+  }
+
+  @Test
   void resetRequestsAndResultsRoundTrip() {
     ResultCodec.Reset r = ResultCodec.decodeReset(ResultCodec.encodeReset(new long[] {5},
         Map.of("x", 1), new boolean[] {true, false}), 2);
