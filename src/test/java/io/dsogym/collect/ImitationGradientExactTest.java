@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.chain.ChainBatch;
-import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.Surrogate;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.SyncVectorEnv;
@@ -115,32 +114,9 @@ class ImitationGradientExactTest {
           v != Variant.NO_SCORE_TERM)) {
         ChainBatch batch = loop.collect(theta, LAYERS);
         assertEquals((long) LANES * LAYERS, loop.labelCount());
-        int n = batch.size();
-        double[] value = new double[n];
-        double[] nextValue = new double[n];
-        for (int i = 0; i < n; i++) {
-          value[i] = values[state(batch.steps().obs, i)];
-          nextValue[i] = batch.steps().terminated[i] ? 0
-              : values[state(batch.steps().nextObs, i)];
-        }
-        Algorithm1.Options options = new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED,
-            GAMMA, 1.0, true);
-        double[] weights = new double[n];
-        double[] targets = new double[n];
-        Algorithm1.weights(batch.steps(), value, nextValue, options, 0.0, weights, targets);
-        double[] advantage = new double[n];
-        double[] stateWeight = new double[n];
-        for (int i = 0; i < n; i++) {
-          advantage[i] = weights[i] / n;
-          stateWeight[i] = Algorithm1.stateWeight(batch.steps(), i, options) / n;
-        }
-        Surrogate surrogate = new Surrogate(batch.transitions(),
-            v == Variant.NO_COST_GRADIENT ? null : batch.cost(), theta, advantage, stateWeight);
-        double[] g = new double[theta.length];
-        surrogate.gradientAtStart(g);
-        for (int k = 0; k < theta.length; k++) {
-          out[v.ordinal()][k] = n * g[k] / LANES;
-        }
+        out[v.ordinal()] = LayeredMdp.episodeGradient(batch.transitions(),
+            v == Variant.NO_COST_GRADIENT ? null : batch.cost(), theta,
+            LayeredMdp.weights(batch, values, GAMMA), LANES);
       }
     }
     return out;
@@ -154,10 +130,6 @@ class ImitationGradientExactTest {
       }
     }
     throw new AssertionError("observation at " + off + " is not one-hot");
-  }
-
-  private static int state(double[] obs, int i) {
-    return LayeredMdp.state(obs, i);
   }
 
   @Test

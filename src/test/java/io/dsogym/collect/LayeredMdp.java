@@ -1,5 +1,10 @@
 package io.dsogym.collect;
 
+import io.dsogym.chain.ChainBatch;
+import io.dsogym.chain.StateCost;
+import io.dsogym.chain.TransitionLikelihood;
+import io.dsogym.dso.Algorithm1;
+import io.dsogym.dso.Surrogate;
 import io.dsogym.policy.MlpPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,5 +91,50 @@ final class LayeredMdp {
       }
     }
     throw new AssertionError("observation " + i + " is not one-hot");
+  }
+
+  /**
+   * The trainer's per-transition weights of a batch of whole episodes, with V̂ the exact
+   * {@code values}: Algorithm 1's advantages (λ = 1, no normalization) and γ^t state weights,
+   * each divided by the batch size as the trainer divides them.
+   *
+   * @return {advantage, stateWeight}
+   */
+  static double[][] weights(ChainBatch batch, double[] values, double gamma) {
+    int n = batch.size();
+    double[] value = new double[n];
+    double[] nextValue = new double[n];
+    for (int i = 0; i < n; i++) {
+      value[i] = values[state(batch.steps().obs, i)];
+      nextValue[i] = batch.steps().terminated[i] ? 0 : values[state(batch.steps().nextObs, i)];
+    }
+    Algorithm1.Options options = new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, gamma,
+        1.0, true);
+    double[] w = new double[n];
+    double[] targets = new double[n];
+    Algorithm1.weights(batch.steps(), value, nextValue, options, 0.0, w, targets);
+    double[] advantage = new double[n];
+    double[] stateWeight = new double[n];
+    for (int i = 0; i < n; i++) {
+      advantage[i] = w[i] / n;
+      stateWeight[i] = Algorithm1.stateWeight(batch.steps(), i, options) / n;
+    }
+    return new double[][] {advantage, stateWeight};
+  }
+
+  /**
+   * One episode's estimate of ∇J from a batch of one whole episode per lane: the surrogate's
+   * gradient at θ over {@code transitions} and {@code cost} (null: none), times n / lanes.
+   */
+  static double[] episodeGradient(TransitionLikelihood transitions, StateCost cost,
+      double[] theta, double[][] weights, int lanes) {
+    int n = transitions.size();
+    Surrogate surrogate = new Surrogate(transitions, cost, theta, weights[0], weights[1]);
+    double[] g = new double[theta.length];
+    surrogate.gradientAtStart(g);
+    for (int k = 0; k < theta.length; k++) {
+      g[k] *= (double) n / lanes;
+    }
+    return g;
   }
 }

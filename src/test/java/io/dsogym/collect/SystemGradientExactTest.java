@@ -3,7 +3,6 @@ package io.dsogym.collect;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.chain.ChainBatch;
-import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.Surrogate;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.SyncVectorEnv;
@@ -114,33 +113,11 @@ class SystemGradientExactTest {
     double[][] out = new double[Variant.values().length][theta.length];
     try (PolicyLoop loop = new PolicyLoop(collector, policy, normalizer, system, lanes)) {
       ChainBatch batch = loop.collect(theta, LAYERS);
-      int n = batch.size();
-      double[] value = new double[n];
-      double[] nextValue = new double[n];
-      for (int i = 0; i < n; i++) {
-        value[i] = values[state(batch.steps().obs, i)];
-        nextValue[i] = batch.steps().terminated[i] ? 0 : values[state(batch.steps().nextObs, i)];
-      }
-      Algorithm1.Options options = new Algorithm1.Options(Algorithm1.Setting.DISCOUNTED, GAMMA,
-          1.0, true);
-      double[] weights = new double[n];
-      double[] targets = new double[n];
-      Algorithm1.weights(batch.steps(), value, nextValue, options, 0.0, weights, targets);
-      double[] advantage = new double[n];
-      double[] stateWeight = new double[n];
-      for (int i = 0; i < n; i++) {
-        advantage[i] = weights[i] / n;
-        stateWeight[i] = Algorithm1.stateWeight(batch.steps(), i, options) / n;
-      }
+      double[][] weights = LayeredMdp.weights(batch, values, GAMMA);
       for (Variant v : Variant.values()) {
-        Surrogate surrogate = new Surrogate(
+        out[v.ordinal()] = LayeredMdp.episodeGradient(
             v == Variant.NO_SYSTEM_SCORE ? policyOnly(batch) : batch.transitions(),
-            v == Variant.NO_COST_GRADIENT ? null : batch.cost(), theta, advantage, stateWeight);
-        double[] g = new double[theta.length];
-        surrogate.gradientAtStart(g);
-        for (int k = 0; k < theta.length; k++) {
-          out[v.ordinal()][k] = n * g[k] / LANES;
-        }
+            v == Variant.NO_COST_GRADIENT ? null : batch.cost(), theta, weights, LANES);
       }
     }
     return out;
@@ -149,10 +126,6 @@ class SystemGradientExactTest {
   private static PolicyPartOnly policyOnly(ChainBatch batch) {
     return new PolicyPartOnly(new PolicyTransitions(policy, batch.features(),
         batch.steps().actions, batch.size()), theta.length);
-  }
-
-  private static int state(double[] obs, int i) {
-    return LayeredMdp.state(obs, i);
   }
 
   @Test
