@@ -10,6 +10,11 @@ evaluation return (median over seeds, with the 25-75% band).
 Writes results/compare-ENV-SOURCE.{json,md,png}; runs go to runs/compare-ENV-SOURCE/ALGO/seedS.
 Arguments after `--` go to every `bin/dsogym train` unchanged (per-env and per-algorithm
 defaults come from the trainer's presets).
+
+`--algos ppo,...` adds Stable-Baselines3 PPO with RL Baselines3 Zoo's hyperparameters
+(scripts/ppo_baseline.py), on the budget and evaluation protocol of the dsogym runs of the same
+seed (so at least one DSO algo must run beside it, or have run into runs/compare-ENV-SOURCE/).
+It needs the [sb3] extra: in this Python, or in .venv-sb3 (which scripts/test.sh makes).
 """
 import argparse
 import json
@@ -25,6 +30,7 @@ import dsogym  # noqa: E402
 from seeds import split_train_options, train_options  # noqa: E402  (this folder is on sys.path)
 
 ALGOS = ["gradient", "pco", "natural", "chain-iteration"]
+BASELINES = ["ppo"]
 
 
 def summarize(all_runs: list[dict]) -> dict:
@@ -174,9 +180,9 @@ def main() -> int:
     if args.from_json:
         return render(json.loads(Path(args.from_json).read_text()), Path(args.from_json).with_suffix(""))
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
-    unknown = [a for a in algos if a not in ALGOS]
+    unknown = [a for a in algos if a not in ALGOS + BASELINES]
     if unknown:
-        ap.error(f"--algos: expected names among {', '.join(ALGOS)}, got {', '.join(unknown)}")
+        ap.error(f"--algos: expected names among {', '.join(ALGOS + BASELINES)}, got {', '.join(unknown)}")
     options = train_options(extra, ap)
 
     tag = f"{args.env}-{args.source}"
@@ -186,6 +192,8 @@ def main() -> int:
     def run(job: tuple[str, int]) -> dict:
         algo, seed = job
         out = ROOT / "runs" / f"compare-{tag}" / algo / f"seed{seed}"
+        if algo in BASELINES:
+            return run_ppo(args.env, seed, out, ROOT / "runs" / f"compare-{tag}", algos)
         try:
             s = dsogym.train(args.env, source=args.source, out=out, seed=seed, algo=algo, jar=args.jar, **options)
         except dsogym.TrainingFailed as e:  # one failed run must not lose the others
@@ -198,9 +206,12 @@ def main() -> int:
               f"{s['eval_mean_return']:.1f}, best {s['best_eval']:.1f}, {s['wall_seconds']:.1f} s", flush=True)
         return s
 
-    jobs = [(a, s) for a in algos for s in seeds]
+    # the baselines last: they take their budget and evaluation protocol from the DSO runs
+    jobs = [(a, s) for a in algos if a not in BASELINES for s in seeds]
+    jobs += [(a, s) for a in algos if a in BASELINES for s in seeds]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(run, jobs))
+        results = list(pool.map(run, [j for j in jobs if j[0] not in BASELINES]))
+        results += list(pool.map(run, [j for j in jobs if j[0] in BASELINES]))
 
     by_algo = {a: [r for (ja, _), r in zip(jobs, results) if ja == a] for a in algos}
     report = {
@@ -212,6 +223,50 @@ def main() -> int:
         "runs": {a: rs for a, rs in by_algo.items()},
     }
     return render(report, Path(args.out) if args.out else ROOT / "results" / f"compare-{tag}")
+
+
+def run_ppo(env_id: str, seed: int, out: Path, sweep_runs: Path, algos: list[str]) -> dict:
+    """PPO (scripts/ppo_baseline.py) with the max steps, evaluation cadence, episodes and
+    threshold of a dsogym run of the same seed: of this sweep's first DSO algo, else of an
+    earlier sweep's (its checkpoint's config and its summary's threshold)."""
+    import subprocess
+
+    earlier = sorted(p.parent.parent.name for p in sweep_runs.glob(f"*/seed{seed}/checkpoint.json"))
+    order = [a for a in algos if a not in BASELINES] + [a for a in earlier if a not in algos]
+    configs = [sweep_runs / a / f"seed{seed}" / "checkpoint.json" for a in order
+               if a not in BASELINES and (sweep_runs / a / f"seed{seed}" / "checkpoint.json").exists()]
+    if not configs:
+        raise SystemExit(f"ppo seed {seed}: no dsogym run of seed {seed} under {sweep_runs} to take the budget "
+                         "and evaluation protocol from; add a DSO algo to --algos")
+    c = json.loads(configs[0].read_text())["config"]
+    cmd = [str(sb3_python()), str(ROOT / "scripts" / "ppo_baseline.py"), "--env", env_id, "--seed", str(seed),
+           "--max-steps", str(c["maxSteps"]), "--eval-every", str(c["evalEvery"]),
+           "--eval-episodes", str(c["evalEpisodes"]), "--out", str(out)]
+    threshold = json.loads((configs[0].parent / "summary.json").read_text()).get("threshold")
+    if threshold is not None:
+        cmd += ["--threshold", str(threshold)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"ppo seed {seed}: FAILED\n  " + "\n  ".join(proc.stderr.splitlines()[-10:]), flush=True)
+        return {"algo": "ppo", "seed": seed, "failed": proc.stderr[-2000:], "steps_to_threshold": None}
+    s = json.loads((out / "summary.json").read_text())
+    s["eval_curve"] = [tuple(p) for p in s["eval_curve"]]
+    print(f"ppo seed {seed}: steps_to_threshold {s['steps_to_threshold']}, final eval {s['eval_mean_return']:.1f}, "
+          f"best {s['best_eval']:.1f}, {s['wall_seconds']:.1f} s (budget and protocol of {configs[0].parent.parent.name})",
+          flush=True)
+    return s
+
+
+def sb3_python() -> Path:
+    try:
+        import stable_baselines3  # noqa: F401
+        return Path(sys.executable)
+    except ImportError:
+        venv = ROOT / ".venv-sb3" / "bin" / "python"
+        if venv.exists():
+            return venv
+        raise SystemExit("--algos ppo needs the [sb3] extra: pip install -e 'python-client[sb3]' "
+                         "(or run scripts/test.sh once, which makes .venv-sb3)")
 
 
 def render(report: dict, prefix: Path) -> int:
