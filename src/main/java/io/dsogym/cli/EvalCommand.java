@@ -31,6 +31,10 @@ final class EvalCommand implements Callable<Integer> {
       + "output directory (its checkpoint.json).")
   String policyDir;
 
+  @Option(names = "--best", description = "Evaluate the run's best evaluated policy (DIR/"
+      + Checkpoint.BEST_DIR + "), not its last.")
+  boolean best;
+
   @Option(names = "--env", paramLabel = "ID", description = {"The env to evaluate on.",
       "  Default: the one trained on."})
   String env;
@@ -72,7 +76,12 @@ final class EvalCommand implements Callable<Integer> {
     if (source != null && !List.of("java", "python").contains(source)) {
       throw new UsageError(spec, "--source: expected java or python, got '" + source + "'");
     }
-    Checkpoint.State state = Checkpoint.read(Path.of(policyDir));
+    Path dir = best ? Path.of(policyDir).resolve(Checkpoint.BEST_DIR) : Path.of(policyDir);
+    if (best && !java.nio.file.Files.isRegularFile(dir.resolve(Checkpoint.FILE))) {
+      throw new UsageError(spec, "--best: expected " + dir.resolve(Checkpoint.FILE) + ", which a "
+          + "run writes at its first evaluation; it is not there");
+    }
+    Checkpoint.State state = Checkpoint.read(dir);
     TrainConfig c = state.config;
     String envId = env != null ? env : c.envId();
     String src = source != null ? source : c.source();

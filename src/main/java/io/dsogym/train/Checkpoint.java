@@ -50,7 +50,13 @@ public final class Checkpoint {
     public double valueScaleCount;
     /** The optimizer's own state across batches (Chain Iteration's damping μ). */
     public double[] improverState;
+    /** The best evaluation so far and the env steps it was made at (its state is in best/). */
+    public double bestEvalMean = Double.NaN;
+    public Long bestEvalEnvSteps;
   }
+
+  /** The folder of a run directory that holds the checkpoint of its best evaluated policy. */
+  public static final String BEST_DIR = "best";
 
   private Checkpoint() {}
 

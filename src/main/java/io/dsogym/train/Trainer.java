@@ -476,6 +476,12 @@ public final class Trainer {
           if (state.stepsToThreshold == null && threshold != null && evalMean >= threshold) {
             state.stepsToThreshold = state.envSteps;
           }
+          if (evalMean > state.bestEvalMean || Double.isNaN(state.bestEvalMean) && !Double.isNaN(evalMean)) {
+            // kept beside the last, as SB3's EvalCallback keeps its best model
+            state.bestEvalMean = evalMean;
+            state.bestEvalEnvSteps = state.envSteps;
+            saveCheckpoint(outDir.resolve(Checkpoint.BEST_DIR));
+          }
         }
         state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;
         double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
@@ -727,6 +733,10 @@ public final class Trainer {
   }
 
   private void saveCheckpoint() throws IOException {
+    saveCheckpoint(outDir);
+  }
+
+  private void saveCheckpoint(Path dir) throws IOException {
     state.adamM = optimizer.m();
     state.adamV = optimizer.v();
     state.adamSteps = optimizer.steps();
@@ -739,7 +749,7 @@ public final class Trainer {
       state.obsVar = normalizer.var();
       state.obsCount = normalizer.count();
     }
-    Checkpoint.write(outDir, state);
+    Checkpoint.write(dir, state);
   }
 
   /** One console line per iteration; the eta uses the session's average rate. */
@@ -779,6 +789,8 @@ public final class Trainer {
     s.put("eval_std_return", state.lastEvalStd);
     s.put("threshold", threshold);
     s.put("steps_to_threshold", state.stepsToThreshold);
+    s.put("best_eval_mean_return", Double.isNaN(state.bestEvalMean) ? null : state.bestEvalMean);
+    s.put("best_eval_env_steps", state.bestEvalEnvSteps);
     if (system != null) {
       Map<String, Object> params = new LinkedHashMap<>();
       double[] values = system.trainedValues(state.theta);

@@ -138,6 +138,41 @@ class TrainerTest {
   }
 
   @Test
+  void theBestEvaluatedPolicyIsKeptBesideTheLast() throws Exception {
+    // CartPole from θ = 0 with evaluations every batch: the evaluations go up and down
+    Map<String, Object> summary = trainer(config(8192, Map.of("--eval-every", "512",
+        "--eval-episodes", "4")), new Lanes(), null).run();
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    int col = MetricsLog.COLUMNS.indexOf("eval_mean_return");
+    int bestRow = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      if (rows.get(i)[col] > rows.get(bestRow)[col]) {
+        bestRow = i;  // the first of equal bests, as the trainer keeps it
+      }
+    }
+    double best = rows.get(bestRow)[col];
+    long bestSteps = (long) rows.get(bestRow)[MetricsLog.COLUMNS.indexOf("env_steps")];
+    assertTrue(bestRow < rows.size() - 1, "this run's last evaluation is below its best, so the "
+        + "two policies differ");
+    assertEquals(best, (double) summary.get("best_eval_mean_return"), 0.0);
+    assertEquals(bestSteps, summary.get("best_eval_env_steps"));
+    Checkpoint.State kept = Checkpoint.read(dir.resolve(Checkpoint.BEST_DIR));
+    assertEquals(bestSteps, kept.envSteps);
+    assertEquals(best, kept.lastEvalMean, 0.0);
+    // the kept θ is the one evaluated then: evaluating it again with that seed gives that mean
+    Lanes lanes = new Lanes();
+    VectorEnv evalLanes = lanes.open(4, "eval");
+    Policy policy = io.dsogym.policy.Policies.forEnv(evalLanes.spec(), kept.config.policyHidden(),
+        io.dsogym.policy.PolicySpec.Activation.TANH, kept.config.initLogStd());
+    ObservationNormalizer normalizer = new ObservationNormalizer(policy.obsDim(),
+        kept.config.normalizeObservations(), 10.0);
+    normalizer.set(kept.obsMean, kept.obsVar, kept.obsCount);
+    double again = Evaluator.mean(Evaluator.evaluate(evalLanes, policy, kept.theta,
+        normalizer, 4, kept.config.seed() + 1_000_000L + kept.iteration * 1_000L));
+    assertEquals(best, again, 1e-9);
+  }
+
+  @Test
   void resumedRunStartsFromTheCheckpointedStateAndKeepsItsMetrics() throws Exception {
     trainer(config(1024, Map.of()), new Lanes(), null).run();
     Checkpoint.State saved = Checkpoint.read(dir);
