@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code train}: a DSO optimizer (Algorithm 1, PCO, natural gradient, Chain Iteration) on an
- * env from Java or from Python workers, with console progress, DIR/metrics.csv, an atomic
- * checkpoint every iteration, DIR/summary.json and DIR/learning_curve.png.
+ * env from Java or from Python workers, with console progress, DIR/metrics.csv (also as a
+ * TensorBoard events file), an atomic checkpoint every iteration, DIR/summary.json and
+ * DIR/learning_curve.png.
  *
  * <p>The config options are strings that this command does not interpret: the ones the user
  * gave go, as "--option" -> value, to {@link TrainPresets#config}, which applies the env's
@@ -40,8 +41,8 @@ import picocli.CommandLine.Spec;
     abbreviateSynopsis = true, defaultValueProvider = TrainDefaults.class,
     header = "Train a policy with a DSO optimizer.",
     description = {"Algorithm 1, PCO, natural gradient or Chain Iteration on an env from Java "
-        + "or from Python workers. Prints its progress and writes to --out DIR: metrics.csv, "
-        + "checkpoint.json (what --resume continues), summary.json and learning_curve.png.",
+        + "or from Python workers. Prints its progress and writes to --out DIR: metrics.csv "
+        + "(also as TensorBoard events: events.out.tfevents.*), checkpoint.json (what --resume continues), summary.json and learning_curve.png.",
         "",
         "Defaults are per env, and for some envs per algorithm (TrainPresets, listed in "
         + "docs/training.md): where an option says 'the env's preset', an env with a preset for it "
@@ -81,7 +82,8 @@ final class TrainCommand implements Callable<Integer> {
   String maxSteps;
 
   @Option(names = "--out", paramLabel = "DIR", description = {"Where the run writes "
-      + "metrics.csv, checkpoint.json, summary.json and learning_curve.png.",
+      + "metrics.csv, TensorBoard events, checkpoint.json, summary.json and "
+      + "learning_curve.png.",
       "  Default: runs/ENV-seedSEED."})
   String out;
 
@@ -349,7 +351,7 @@ final class TrainCommand implements Callable<Integer> {
       summary.forEach((k, v) -> console.println("  " + k + ": " + v));
       console.println("[train] metrics: " + dir.resolve("metrics.csv") + "; learning curve: "
           + dir.resolve("learning_curve.png") + "; checkpoint: "
-          + dir.resolve("checkpoint.json"));
+          + dir.resolve("checkpoint.json") + "; TensorBoard: tensorboard --logdir " + dir);
     } finally {
       onSignal.runFinished();
     }

@@ -2,133 +2,109 @@ package io.dsogym.train;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.geom.Path2D;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.Layer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.Range;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
- * Draws DIR/learning_curve.png from metrics.csv with Java2D (headless): the training episodes'
- * mean return and the evaluation mean ± std against env steps, with the target as a dashed
- * line. No plotting dependency is needed for one chart.
+ * Draws DIR/learning_curve.png from metrics.csv with JFreeChart (headless): the evaluation mean
+ * return with its ± std band and the training episodes' mean return against env steps, the
+ * target as a labelled dashed line. The axes pick their tick unit from JFreeChart's standard
+ * units (1, 2, 2.5 or 5 × 10^k; whole numbers of steps on x), so the ticks are round.
  */
 public final class LearningCurvePlot {
-  private static final int W = 900;
-  private static final int H = 540;
-  private static final int LEFT = 80;
-  private static final int RIGHT = 30;
-  private static final int TOP = 50;
-  private static final int BOTTOM = 60;
+  static final int WIDTH = 900;
+  static final int HEIGHT = 540;
+  private static final Color EVAL = new Color(200, 60, 40);
+  private static final Color TRAIN = new Color(120, 160, 220);
 
   private LearningCurvePlot() {}
 
   public static void write(Path metricsCsv, Path png, String title, Double target)
       throws IOException {
     System.setProperty("java.awt.headless", "true");
-    List<double[]> rows = MetricsLog.read(metricsCsv);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart(MetricsLog.read(metricsCsv), title, target),
+        WIDTH, HEIGHT);
+  }
+
+  /** The chart of metrics rows (columns as {@link MetricsLog#COLUMNS}). */
+  static JFreeChart chart(List<double[]> rows, String title, Double target) {
     int steps = MetricsLog.COLUMNS.indexOf("env_steps");
     int train = MetricsLog.COLUMNS.indexOf("train_mean_return");
     int eval = MetricsLog.COLUMNS.indexOf("eval_mean_return");
     int evalStd = MetricsLog.COLUMNS.indexOf("eval_std_return");
-    double xMax = 1;
-    double yMin = Double.POSITIVE_INFINITY;
-    double yMax = Double.NEGATIVE_INFINITY;
+    YIntervalSeries evaluation = new YIntervalSeries("evaluation (mean ± std)");
+    XYSeries training = new XYSeries("training episodes (mean return)");
     for (double[] r : rows) {
-      xMax = Math.max(xMax, r[steps]);
-      for (int c : new int[] {train, eval}) {
-        if (!Double.isNaN(r[c])) {
-          yMin = Math.min(yMin, r[c]);
-          yMax = Math.max(yMax, r[c]);
-        }
+      if (!Double.isNaN(r[eval])) {
+        double std = Double.isNaN(r[evalStd]) ? 0 : r[evalStd];
+        evaluation.add(r[steps], r[eval], r[eval] - std, r[eval] + std);
+      }
+      if (!Double.isNaN(r[train])) {
+        training.add(r[steps], r[train]);
       }
     }
+
+    NumberAxis x = new NumberAxis("env steps");
+    x.setStandardTickUnits(NumberAxis.createIntegerTickUnits(Locale.ROOT));
+    x.setAutoRangeIncludesZero(true);
+    NumberAxis y = new NumberAxis("return");
+    y.setStandardTickUnits(NumberAxis.createStandardTickUnits(Locale.ROOT));
+    y.setAutoRangeIncludesZero(false);
+
+    DeviationRenderer evalRenderer = new DeviationRenderer(true, true);
+    evalRenderer.setSeriesPaint(0, EVAL);
+    evalRenderer.setSeriesFillPaint(0, EVAL);
+    evalRenderer.setSeriesStroke(0, new BasicStroke(2.5f));
+    evalRenderer.setAlpha(0.2f);
+    XYLineAndShapeRenderer trainRenderer = new XYLineAndShapeRenderer(true, false);
+    trainRenderer.setSeriesPaint(0, TRAIN);
+    trainRenderer.setSeriesStroke(0, new BasicStroke(1.5f));
+
+    YIntervalSeriesCollection evaluations = new YIntervalSeriesCollection();
+    evaluations.addSeries(evaluation);
+    XYPlot plot = new XYPlot(evaluations, x, y, evalRenderer);
+    plot.setDataset(1, new XYSeriesCollection(training));
+    plot.setRenderer(1, trainRenderer);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     if (target != null) {
-      yMin = Math.min(yMin, target);
-      yMax = Math.max(yMax, target);
-    }
-    if (!(yMax > yMin)) {
-      yMin = Double.isInfinite(yMin) ? 0 : yMin - 1;
-      yMax = yMin + 2;
-    }
-    double pad = 0.05 * (yMax - yMin);
-    final double lo = yMin - pad;
-    final double hi = yMax + pad;
-    final double xm = xMax;
-
-    BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, W, H);
-    g.setColor(Color.BLACK);
-    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-    g.drawString(title, LEFT, 30);
-    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    g.drawRect(LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM);
-    for (int i = 0; i <= 5; i++) {
-      double xv = xm * i / 5;
-      double yv = lo + (hi - lo) * i / 5;
-      g.drawString(String.format(Locale.ROOT, "%,.0f", xv), px(xv, xm) - 20, H - BOTTOM + 18);
-      g.drawString(String.format(Locale.ROOT, "%.0f", yv), 10, py(yv, lo, hi) + 4);
-    }
-    g.drawString("env steps", W / 2 - 30, H - 15);
-    g.drawString("return", 10, TOP - 10);
-
-    if (target != null) {
-      g.setColor(Color.GRAY);
-      g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-          new float[] {6f, 6f}, 0f));
-      g.drawLine(LEFT, py(target, lo, hi), W - RIGHT, py(target, lo, hi));
-    }
-    g.setStroke(new BasicStroke(1.5f));
-    drawSeries(g, rows, steps, train, new Color(120, 160, 220), xm, lo, hi);
-    g.setStroke(new BasicStroke(2.5f));
-    drawSeries(g, rows, steps, eval, new Color(200, 60, 40), xm, lo, hi);
-    g.setColor(new Color(200, 60, 40));
-    for (double[] r : rows) {
-      if (!Double.isNaN(r[eval]) && !Double.isNaN(r[evalStd])) {
-        int x = px(r[steps], xm);
-        g.drawLine(x, py(r[eval] - r[evalStd], lo, hi), x, py(r[eval] + r[evalStd], lo, hi));
+      ValueMarker line = new ValueMarker(target, Color.DARK_GRAY, new BasicStroke(1.2f,
+          BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 6f}, 0f));
+      line.setLabel(String.format(Locale.ROOT, "target %s", tickLabel(target)));
+      line.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+      line.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
+      plot.addRangeMarker(0, line, Layer.FOREGROUND);
+      // markers do not widen the auto range: widen it so the target is always on the chart
+      Range data = y.getRange();
+      if (!data.contains(target)) {
+        Range both = Range.expandToInclude(data, target);
+        y.setRange(Range.expand(both, 0.05, 0.05));
       }
     }
-    g.setColor(new Color(120, 160, 220));
-    g.drawString("training episodes (mean return)", W - 420, H - BOTTOM - 12);
-    g.setColor(new Color(200, 60, 40));
-    g.drawString("evaluation (mean ± std)", W - 200, H - BOTTOM - 12);
-    g.dispose();
-    ImageIO.write(img, "png", png.toFile());
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    return chart;
   }
 
-  private static void drawSeries(Graphics2D g, List<double[]> rows, int xc, int yc, Color c,
-      double xm, double lo, double hi) {
-    Path2D.Double path = new Path2D.Double();
-    boolean started = false;
-    for (double[] r : rows) {
-      if (Double.isNaN(r[yc])) {
-        continue;
-      }
-      if (started) {
-        path.lineTo(px(r[xc], xm), py(r[yc], lo, hi));
-      } else {
-        path.moveTo(px(r[xc], xm), py(r[yc], lo, hi));
-        started = true;
-      }
-    }
-    g.setColor(c);
-    g.draw(path);
-  }
-
-  private static int px(double x, double xMax) {
-    return LEFT + (int) Math.round((W - LEFT - RIGHT) * x / xMax);
-  }
-
-  private static int py(double y, double lo, double hi) {
-    return TOP + (int) Math.round((H - TOP - BOTTOM) * (hi - y) / (hi - lo));
+  private static String tickLabel(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%g", v);
   }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +73,7 @@ class PackagedJarsIT {
           .readAllBytes(), StandardCharsets.UTF_8);
     }
     for (String artifact : List.of("protobuf-java", "grpc-protobuf", "grpc-stub",
-        "grpc-netty-shaded", "gson", "commons-math3", "picocli")) {
+        "grpc-netty-shaded", "gson", "commons-math3", "picocli", "jfreechart")) {
       assertTrue(pom.contains("<artifactId>" + artifact + "</artifactId>"),
           "the library pom does not declare " + artifact);
     }
@@ -134,6 +135,24 @@ class PackagedJarsIT {
         server.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * A short training run from the runnable jar draws its learning curve: JFreeChart, relocated,
+   * still finds its resource bundles (XYPlot loads one when its class initializes).
+   */
+  @Test
+  void runnableJarTrainsAndDrawsTheLearningCurve(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    Process p = new ProcessBuilder(java(), "-jar", jar("dsogym.runnableJar").toString(), "train",
+        "--env", "CartPole-v1", "--source", "java", "--max-steps", "1024", "--num-envs", "2",
+        "--steps-per-lane", "256", "--eval-every", "512", "--eval-episodes", "2",
+        "--out", out.toString()).redirectErrorStream(true).start();
+    String console = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "train did not finish:\n" + console);
+    assertEquals(0, p.exitValue(), console);
+    assertTrue(ImageIO.read(out.resolve("learning_curve.png").toFile()) != null,
+        "learning_curve.png does not decode:\n" + console);
   }
 
   /**
