@@ -247,6 +247,10 @@ def test_a_hung_server_raises_timeout_error_within_the_client_deadline():
 
     server = JavaServer(find_jar()).start()
     try:
+        warm = RemoteEnv(server.address, "CartPole-v1", timeout=60.0)  # a cold JVM on a busy machine
+        warm.reset(seed=0)                                              # may take over 1 s to make
+        warm.step(0)
+        warm.close()
         env = RemoteEnv(server.address, "CartPole-v1", timeout=1.0)
         env.reset(seed=0)
         env.step(0)
