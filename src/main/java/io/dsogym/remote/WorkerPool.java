@@ -48,6 +48,8 @@ public final class WorkerPool {
   private final ArrayDeque<RemoteVectorEnv> idle = new ArrayDeque<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong();
+  /** Set by {@link #closeIdle} (server shutdown): a worker given back then is closed too. */
+  private volatile String closingReason;
 
   public void addListener(Listener listener) {
     listeners.add(listener);
@@ -204,6 +206,10 @@ public final class WorkerPool {
     if (!env.isAlive()) {
       return;  // it disconnected (and left the pool) or was closed
     }
+    if (closingReason != null) {
+      env.close(closingReason);
+      return;
+    }
     if (env.supportsConfigure()) {
       try {
         env.configure(env.info().autoresetMode());
@@ -212,11 +218,18 @@ public final class WorkerPool {
         return;
       }
     }
+    String closing;
     synchronized (lock) {
-      if (connected.containsKey(env.workerId()) && env.isAlive() && !idle.contains(env)) {
+      closing = closingReason;  // read under the lock closeIdle sets it in: none slips past
+      if (closing == null && connected.containsKey(env.workerId()) && env.isAlive()
+          && !idle.contains(env)) {
         idle.addLast(env);
         lock.notifyAll();
       }
+    }
+    if (closing != null) {
+      env.close(closing);
+      return;
     }
     log.info(() -> env.describe() + " back in the pool");
   }
@@ -299,11 +312,13 @@ public final class WorkerPool {
 
   /**
    * Server shutdown: takes every idle worker out of the pool and closes it, telling it why (a
-   * worker then exits). Workers in use are left to their users.
+   * worker then exits). Workers in use are left to their users; those lent to client sessions
+   * are closed the same way when given back.
    */
   public void closeIdle(String reason) {
     List<RemoteVectorEnv> idleNow;
     synchronized (lock) {
+      closingReason = reason;
       idleNow = new ArrayList<>(idle);
       idle.clear();
     }

@@ -15,6 +15,7 @@ import io.dsogym.remote.WorkerPool;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -75,5 +76,20 @@ class HubWorkerSharingTest {
 
     trainer.close();  // the worker leaves the pool; nothing serves CartPole-v1 now
     assertNull(pool.lease("CartPole-v1", 2, AutoresetMode.NEXT_STEP));
+  }
+
+  @Test
+  void aWorkerGivenBackWhileTheServerDrainsIsClosedNotPooled() throws Exception {
+    live = LiveServer.start();
+    Process worker = live.launch("CartPole-v1", 1, null, "hub-drain");
+    live.awaitConnected("CartPole-v1", worker);
+    WorkerPool pool = live.server().pool();
+    VectorEnv session = pool.lease("CartPole-v1", 1, AutoresetMode.DISABLED);
+    session.reset(new long[] {0});
+    pool.closeIdle("dsogym server shutting down");  // what a draining server does first
+    session.close();
+    assertTrue(pool.workers().isEmpty(), "workers left in the pool: " + pool.workers());
+    assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the worker did not exit after its close");
+    assertEquals(0, worker.exitValue());
   }
 }
