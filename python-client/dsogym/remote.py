@@ -1,4 +1,6 @@
-"""Envs hosted by the dsogym server, used as ordinary Gymnasium envs (EnvService.Session).
+"""Envs hosted by the dsogym server, used as ordinary Gymnasium envs (EnvService.Session):
+its Java-native envs, and those its connected workers serve (the hub; ``register_envs``
+registers ``dsogym/<EnvId>`` for each).
 
     import dsogym, gymnasium as gym
     env = gym.make("dsogym/Remote-v0", address="127.0.0.1:50051", env_id="CartPole-v1")
