@@ -513,7 +513,8 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
         self.single_action_space = self.remote_spec.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.metadata = {"render_modes": [], **self.remote_spec.metadata, "autoreset_mode": self.autoreset_mode}
+        # no render modes: remote envs draw no frames (a worker's env may list some it has)
+        self.metadata = {**self.remote_spec.metadata, "render_modes": [], "autoreset_mode": self.autoreset_mode}
         self.render_mode = None
         self._address = address
 
@@ -658,7 +659,7 @@ class RemoteEnv(_RemoteBase, gym.Env):
         self.remote_spec = self._vec.remote_spec
         self.observation_space = self._vec.single_observation_space
         self.action_space = self._vec.single_action_space
-        self.metadata = {"render_modes": [], **self.remote_spec.metadata}
+        self.metadata = {**self.remote_spec.metadata, "render_modes": []}  # as RemoteVectorEnv's
         self.metadata.pop("autoreset_mode", None)
         self.render_mode = render_mode
         self.reward_range = (-float("inf"), float("inf"))
