@@ -5,7 +5,8 @@
 * ``dsogym.RemoteEnv`` / ``dsogym.RemoteVectorEnv`` use an env hosted by the Java server as a
   ``gymnasium.Env`` / ``gymnasium.vector.VectorEnv``; importing dsogym registers
   ``gymnasium.make("dsogym/Remote-v0", address="127.0.0.1:PORT", env_id="CartPole-v1")``
-  (and ``gymnasium.make_vec`` of the same id).
+  (and ``gymnasium.make_vec`` of the same id); ``dsogym.register_envs(address)`` registers
+  ``dsogym/<EnvId>`` for every env the server lists, worker-hosted ones included.
 * ``dsogym.codec``: numpy/Gymnasium <-> wire protocol conversions.
 * ``dsogym.train(env_id, ...)`` starts a Java training run (``bin/dsogym train``) and watches
   it; ``dsogym.read_metrics(dir)`` reads its metrics.csv.
@@ -16,8 +17,8 @@ from __future__ import annotations
 import gymnasium as _gym
 
 __version__ = "0.1.0"
-__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "train", "read_metrics",
-           "__version__"]
+__all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "register_envs", "train",
+           "read_metrics", "__version__"]
 
 REMOTE_ENV_ID = "dsogym/Remote-v0"
 
@@ -35,7 +36,7 @@ if "dsogym/NoisyPendulum-v1" not in _gym.registry:
 
 
 def __getattr__(name):  # lazy: `import dsogym` stays cheap and never dials anything
-    if name in ("RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs"):
+    if name in ("RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "register_envs"):
         from dsogym import remote
 
         return getattr(remote, name)

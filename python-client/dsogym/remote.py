@@ -1,4 +1,6 @@
-"""Envs hosted by the dsogym server, used as ordinary Gymnasium envs (EnvService.Session).
+"""Envs hosted by the dsogym server, used as ordinary Gymnasium envs (EnvService.Session):
+its Java-native envs, and those its connected workers serve (the hub; ``register_envs``
+registers ``dsogym/<EnvId>`` for each).
 
     import dsogym, gymnasium as gym
     env = gym.make("dsogym/Remote-v0", address="127.0.0.1:50051", env_id="CartPole-v1")
@@ -54,7 +56,8 @@ from dsogym.transport import (AUTORESET_FROM_PB, AUTORESET_TO_PB, PROTOCOL_VERSI
                               channel_credentials, open_channel)
 
 __all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "RemoteInvalidArgument",
-           "RemoteNotFound", "RemoteFailedPrecondition", "RemoteResourceExhausted", "list_envs"]
+           "RemoteNotFound", "RemoteFailedPrecondition", "RemoteResourceExhausted", "list_envs",
+           "register_envs"]
 
 
 
@@ -353,6 +356,47 @@ def list_envs(address: str, timeout: float = 30.0, auth_token: str | None = None
     return [codec.decode_env_spec(s) for s in resp.envs]
 
 
+_LIST_ENVS_KWARGS = ("auth_token", "tls_ca", "tls_cert", "tls_key")
+
+
+def register_envs(address: str, **kwargs: Any) -> list[str]:
+    """Registers one Gymnasium id per env the server lists, ``dsogym/<EnvId>`` (a "/" in the
+    server's id becomes "-"): its Java-native envs and those its workers serve (the hub), e.g.
+    ``dsogym/Acrobot-v1``. Returns the ids registered; registering again replaces them.
+
+    Each EnvSpec carries the env's ``max_episode_steps`` and ``reward_threshold``, and its kwargs
+    ``address``, ``env_id`` and ``kwargs`` (RemoteEnv's options: auth_token, tls_*, timeout, ...),
+    so ``gym.make("dsogym/Acrobot-v1")`` and ``gym.make_vec(..., num_envs=4)`` need no more;
+    keywords given there override them. The server enforces the time limit; the TimeLimit that
+    ``gym.make`` adds from the spec counts the same steps from the same resets (one lane, reset
+    by the client), so it truncates at the same step and changes nothing. A larger
+    ``max_episode_steps`` passed to ``gym.make`` cannot lift the server's limit."""
+    listed = list_envs(address, **{k: kwargs[k] for k in _LIST_ENVS_KWARGS if k in kwargs})
+    ids = []
+    for info in listed:
+        gym_id = "dsogym/" + info.id.replace("/", "-")
+        if gym_id in gym.registry:
+            del gym.registry[gym_id]  # the server's envs may have changed since
+        gym.register(gym_id, entry_point="dsogym.remote:RemoteEnv",
+                     vector_entry_point="dsogym.remote:_registered_vector_env",
+                     max_episode_steps=info.max_episode_steps, reward_threshold=info.reward_threshold,
+                     kwargs={"address": address, "env_id": info.id, **kwargs})
+        ids.append(gym_id)
+    return ids
+
+
+def _registered_vector_env(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    """The vector entry point of register_envs' ids: gym.make_vec passes the spec's
+    max_episode_steps, which the server already enforces; any other value is refused."""
+    env = RemoteVectorEnv(num_envs=num_envs, **kwargs)
+    limit = env.remote_spec.max_episode_steps
+    if max_episode_steps is not None and max_episode_steps != limit:
+        env.close()
+        raise ValueError(f"max_episode_steps: expected {limit} (the limit the server enforces for "
+                         f"{env.remote_spec.id}) or None, actual {max_episode_steps}")
+    return env
+
+
 def _with_remote_limits(spec: Any, remote: codec.SpecInfo) -> Any:
     """``spec`` (what gymnasium.make set: Remote-v0's registration, which cannot know the
     remote env) with the remote env's max_episode_steps and reward_threshold where it has none.
@@ -469,7 +513,8 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
         self.single_action_space = self.remote_spec.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.metadata = {"render_modes": [], **self.remote_spec.metadata, "autoreset_mode": self.autoreset_mode}
+        # no render modes: remote envs draw no frames (a worker's env may list some it has)
+        self.metadata = {**self.remote_spec.metadata, "render_modes": [], "autoreset_mode": self.autoreset_mode}
         self.render_mode = None
         self._address = address
 
@@ -614,7 +659,7 @@ class RemoteEnv(_RemoteBase, gym.Env):
         self.remote_spec = self._vec.remote_spec
         self.observation_space = self._vec.single_observation_space
         self.action_space = self._vec.single_action_space
-        self.metadata = {"render_modes": [], **self.remote_spec.metadata}
+        self.metadata = {**self.remote_spec.metadata, "render_modes": []}  # as RemoteVectorEnv's
         self.metadata.pop("autoreset_mode", None)
         self.render_mode = render_mode
         self.reward_range = (-float("inf"), float("inf"))

@@ -60,7 +60,9 @@ from dsogym.transport import (AUTH_TOKEN_VARIABLE, AUTORESET_FROM_PB, MAX_MESSAG
 
 log = logging.getLogger("dsogym.worker")
 
-CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE)
+# "configure": the server may rebuild the lanes in another autoreset mode (a client session of
+# the hub takes the worker in its own mode, and gives it back fresh in the handshake's mode)
+CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE, "configure")
 
 # grpc status code numbers
 INVALID_ARGUMENT = 3
@@ -190,9 +192,17 @@ class Worker:
         self.worker_id = hello.worker_id
         if self.envs is not None and mode == self.autoreset_mode:
             return  # a reconnect in the same mode keeps the lanes (the server resets them)
+        self._build(mode)
+
+    def _build(self, mode: AutoresetMode) -> None:
+        """(Re)builds the vector env in ``mode``: lanes made anew, none of them reset yet."""
         if self.envs is not None:
             self.envs.close()
             self._first_env = None
+            self.envs = None
+        self._ended[:] = False
+        self._was_reset[:] = False
+        self._obs = None
         self.autoreset_mode = mode
         first = self._first_env
         self._first_env = None
@@ -219,13 +229,15 @@ class Worker:
                 return self._collect(cmd)
             if kind == "reset":
                 return self._reset(cmd)
+            if kind == "configure":
+                return self._configure(cmd)
             if kind == "close":
                 self.close_reason = cmd.close.reason
                 self.close()
                 return pb.WorkerMessage(id=cmd.id, closed=pb.CloseResult())
             if kind == "hello":
-                raise RequestError("command: expected reset, step, collect or close after the handshake, actual a second hello")
-            raise RequestError("command: expected one of reset, step, collect, close; actual unset")
+                raise RequestError("command: expected reset, step, collect, configure or close after the handshake, actual a second hello")
+            raise RequestError("command: expected one of reset, step, collect, configure, close; actual unset")
         except RequestError as e:
             return pb.WorkerMessage(id=cmd.id, error=_error(INVALID_ARGUMENT, str(e), e))
         except (gym.error.ResetNeeded, PreconditionFailed) as e:
@@ -235,6 +247,18 @@ class Worker:
             msg = (f"{type(e).__name__} raised by env {self.env_id!r} in {kind}: {e} "
                    f"(the worker keeps serving; its vector env may need a reset)")
             return pb.WorkerMessage(id=cmd.id, error=_error(INTERNAL, msg, e))
+
+    def _configure(self, cmd: Any) -> Any:
+        """Fresh lanes in the requested mode, and no policy or generator left from before."""
+        self._require_envs()
+        mode = AUTORESET_FROM_PB.get(cmd.configure.autoreset_mode)
+        if mode is None:
+            raise RequestError(f"configure.autoreset_mode: expected NEXT_STEP, SAME_STEP or DISABLED, "
+                               f"actual {cmd.configure.autoreset_mode}")
+        self._build(mode)
+        self.inference = WorkerInference(self.single_observation_space, self.single_action_space,
+                                         self.num_envs, loop=self.inference.loop)
+        return pb.WorkerMessage(id=cmd.id, configured=pb.ConfigureResult())
 
     def _require_envs(self) -> gym.vector.SyncVectorEnv:
         if self.envs is None:

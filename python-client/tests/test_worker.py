@@ -339,3 +339,35 @@ def test_cpus_pins_the_worker_and_a_bad_list_is_refused(driver, spawn_worker):
     p = spawn_worker("--server", driver.address, "--env", "CartPole-v1", "--cpus", "4096")
     assert p.wait(60) == 2
     assert "--cpus: expected CPUs among" in p.stdout.read()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_configure_makes_fresh_lanes_in_the_new_mode(driver, spawn_worker, transport):
+    n = 2
+    _, s = connect(driver, spawn_worker, "CartPole-v1", n, mode=pb.SAME_STEP, transport=transport)
+    assert "configure" in s.worker_hello.capabilities
+    space = gym.spaces.Discrete(2)
+    assert s.command(reset=pb.ResetRequest(seeds=[5])).WhichOneof("message") == "reset_result"
+    r = s.command(configure=pb.ConfigureRequest(autoreset_mode=pb.NEXT_STEP))
+    assert r.WhichOneof("message") == "configured", r
+    # fresh lanes: a step needs a reset first
+    r = s.command(step=step_cmd(np.zeros(n, np.int64), space))
+    assert r.WhichOneof("message") == "error" and r.error.code == 9, r
+    # and then they run NEXT_STEP, as a local SyncVectorEnv in that mode does
+    ref = local("CartPole-v1", n, AutoresetMode.NEXT_STEP)
+    obs, _ = ref.reset(seed=5)
+    r = s.command(reset=pb.ResetRequest(seeds=[5]))
+    np.testing.assert_array_equal(codec.decode_value(r.reset_result.observations), obs)
+    for t in range(40):  # constant pushes end the episodes within 40 steps, then restart them
+        a = np.full(n, t % 2 if t > 20 else 0, np.int64)
+        obs, rew, term, trunc, _ = ref.step(a)
+        sr = s.command(step=step_cmd(a, space)).step_result
+        np.testing.assert_array_equal(codec.decode_value(sr.observations, ref.single_observation_space, n), obs)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.rewards), rew)
+        np.testing.assert_array_equal(codec.decode_tensor(sr.terminated), term)
+        assert len(sr.ended_lanes) == 0  # not SAME_STEP any more
+    r = s.command(configure=pb.ConfigureRequest(autoreset_mode=7))  # from a newer protocol
+    assert r.WhichOneof("message") == "error" and r.error.code == 3, r
+    assert "configure.autoreset_mode" in r.error.message
+    r = s.command(step=step_cmd(np.zeros(n, np.int64), space))  # the refusal changed nothing
+    np.testing.assert_array_equal(codec.decode_tensor(r.step_result.rewards), ref.step(np.zeros(n, np.int64))[1])

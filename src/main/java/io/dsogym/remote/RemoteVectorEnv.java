@@ -7,12 +7,14 @@ import io.dsogym.env.Space;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.wire.RemoteEnvException;
+import io.dsogym.wire.EnvSpecCodec;
 import io.dsogym.wire.ResultCodec;
 import io.dsogym.wire.StatusMapping;
 import io.dsogym.wire.ValueCodec;
 import io.dsogym.env.EnvUnavailableException;
 import io.dsogym.wire.v1.CloseRequest;
 import io.dsogym.wire.v1.CollectRequest;
+import io.dsogym.wire.v1.ConfigureRequest;
 import io.dsogym.wire.v1.ServerCommand;
 import io.dsogym.wire.v1.StepRequest;
 import io.dsogym.wire.v1.WorkerMessage;
@@ -63,6 +65,8 @@ public final class RemoteVectorEnv implements VectorEnv {
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
   /** The capability of workers that serve {@link #collect}. */
   public static final String WORKER_INFERENCE = "worker_inference";
+  /** The capability of workers that serve {@link #configure}. */
+  public static final String CONFIGURE = "configure";
 
   private record Pending(long id, String what, CompletableFuture<WorkerMessage> reply) {}
 
@@ -76,8 +80,10 @@ public final class RemoteVectorEnv implements VectorEnv {
   private volatile Throwable failure;
   private volatile boolean closed;
   private long nextId = 1;  // 0 is the hello; guarded by callLock
+  // The mode the worker runs: the handshake's, until configure changes it.
+  private volatile AutoresetMode mode;
   // Local mirror of the lanes' state, for validating before sending; guarded by callLock.
-  private final LaneBook book;
+  private LaneBook book;
   // Collects sent by submitCollect and not yet awaited, oldest first; guarded by callLock.
   private final ArrayDeque<Pending> submitted = new ArrayDeque<>();
   private final ArrayDeque<Integer> submittedSteps = new ArrayDeque<>();
@@ -96,7 +102,8 @@ public final class RemoteVectorEnv implements VectorEnv {
     this.sink = Objects.requireNonNull(sink, "sink");
     this.onClosed = onClosed == null ? (e, c) -> { } : onClosed;
     setTimeout(timeout);
-    this.book = new LaneBook(info.numEnvs(), info.autoresetMode());
+    this.mode = info.autoresetMode();
+    this.book = new LaneBook(info.numEnvs(), mode);
   }
 
   public WorkerInfo info() {
@@ -141,9 +148,40 @@ public final class RemoteVectorEnv implements VectorEnv {
     return info.numEnvs();
   }
 
+  /** The mode the worker runs now: the handshake's ({@link WorkerInfo}), unless configured. */
   @Override
   public AutoresetMode autoresetMode() {
-    return info.autoresetMode();
+    return mode;
+  }
+
+  /** Whether the worker declared the capability {@value #CONFIGURE}. */
+  public boolean supportsConfigure() {
+    return info.capabilities().contains(CONFIGURE);
+  }
+
+  /**
+   * Has the worker close its lanes and make them anew in {@code newMode} (ConfigureRequest):
+   * every lane then needs a reset, and worker-side inference starts without a policy.
+   *
+   * @throws IllegalStateException when the worker lacks the capability {@value #CONFIGURE}
+   */
+  public void configure(AutoresetMode newMode) {
+    Objects.requireNonNull(newMode, "newMode");
+    callLock.lock();
+    try {
+      if (!supportsConfigure()) {
+        throw new IllegalStateException(info.describe() + ": configure needs the worker "
+            + "capability " + CONFIGURE + ", got capabilities " + info.capabilities());
+      }
+      checkNothingSubmitted("configure");
+      call(ServerCommand.newBuilder().setConfigure(ConfigureRequest.newBuilder()
+          .setAutoresetMode(EnvSpecCodec.encode(newMode))), "configure",
+          WorkerMessage.MessageCase.CONFIGURED);
+      mode = newMode;
+      book = new LaneBook(numEnvs(), newMode);
+    } finally {
+      callLock.unlock();
+    }
   }
 
   @Override

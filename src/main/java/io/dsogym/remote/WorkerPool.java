@@ -1,7 +1,11 @@
 package io.dsogym.remote;
 
+import io.dsogym.env.AutoresetMode;
+import io.dsogym.env.EnvSpec;
 import io.dsogym.env.EnvUnavailableException;
+import io.dsogym.env.VectorEnv;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +23,10 @@ import java.util.logging.Logger;
  * The workers connected to the server, from which Java code takes {@link RemoteVectorEnv}s.
  * A worker is handed out once ({@link #awaitWorker}); it leaves the pool when its env is closed
  * or it disconnects, and the listeners hear of both.
+ *
+ * <p>Client sessions (the hub) borrow workers instead ({@link #lease}): an idle worker serving
+ * the session's env, exclusively until the session ends, when it comes back fresh. Trainers
+ * and sessions take from the same idle set, so a worker serves one of them at a time.
  */
 public final class WorkerPool {
   private static final Logger log = Logger.getLogger(WorkerPool.class.getName());
@@ -40,6 +48,8 @@ public final class WorkerPool {
   private final ArrayDeque<RemoteVectorEnv> idle = new ArrayDeque<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong();
+  /** Set by {@link #closeIdle} (server shutdown): a worker given back then is closed too. */
+  private volatile String closingReason;
 
   public void addListener(Listener listener) {
     listeners.add(listener);
@@ -105,6 +115,134 @@ public final class WorkerPool {
         }
       }
     }
+  }
+
+  /**
+   * The hub: a client session's lease on a worker serving {@code envId} with {@code numEnvs}
+   * lanes, run in {@code mode}. The lease takes an idle worker at its first reset or step (so
+   * an env made and closed unused, as Gymnasium's env checker does, takes none) and has it to
+   * itself until closed; then the worker comes back configured to its handshake's mode with
+   * fresh lanes, and idle again. A worker that died meanwhile has left the pool already.
+   *
+   * @return null when no connected worker serves {@code envId}
+   * @throws IllegalArgumentException when no worker serving it has {@code numEnvs} lanes
+   */
+  public VectorEnv lease(String envId, int numEnvs, AutoresetMode mode) {
+    EnvSpec spec = null;
+    List<Integer> lanes = new ArrayList<>();
+    synchronized (lock) {
+      for (RemoteVectorEnv env : connected.values()) {
+        if (envId.equals(env.spec().id())) {
+          lanes.add(env.numEnvs());
+          if (spec == null && env.numEnvs() == numEnvs) {
+            spec = env.spec();
+          }
+        }
+      }
+    }
+    if (lanes.isEmpty()) {
+      return null;
+    }
+    if (spec == null) {
+      throw new IllegalArgumentException("make.num_envs: expected the lane count of a worker "
+          + "serving '" + envId + "' (one of " + lanes + "), got " + numEnvs);
+    }
+    return new WorkerLease(this, spec, numEnvs, mode);
+  }
+
+  /**
+   * A lease's start: takes an idle worker serving {@code envId} with {@code numEnvs} lanes
+   * and configures it for {@code mode} when it runs another.
+   *
+   * @throws StatusRuntimeException RESOURCE_EXHAUSTED when every such worker is in use
+   * @throws EnvUnavailableException (UNAVAILABLE) when none is connected any more
+   * @throws IllegalStateException when the worker cannot switch to {@code mode}
+   */
+  RemoteVectorEnv take(String envId, int numEnvs, AutoresetMode mode) {
+    RemoteVectorEnv taken = null;
+    synchronized (lock) {
+      int serving = 0;
+      for (RemoteVectorEnv env : connected.values()) {
+        if (envId.equals(env.spec().id()) && env.numEnvs() == numEnvs) {
+          serving++;
+          if (taken == null && idle.contains(env)) {
+            taken = env;
+          }
+        }
+      }
+      if (serving == 0) {
+        throw new EnvUnavailableException(EnvUnavailableException.Reason.UNAVAILABLE, "env '"
+            + envId + "' x " + numEnvs + ": no connected worker serves it any more", null);
+      }
+      if (taken == null) {
+        throw Status.RESOURCE_EXHAUSTED.withDescription("env '" + envId + "' x " + numEnvs
+            + ": all " + serving + " worker(s) serving it are busy (each serves one client "
+            + "session or training run at a time); try again later or connect another worker")
+            .asRuntimeException();
+      }
+      idle.remove(taken);
+    }
+    try {
+      if (taken.autoresetMode() != mode) {
+        if (!taken.supportsConfigure()) {
+          throw new IllegalStateException("autoreset_mode: " + taken.describe() + " runs "
+              + taken.autoresetMode() + " and cannot switch (it lacks the capability "
+              + RemoteVectorEnv.CONFIGURE + "); expected " + taken.autoresetMode() + ", got "
+              + mode);
+        }
+        taken.configure(mode);
+      }
+    } catch (RuntimeException e) {
+      giveBack(taken);
+      throw e;
+    }
+    RemoteVectorEnv lent = taken;
+    log.info(() -> lent.describe() + " lent to a client session, autoreset " + mode);
+    return taken;
+  }
+
+  /** A lease's end: the worker made fresh in its handshake's mode and idle again. */
+  void giveBack(RemoteVectorEnv env) {
+    if (!env.isAlive()) {
+      return;  // it disconnected (and left the pool) or was closed
+    }
+    if (closingReason != null) {
+      env.close(closingReason);
+      return;
+    }
+    if (env.supportsConfigure()) {
+      try {
+        env.configure(env.info().autoresetMode());
+      } catch (RuntimeException e) {
+        env.close("could not be made fresh after a client session: " + e.getMessage());
+        return;
+      }
+    }
+    String closing;
+    synchronized (lock) {
+      closing = closingReason;  // read under the lock closeIdle sets it in: none slips past
+      if (closing == null && connected.containsKey(env.workerId()) && env.isAlive()
+          && !idle.contains(env)) {
+        idle.addLast(env);
+        lock.notifyAll();
+      }
+    }
+    if (closing != null) {
+      env.close(closing);
+      return;
+    }
+    log.info(() -> env.describe() + " back in the pool");
+  }
+
+  /** The specs of the envs the connected workers serve, one per env id, in connection order. */
+  public List<EnvSpec> servedSpecs() {
+    Map<String, EnvSpec> specs = new LinkedHashMap<>();
+    synchronized (lock) {
+      for (RemoteVectorEnv env : connected.values()) {
+        specs.putIfAbsent(env.spec().id(), env.spec());
+      }
+    }
+    return new ArrayList<>(specs.values());
   }
 
   /** The connected workers, in connection order. */
@@ -174,11 +312,13 @@ public final class WorkerPool {
 
   /**
    * Server shutdown: takes every idle worker out of the pool and closes it, telling it why (a
-   * worker then exits). Workers in use are left to their users.
+   * worker then exits). Workers in use are left to their users; those lent to client sessions
+   * are closed the same way when given back.
    */
   public void closeIdle(String reason) {
     List<RemoteVectorEnv> idleNow;
     synchronized (lock) {
+      closingReason = reason;
       idleNow = new ArrayList<>(idle);
       idle.clear();
     }

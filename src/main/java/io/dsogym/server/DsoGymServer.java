@@ -24,7 +24,7 @@ import java.util.logging.Logger;
 
 /**
  * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
- * {@link EnvSessionService} (clients use Java-native envs), with the standard health service
+ * {@link EnvSessionService} (clients use Java-native envs and those workers serve), with the standard health service
  * ({@code grpc.health.v1.Health}: SERVING while it runs, for "" and each service name) and
  * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the
  * grpc-java examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown
@@ -77,7 +77,7 @@ public final class DsoGymServer implements AutoCloseable {
     this.host = host;
     this.resources = new ServerResources(options.limits());
     this.handlers = handlerExecutor(options.limits().handlerThreads());
-    this.sessions = new EnvSessionService(options, resources);
+    this.sessions = new EnvSessionService(options, resources, pool);
     this.server = builder
         .executor(handlers)
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)

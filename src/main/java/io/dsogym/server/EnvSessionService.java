@@ -2,10 +2,12 @@ package io.dsogym.server;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
+import io.dsogym.env.EnvSpec;
 import io.dsogym.envs.EnvRegistry;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.remote.WorkerPool;
 import io.dsogym.wire.EnvSpecCodec;
 import io.dsogym.wire.Json;
 import io.dsogym.wire.ResultCodec;
@@ -42,8 +44,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * EnvService: clients use Java-native envs over one stream per session (hello, make, then
- * reset/step until close). Each request is translated, delegated to a {@link SyncVectorEnv},
+ * EnvService: clients use envs over one stream per session (hello, make, then reset/step until
+ * close). An env is Java-native (the registry's), or served by a connected worker (the hub,
+ * {@link WorkerPool#lease}): the session then has one idle worker serving that id to itself
+ * until it ends, and gives it back fresh; a Java-native id takes precedence over a worker's. Each request is translated, delegated to a {@link SyncVectorEnv},
  * and its result translated back; any failure becomes an in-band Error reply carrying the
  * request's id (codes from {@link StatusMapping}) and changes nothing, and the stream goes on;
  * only a wrong auth token ends the stream (UNAUTHENTICATED). {@code ListEnvs} needs the token
@@ -69,10 +73,15 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
    */
   static final Metadata.Key<String> SESSION_TRAILER =
       Metadata.Key.of("dsogym-session", Metadata.ASCII_STRING_MARSHALLER);
+  /** What sessions offer, in the ServerHello to clients (the workers' list is theirs alone). */
+  static final List<String> CAPABILITIES = List.of("reset_mask", "same_step_final_observations",
+      "info_tensors", "worker_hosted_envs");
 
   private final ServerOptions options;
   private final ServerLimits limits;
   private final ServerResources resources;
+  /** The connected workers, whose envs sessions may use too. */
+  private final WorkerPool pool;
   /** The open streams, for a server shutdown to end with a notice ({@link #goAway}). */
   private final Set<Stream> open = ConcurrentHashMap.newKeySet();
   /** The sessions a new stream may resume (attached to a stream, or kept), by resume id. */
@@ -82,12 +91,14 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
   /** Whether a broken session is kept for resuming; false when off and once draining. */
   private volatile boolean keeping;
 
+  /** Sessions of Java-native envs only (no workers). */
   public EnvSessionService(ServerOptions options) {
-    this(options, new ServerResources(options.limits()));
+    this(options, new ServerResources(options.limits()), new WorkerPool());
   }
 
-  EnvSessionService(ServerOptions options, ServerResources resources) {
+  EnvSessionService(ServerOptions options, ServerResources resources, WorkerPool pool) {
     this.options = options;
+    this.pool = pool;
     this.limits = options.limits();
     this.resources = resources;
     this.keeping = !options.resumeGrace().isZero();
@@ -118,6 +129,11 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       EnvRegistry registry = options.registry();
       for (String id : registry.ids()) {
         b.addEnvs(EnvSpecCodec.encode(registry.spec(id)));
+      }
+      for (EnvSpec spec : pool.servedSpecs()) {
+        if (!registry.ids().contains(spec.id())) {
+          b.addEnvs(EnvSpecCodec.encode(spec));
+        }
       }
     } catch (RuntimeException e) {
       responses.onError(StatusMapping.toStatus(e).asRuntimeException());
@@ -396,6 +412,9 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       RequestLimits.checkJsonBytes(make.getKwargsJsonBytes().size(), "make.kwargs_json", limits);
       Map<String, Object> kwargs = Json.parseObject(make.getKwargsJson(), "make.kwargs_json");
       RequestLimits.checkLists(kwargs, "make.kwargs_json", limits);
+      if (!options.registry().ids().contains(make.getEnvId())) {
+        return makeWorkerHosted(make.getEnvId(), kwargs, n, mode);
+      }
       ServerResources.Grant grant = resources.lanes(n, "make.num_envs");
       List<Env> lanes = null;
       try {
@@ -409,6 +428,32 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         throw e;
       }
       envLanes = grant;
+      return MadeEnv.newBuilder().setSpec(EnvSpecCodec.encode(env.spec())).setNumEnvs(n)
+          .setAutoresetMode(EnvSpecCodec.encode(mode)).build();
+    }
+
+    /**
+     * A worker's lanes, lent for the session's life. Its lanes were counted against the limits
+     * when the worker connected, so they take no grant here.
+     */
+    private MadeEnv makeWorkerHosted(String envId, Map<String, Object> kwargs, int n,
+        AutoresetMode mode) {
+      VectorEnv lease = pool.lease(envId, n, mode);
+      if (lease == null) {
+        List<String> served = pool.servedSpecs().stream().map(EnvSpec::id).toList();
+        throw new EnvRegistry.UnknownEnvException("make.env_id: expected a Java-native env "
+            + options.registry().ids() + " or one a connected worker serves " + served
+            + ", got '" + envId + "'");
+      }
+      Map<String, Object> made = Json.parseObject(lease.spec().kwargsJson(), "spec.kwargs_json");
+      if (!kwargs.isEmpty() && !kwargs.equals(made)) {
+        lease.close();
+        throw new IllegalArgumentException("make.kwargs_json: expected {} or the kwargs "
+            + lease.describe() + " made its env with, " + lease.spec().kwargsJson() + ", got "
+            + Json.toJson(kwargs));
+      }
+      env = lease;
+      envLanes = resources.lanes(0, "make.num_envs");
       return MadeEnv.newBuilder().setSpec(EnvSpecCodec.encode(env.spec())).setNumEnvs(n)
           .setAutoresetMode(EnvSpecCodec.encode(mode)).build();
     }
@@ -563,7 +608,7 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
         session = new Session(this, place, request.getId());
       }
       return ServerHello.newBuilder().setProtocolVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-          .addAllCapabilities(WorkerService.CAPABILITIES)
+          .addAllCapabilities(CAPABILITIES)
           .setMaxMessageBytes(ServerOptions.MAX_MESSAGE_BYTES)
           .setResumeId(session.resumeId)
           .setResumeGraceMs(session.resumeId.isEmpty() ? 0 : options.resumeGrace().toMillis())

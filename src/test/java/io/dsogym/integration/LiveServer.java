@@ -89,6 +89,25 @@ final class LiveServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until a worker serving {@code envId} is connected, leaving it in the pool (idle);
+   * fails at once when {@code process} exits first.
+   */
+  void awaitConnected(String envId, Process process) throws InterruptedException {
+    long deadline = System.nanoTime() + CONNECT_TIMEOUT.toNanos();
+    while (server.pool().workers().stream().noneMatch(w -> w.spec().id().equals(envId))) {
+      if (!process.isAlive()) {
+        fail("the worker for " + envId + " exited with code " + process.exitValue()
+            + " before connecting (its log is on stderr above)");
+      }
+      if (System.nanoTime() > deadline) {
+        fail("no worker for " + envId + " connected to " + address() + " within "
+            + CONNECT_TIMEOUT.toSeconds() + " s");
+      }
+      Thread.sleep(50);
+    }
+  }
+
   /** Launches a worker and takes it from the pool. */
   RemoteVectorEnv launchAndAwait(String envId, int numEnvs, String envKwargsJson, String name)
       throws IOException {
