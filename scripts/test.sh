@@ -25,7 +25,7 @@ else
   echo "== Stable-Baselines3 adapter (pytest in .venv-sb3, with the [sb3] extra)"
   { [ -x .venv-sb3/bin/python ] || python3 -m venv .venv-sb3; } &&
     .venv-sb3/bin/python -m pip install -q --upgrade pip &&
-    .venv-sb3/bin/python -m pip install -q -e "python-client[sb3,test]" &&
+    .venv-sb3/bin/python -m pip install -q -e "python-client[sb3,test,mujoco]" &&
     .venv-sb3/bin/python -m pytest -q python-client/tests/test_sb3.py || status=1
 fi
 exit $status

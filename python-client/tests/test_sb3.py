@@ -90,6 +90,34 @@ def test_ppo_runs_on_make_vec_env_of_remote_v0(address):
     venv.close()
 
 
+def test_ppo_runs_on_make_vec_env_of_the_registered_ids(address):
+    """register_envs' ids carry the address, so SB3's make_vec_env needs nothing more."""
+    assert "dsogym/CartPole-v1" in dsogym.register_envs(address)
+    venv = make_vec_env("dsogym/CartPole-v1", n_envs=2, seed=0)
+    assert venv.envs[0].spec.max_episode_steps == 500
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, seed=0, device="cpu")
+    model.learn(256)
+    assert model.num_timesteps >= 256
+    venv.close()
+
+
+def test_ppo_trains_on_a_mujoco_env_a_worker_serves_through_the_hub(address, spawn_worker):
+    """MuJoCo in one process (a dsogym worker), SB3 in another, the Java server between them:
+    RemoteVecEnv leases the worker's 4 lanes for its session."""
+    import time
+
+    spawn_worker("--server", address, "--env", "InvertedPendulum-v5", "--num-envs", "4")
+    deadline = time.monotonic() + 60
+    while "InvertedPendulum-v5" not in [s.id for s in dsogym.list_envs(address)]:
+        assert time.monotonic() < deadline, "the worker did not connect within 60 s"
+        time.sleep(0.1)
+    venv = VecMonitor(RemoteVecEnv(address, "InvertedPendulum-v5", num_envs=4))
+    model = PPO("MlpPolicy", venv, n_steps=256, batch_size=256, seed=0, device="cpu")
+    model.learn(2048)
+    assert model.num_timesteps == 2048 and len(model.ep_info_buffer) > 0
+    venv.close()
+
+
 def test_errors_name_what_went_wrong(address):
     with pytest.raises(ValueError, match="autoreset_mode"):
         RemoteVecEnv(address, "CartPole-v1", autoreset_mode="NextStep")
