@@ -47,7 +47,8 @@ import java.util.logging.Logger;
  *
  * <p>Everything that can be checked locally is checked before sending, with the same messages
  * as {@link io.dsogym.env.SyncVectorEnv}: step before reset, actions outside the action space
- * (field "actions"), seed and mask counts, stepping an ended lane in DISABLED mode. Bad input
+ * (field "actions"; finite Box values past the bounds excepted, which the worker's env
+ * handles as Gymnasium's envs do), seed and mask counts, stepping an ended lane in DISABLED mode. Bad input
  * therefore never reaches the worker and changes nothing. An error raised inside the worker's
  * env arrives as a {@link io.dsogym.wire.RemoteEnvException} with the remote exception type,
  * message and traceback.
@@ -226,7 +227,10 @@ public final class RemoteVectorEnv implements VectorEnv {
     callLock.lock();
     try {
       checkNothingSubmitted("step");
-      book.checkStep(spec().actionSpace(), actions);
+      // Finite Box values outside the bounds go to the worker's env, which handles them as in
+      // Gymnasium (Pendulum clips them, MuJoCo clamps them to its ctrlrange, an env that
+      // refuses them answers with an in-band error); every other check stays here.
+      book.checkStep(spec().actionSpace(), actions, true);
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions))
               .setOmitInfo(omitInfo));
