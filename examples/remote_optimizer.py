@@ -22,6 +22,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
@@ -31,11 +32,17 @@ from dsogym.testing import JavaServer
 
 
 class SoftmaxPolicy:
-    """pi(a|z) = softmax(W z + b)_a; theta = W row-major [A, D], then b [A]."""
+    """pi(a|z) = softmax(W z + b)_a; theta = W row-major [A, D], then b [A].
 
-    def __init__(self, obs_dim: int, n_actions: int):
+    The interface the training loop needs (examples/remote_optimizer_torch.py has another):
+    num_params, initial_theta, sample, mode, log_probs_and_scores."""
+
+    def __init__(self, obs_dim: int, n_actions: int, seed: int = 0):
         self.d, self.a = obs_dim, n_actions
         self.num_params = n_actions * obs_dim + n_actions
+
+    def initial_theta(self) -> np.ndarray:
+        return np.zeros(self.num_params)  # the uniform policy
 
     def _probs(self, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
         w = theta[: self.a * self.d].reshape(self.a, self.d)
@@ -80,7 +87,7 @@ class Normalizer:
         self.count = total
 
 
-def evaluate(env_id: str, policy: SoftmaxPolicy, theta: np.ndarray, norm: Normalizer, episodes: int, seed: int) -> float:
+def evaluate(env_id: str, policy: Any, theta: np.ndarray, norm: Normalizer, episodes: int, seed: int) -> float:
     """The mean return of the argmax policy over ``episodes`` episodes, one per lane."""
     envs = gym.make_vec(env_id, num_envs=episodes, vectorization_mode="sync")
     obs, _ = envs.reset(seed=seed)
@@ -95,17 +102,17 @@ def evaluate(env_id: str, policy: SoftmaxPolicy, theta: np.ndarray, norm: Normal
     return float(returns.mean())
 
 
-def train(args: argparse.Namespace, address: str) -> dict:
+def train(args: argparse.Namespace, address: str, make_policy: Callable[..., Any]) -> dict:
     rng = np.random.default_rng(args.seed)
     envs = gym.make_vec(args.env, num_envs=args.num_envs, vectorization_mode="sync",
                         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
     obs_dim = int(np.prod(envs.single_observation_space.shape))
-    policy = SoftmaxPolicy(obs_dim, int(envs.single_action_space.n))
+    policy = make_policy(obs_dim, int(envs.single_action_space.n), args.seed)
     norm = Normalizer(obs_dim)
     threshold = args.target_return if args.target_return is not None else gym.spec(args.env).reward_threshold
     n_lanes, k_steps = args.num_envs, args.steps_per_lane
     options = {"seed": args.seed, **dict(o.split("=", 1) for o in args.option)}
-    opt = dsogym.RemoteOptimizer(address, np.zeros(policy.num_params), algorithm=args.algo, options=options,
+    opt = dsogym.RemoteOptimizer(address, policy.initial_theta(), algorithm=args.algo, options=options,
                                  preset=args.env, feature_dim=obs_dim)
     print(f"[remote] {args.env}, {args.algo} in Java at {address}; options {opt.options}")
     obs, _ = envs.reset(seed=args.seed)
@@ -154,7 +161,7 @@ def train(args: argparse.Namespace, address: str) -> dict:
             "wall_seconds": time.monotonic() - start, "evals": evals}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None, make_policy: Callable[..., Any] = SoftmaxPolicy) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--env", default="CartPole-v1", help="a Gymnasium env with a Discrete action space")
     p.add_argument("--algo", default="natural", choices=["gradient", "natural", "pco", "chain-iteration"])
@@ -171,10 +178,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--address", default=None, help="a running dsogym server; default: start one")
     args = p.parse_args(argv)
     if args.address:
-        summary = train(args, args.address)
+        summary = train(args, args.address, make_policy)
     else:
         with JavaServer() as server:
-            summary = train(args, server.address)
+            summary = train(args, server.address, make_policy)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -161,18 +161,18 @@ class RemoteOptimizer:
             raise ValueError(f"evaluate: algorithm {self.algorithm} asks for ln P of the batch at a candidate "
                              "theta; pass evaluate=callable(theta) -> (log_probs, scores); the session is closed")
         theta = codec.decode_tensor(request.theta, "evaluate.theta").astype(np.float64)
+        p = self.num_params
         try:
             got = evaluate(theta)
+            result = pb.EvaluationResult(evaluation_id=request.evaluation_id,
+                                         log_probs=_f64(got[0], "evaluation.log_probs", (n,)),
+                                         scores=_f64(got[1], "evaluation.scores", (n, p)))
+            if self.cost_depends_on_theta:
+                result.costs.CopyFrom(_f64(got[2], "evaluation.costs", (n,)))
+                result.cost_gradients.CopyFrom(_f64(got[3], "evaluation.cost_gradients", (n, p)))
         except BaseException:
-            self.close()  # the server waits for this answer; nothing else can follow
+            self.close()  # the server waits for this answer and nothing else: the session is over
             raise
-        p = self.num_params
-        result = pb.EvaluationResult(evaluation_id=request.evaluation_id,
-                                     log_probs=_f64(got[0], "evaluation.log_probs", (n,)),
-                                     scores=_f64(got[1], "evaluation.scores", (n, p)))
-        if self.cost_depends_on_theta:
-            result.costs.CopyFrom(_f64(got[2], "evaluation.costs", (n,)))
-            result.cost_gradients.CopyFrom(_f64(got[3], "evaluation.cost_gradients", (n, p)))
         self._send(evaluation=result)  # no reply when accepted: the next is evaluate or update
 
     def close(self) -> None:
