@@ -356,6 +356,60 @@ class OptimizerServiceTest {
   }
 
   @Test
+  void aSpentBudgetAnswersItsLastBatchAndTakesNoMore() throws Exception {
+    Client c = connect();
+    int p = chain().numParams();
+    Map<String, String> o = new HashMap<>(options());
+    o.put("max-steps", Integer.toString(2 * LANES * STEPS));
+    c.open("gradient", o, new double[p], 4, true);
+    KnownChainSource<Integer> source = source();
+    double[] theta = new double[p];
+    for (int k = 0; k < 2; k++) {
+      theta = iterate(c, source.collect(theta, STEPS), theta, null);
+    }
+    assertTrue(c.replies.isEmpty(), "one reply per batch: " + c.replies);
+    ChainBatch more = source.collect(theta, STEPS);
+    long id = c.send(OptimizerRequest.newBuilder().setBatch(batchMessage(more, theta)));
+    OptimizerReply r = c.next();
+    assertEquals(id, r.getId());
+    assertError(r, Status.Code.FAILED_PRECONDITION, "batch: expected no batch: the budget "
+        + "max-steps " + (2 * LANES * STEPS) + " is spent");
+  }
+
+  @Test
+  void aClientLeavingMidBatchFreesItsPlaceAndThread() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    DsoGymServer server = grpc.register(new DsoGymServer(InProcessServerBuilder.forName(name),
+        ServerOptions.defaults().withLimits(ServerLimits.defaults().withMaxSessions(1))).start());
+    ManagedChannel channel = grpc.register(InProcessChannelBuilder.forName(name).build());
+    Client c = new Client(channel);
+    int p = chain().numParams();
+    c.open("natural", options(), new double[p], 4, true);
+    ChainBatch b = source().collect(new double[p], STEPS);
+    c.send(OptimizerRequest.newBuilder().setBatch(batchMessage(b, new double[p])));
+    assertEquals(OptimizerReply.ReplyCase.EVALUATE, c.next().getReplyCase());
+    // the server is full: a second session is refused, naming the limit
+    Client second = new Client(channel);
+    second.send(OptimizerRequest.newBuilder().setOpen(OpenOptimizer.newBuilder()));
+    Throwable refused = (Throwable) second.replies.poll(30, TimeUnit.SECONDS);
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, Status.fromThrowable(refused).getCode());
+    assertTrue(refused.getMessage().contains("--max-sessions"), refused.getMessage());
+    // the first client goes away while the server waits for its evaluation
+    c.requests.onError(Status.CANCELLED.asRuntimeException());
+    for (int i = 0; i < 300 && (server.resources().sessions() > 0 || optimizerThreads() > 0);
+        i++) {
+      Thread.sleep(100);
+    }
+    assertEquals(0, server.resources().sessions());
+    assertEquals(0, optimizerThreads(), "the session's trainer thread ended");
+  }
+
+  private static long optimizerThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("dsogym-optimizer") && t.isAlive()).count();
+  }
+
+  @Test
   void aWrongTokenEndsTheStream() throws Exception {
     String name = InProcessServerBuilder.generateName();
     grpc.register(new DsoGymServer(InProcessServerBuilder.forName(name),
