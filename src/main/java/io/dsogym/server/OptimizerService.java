@@ -175,10 +175,9 @@ public final class OptimizerService extends OptimizerServiceGrpc.OptimizerServic
 
     private ClientOptimization.Evaluation evaluation(EvaluationResult e) {
       int p = session.numParams();
-      int n = e.hasLogProbs() ? e.getLogProbs().getShapeCount() == 1
-          ? (int) e.getLogProbs().getShape(0) : -1 : -1;
+      int n = session.batchSize() > 0 ? session.batchSize() : -1;  // none: the phase error
       return new ClientOptimization.Evaluation(e.getEvaluationId(),
-          e.hasLogProbs() ? vector(e.getLogProbs(), "evaluation.log_probs", -1) : null,
+          e.hasLogProbs() ? vector(e.getLogProbs(), "evaluation.log_probs", n) : null,
           e.hasScores() ? matrix(e.getScores(), "evaluation.scores", n, p, "P") : null,
           e.hasCosts() ? vector(e.getCosts(), "evaluation.costs", n) : null,
           e.hasCostGradients() ? matrix(e.getCostGradients(), "evaluation.cost_gradients", n, p,
@@ -276,13 +275,14 @@ public final class OptimizerService extends OptimizerServiceGrpc.OptimizerServic
     return t.toDoubleArray();
   }
 
-  /** A FLOAT64 [rows, cols] tensor (cols < 0: any) as a row-major double[]. */
+  /** A FLOAT64 [rows, cols] tensor (rows, cols < 0: any) as a row-major double[]. */
   private static double[] matrix(io.dsogym.wire.v1.Tensor wire, String field, int rows, int cols,
       String colName) {
     Tensor t = float64(wire, field);
-    if (t.rank() != 2 || t.dim(0) != rows || (cols >= 0 && t.dim(1) != cols)) {
+    if (t.rank() != 2 || (rows >= 0 && t.dim(0) != rows) || (cols >= 0 && t.dim(1) != cols)) {
       throw new IllegalArgumentException(field + ".shape: expected [n, " + colName + "] = ["
-          + rows + ", " + (cols >= 0 ? cols : colName) + "], got " + Arrays.toString(t.shape()));
+          + (rows >= 0 ? rows : "n") + ", " + (cols >= 0 ? cols : colName) + "], got "
+          + Arrays.toString(t.shape()));
     }
     return t.toDoubleArray();
   }

@@ -192,6 +192,11 @@ public final class ClientOptimization implements AutoCloseable {
     return config.algo();
   }
 
+  /** n of the batch in progress (what an evaluation must cover), or 0 when there is none. */
+  public synchronized int batchSize() {
+    return phase == Phase.AWAITING_EVALUATION || phase == Phase.WORKING ? pending.size() : 0;
+  }
+
   /**
    * Hands the trainer the client's next batch; its update comes through {@link
    * Listener#update}.
@@ -292,7 +297,8 @@ public final class ClientOptimization implements AutoCloseable {
       case CLOSED -> "no message: the session is closed";
       case FAILED -> "no message: the optimizer failed (" + failure + ")";
     };
-    throw new IllegalStateException(what + ": expected " + now + ", got a " + what);
+    throw new IllegalStateException(what + ": expected " + now + ", got "
+        + (what.startsWith("e") ? "an " : "a ") + what);
   }
 
   /** Checks a batch against the session; returns n. */

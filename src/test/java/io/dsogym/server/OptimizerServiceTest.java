@@ -235,7 +235,9 @@ class OptimizerServiceTest {
                 tamper.apply(evaluation(b, evalId, at))));
             OptimizerReply refused = c.next();
             assertEquals(bad, refused.getId());
-            assertError(refused, Status.Code.INVALID_ARGUMENT, "evaluation.");
+            assertError(refused, Status.Code.INVALID_ARGUMENT, "evaluation.scores.shape: "
+                + "expected [n, P] = [" + b.size() + ", " + at.length + "], got ["
+                + (b.size() - 1) + ", " + at.length + "]");
             // a batch now is out of turn, and changes nothing either
             long early = c.send(OptimizerRequest.newBuilder().setBatch(batchMessage(b, theta)));
             OptimizerReply outOfTurn = c.next();
@@ -350,6 +352,10 @@ class OptimizerServiceTest {
     assertError(c.next(), Status.Code.FAILED_PRECONDITION, "batch: expected an open first");
     assertEquals(OptimizerReply.ReplyCase.OPENED,
         c.open("natural", Map.of(), new double[2], 1, false).getReplyCase());
+    c.send(OptimizerRequest.newBuilder().setEvaluation(EvaluationResult.newBuilder()
+        .setEvaluationId(1).setLogProbs(vector(new double[3]))));
+    assertError(c.next(), Status.Code.FAILED_PRECONDITION,
+        "evaluation: expected a batch, got an evaluation");
     assertError(c.open("natural", Map.of(), new double[2], 1, false),
         Status.Code.FAILED_PRECONDITION, "open: expected one per stream, got a second one");
     assertTrue(early > 0);
