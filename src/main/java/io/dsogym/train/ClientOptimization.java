@@ -121,7 +121,11 @@ public final class ClientOptimization implements AutoCloseable {
     options.forEach((k, v) -> dashed.put("--" + k, v));
     dashed.put("--algo", algorithm);
     dashed.putIfAbsent("--max-steps", Long.toString(Long.MAX_VALUE));  // no budget
-    this.config = TrainPresets.config(preset.isEmpty() ? "client" : preset, dashed);
+    try {
+      this.config = TrainPresets.config(preset.isEmpty() ? "client" : preset, dashed);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("open.options: " + e.getMessage(), e);  // "--lr: ..."
+    }
     this.numParams = theta0.length;
     this.featureDim = featureDim;
     this.costDependsOnTheta = costDependsOnTheta;

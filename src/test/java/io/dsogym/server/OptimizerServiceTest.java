@@ -345,7 +345,7 @@ class OptimizerServiceTest {
     assertError(c.open("natural", Map.of("num-envs", "8"), new double[2], 1, false),
         Status.Code.INVALID_ARGUMENT, "open.options: expected names among", "got 'num-envs'");
     assertError(c.open("natural", Map.of("max-kl", "-1"), new double[2], 1, false),
-        Status.Code.INVALID_ARGUMENT, "--max-kl: expected a positive KL, got -1.0");
+        Status.Code.INVALID_ARGUMENT, "open.options: --max-kl: expected a positive KL, got -1.0");
     assertError(c.open("natural", Map.of(), new double[] {0, Double.NaN}, 1, false),
         Status.Code.INVALID_ARGUMENT, "open.theta: expected finite values, got NaN");
     long early = c.send(OptimizerRequest.newBuilder().setBatch(TransitionBatch.newBuilder()));
