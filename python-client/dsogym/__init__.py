@@ -10,6 +10,8 @@
 * ``dsogym.codec``: numpy/Gymnasium <-> wire protocol conversions.
 * ``dsogym.train(env_id, ...)`` starts a Java training run (``bin/dsogym train``) and watches
   it; ``dsogym.read_metrics(dir)`` reads its metrics.csv.
+* ``dsogym.RemoteOptimizer``: the Java optimizers for a policy of your own (numpy, PyTorch):
+  send batches of its transitions and scores, get theta_{k+1} (see dsogym.optimizer).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import gymnasium as _gym
 
 __version__ = "0.1.0"
 __all__ = ["RemoteEnv", "RemoteVectorEnv", "RemoteError", "list_envs", "register_envs", "train",
-           "read_metrics", "__version__"]
+           "read_metrics", "RemoteOptimizer", "__version__"]
 
 REMOTE_ENV_ID = "dsogym/Remote-v0"
 
@@ -40,6 +42,10 @@ def __getattr__(name):  # lazy: `import dsogym` stays cheap and never dials anyt
         from dsogym import remote
 
         return getattr(remote, name)
+    if name == "RemoteOptimizer":
+        from dsogym import optimizer
+
+        return optimizer.RemoteOptimizer
     if name in ("train", "read_metrics", "TrainingFailed"):
         from dsogym import training
 

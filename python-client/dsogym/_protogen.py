@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-PROTO_FILES = ("dsogym/v1/tensor.proto", "dsogym/v1/env.proto")
+PROTO_FILES = ("dsogym/v1/tensor.proto", "dsogym/v1/env.proto", "dsogym/v1/optimizer.proto")
 _IMPORT_RE = re.compile(r"^from dsogym\.v1 import ", re.MULTILINE)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 _PKG = Path(__file__).resolve().parent
 
 try:
-    from dsogym._proto import env_pb2, env_pb2_grpc, tensor_pb2
+    from dsogym._proto import env_pb2, env_pb2_grpc, optimizer_pb2, optimizer_pb2_grpc, tensor_pb2
 except ImportError:  # a source tree that was never built (stubs are not committed)
     from dsogym import _protogen
 
@@ -18,7 +18,7 @@ except ImportError:  # a source tree that was never built (stubs are not committ
     import importlib
 
     importlib.invalidate_caches()
-    from dsogym._proto import env_pb2, env_pb2_grpc, tensor_pb2
+    from dsogym._proto import env_pb2, env_pb2_grpc, optimizer_pb2, optimizer_pb2_grpc, tensor_pb2
 
 
 class _Messages:
@@ -31,7 +31,7 @@ class _Messages:
                     setattr(self, name, getattr(m, name))
 
 
-pb = _Messages(tensor_pb2, env_pb2)
+pb = _Messages(tensor_pb2, env_pb2, optimizer_pb2)
 pb_grpc = env_pb2_grpc
 
-__all__ = ["pb", "pb_grpc", "tensor_pb2", "env_pb2", "env_pb2_grpc"]
+__all__ = ["pb", "pb_grpc", "tensor_pb2", "env_pb2", "env_pb2_grpc", "optimizer_pb2", "optimizer_pb2_grpc"]

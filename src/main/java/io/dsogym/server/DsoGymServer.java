@@ -2,6 +2,7 @@ package io.dsogym.server;
 
 import io.dsogym.remote.WorkerPool;
 import io.dsogym.wire.v1.EnvServiceGrpc;
+import io.dsogym.wire.v1.OptimizerServiceGrpc;
 import io.dsogym.wire.v1.WorkerServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -23,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java) and
- * {@link EnvSessionService} (clients use Java-native envs and those workers serve), with the standard health service
+ * The dsogym gRPC server: {@link WorkerService} (Python workers host envs for Java),
+ * {@link EnvSessionService} (clients use Java-native envs and those workers serve) and
+ * {@link OptimizerService} (clients in any language use the Java optimizers), with the standard health service
  * ({@code grpc.health.v1.Health}: SERVING while it runs, for "" and each service name) and
  * server reflection (v1 and v1alpha, so grpcurl needs no proto files). In the style of the
  * grpc-java examples: construct, {@link #start}, {@link #blockUntilShutdown}; a JVM shutdown
@@ -45,7 +47,8 @@ public final class DsoGymServer implements AutoCloseable {
   public static final String DEFAULT_BIND = "127.0.0.1";
   /** The names the health service answers for: "" (the server as a whole) and each service. */
   static final List<String> SERVICES = List.of(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,
-      EnvServiceGrpc.SERVICE_NAME, WorkerServiceGrpc.SERVICE_NAME);
+      EnvServiceGrpc.SERVICE_NAME, WorkerServiceGrpc.SERVICE_NAME,
+      OptimizerServiceGrpc.SERVICE_NAME);
 
   /** How long {@link #stop()} lets running calls go on. */
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
@@ -83,6 +86,7 @@ public final class DsoGymServer implements AutoCloseable {
         .maxInboundMessageSize(ServerOptions.MAX_MESSAGE_BYTES)
         .addService(garbage.guard(new WorkerService(pool, options, resources).bindService()))
         .addService(garbage.guard(sessions.bindService()))
+        .addService(garbage.guard(new OptimizerService(options, resources).bindService()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(reflectionV1Alpha())

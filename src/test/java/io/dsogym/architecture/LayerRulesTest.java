@@ -40,7 +40,8 @@ class LayerRulesTest {
     ALLOWED.put("lmdp", List.of("oracle", "dso", "chain", "linalg"));
     ALLOWED.put("wire", List.of("env", "envs", "policy"));
     ALLOWED.put("remote", List.of("wire", "collect", "chain", "policy", "env", "linalg"));
-    ALLOWED.put("server", List.of("remote", "wire", "envs", "env"));
+    // server: the optimizer service runs the trainer on a client's batches
+    ALLOWED.put("server", List.of("train", "remote", "wire", "envs", "env"));
     ALLOWED.put("train", List.of("remote", "oracle", "dso", "collect", "chain", "policy",
         "optim", "envs", "env", "linalg", "wire"));
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
