@@ -25,4 +25,11 @@ fi
 echo "setup: installing the Python client (dsogym) with Gymnasium and MuJoCo into .venv" >&2
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e "python-client[mujoco,test,plot]"
+# The TypeScript client (clients/typescript), which a test builds and runs against the server
+if ! need node || ! need npm; then
+  echo "setup: installing Node.js and npm from Debian's packages" >&2
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+echo "setup: installing the TypeScript client's packages (npm ci)" >&2
+(cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error)
 echo "setup: done" >&2

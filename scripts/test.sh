@@ -17,15 +17,17 @@ JAZZER_FUZZ=1 mvn -B -q test -Dtest='ServerFuzzTest#sessionRequests' -Djazzer.ma
   || status=1
 echo "== Python tests (pytest)"
 .venv/bin/python -m pytest -q python-client/tests || status=1
-# The Stable-Baselines3 adapter needs torch (about 5 GB), kept out of .venv: a venv of its own.
+# The Stable-Baselines3 adapter and the PyTorch example need torch (about 5 GB), kept out of
+# .venv: a venv of its own.
 # DSOGYM_TEST_SB3=0 leaves it out, and says so.
 if [ "${DSOGYM_TEST_SB3:-1}" = 0 ]; then
-  echo "== Stable-Baselines3 adapter: NOT RUN (DSOGYM_TEST_SB3=0)"
+  echo "== Stable-Baselines3 adapter and the PyTorch example: NOT RUN (DSOGYM_TEST_SB3=0)"
 else
-  echo "== Stable-Baselines3 adapter (pytest in .venv-sb3, with the [sb3] extra)"
+  echo "== Stable-Baselines3 adapter and the PyTorch example (pytest in .venv-sb3, with the [sb3] extra)"
   { [ -x .venv-sb3/bin/python ] || python3 -m venv .venv-sb3; } &&
     .venv-sb3/bin/python -m pip install -q --upgrade pip &&
     .venv-sb3/bin/python -m pip install -q -e "python-client[sb3,test,mujoco]" &&
-    .venv-sb3/bin/python -m pytest -q python-client/tests/test_sb3.py || status=1
+    .venv-sb3/bin/python -m pytest -q python-client/tests/test_sb3.py \
+      python-client/tests/test_remote_optimizer_torch.py || status=1
 fi
 exit $status

@@ -30,16 +30,18 @@ def spawn_worker():
         p.wait(10)
 
 
-# test_sb3.py needs the [sb3] extra (torch, about 5 GB): left out where it is not installed, and
-# said so at the end of the run; scripts/test.sh runs it in a venv that has it.
+# test_sb3.py and test_remote_optimizer_torch.py need torch (the [sb3] extra, about 5 GB): left
+# out where it is not installed, and said so at the end of the run; scripts/test.sh runs them in
+# a venv that has it.
 try:
     import stable_baselines3  # noqa: F401
+    import torch  # noqa: F401
     collect_ignore = []
 except ImportError:
-    collect_ignore = ["test_sb3.py"]
+    collect_ignore = ["test_sb3.py", "test_remote_optimizer_torch.py"]
 
 
 def pytest_terminal_summary(terminalreporter):
     if collect_ignore:
-        terminalreporter.write_line("test_sb3.py: not collected, stable_baselines3 is not installed here "
-                                    "(scripts/test.sh runs it in .venv-sb3)")
+        terminalreporter.write_line(f"{', '.join(collect_ignore)}: not collected, stable_baselines3 and torch are "
+                                    "not installed here (scripts/test.sh runs them in .venv-sb3)")
