@@ -567,6 +567,11 @@ class RemoteVectorEnv(_RemoteBase, gym.vector.VectorEnv):
             if len(seeds) != self.num_envs:
                 raise ValueError(f"seed: expected an int or {self.num_envs} seeds, actual {len(seeds)}")
             if any(s is not None for s in seeds):  # None lanes draw fresh entropy, as in Gymnasium
+                if None in seeds and "unseeded_lanes" not in self._session.server_hello.capabilities:
+                    # an older server ignores the field and would seed those lanes with 0
+                    raise ValueError(f"seed: None among seeds {seeds} needs a server with the capability "
+                                     f"unseeded_lanes; this one has {list(self._session.server_hello.capabilities)} "
+                                     "(an older dsogym): seed every lane or none")
                 req.seeds.extend(0 if s is None else int(s) for s in seeds)
                 req.unseeded_lanes.extend(i for i, s in enumerate(seeds) if s is None)
         if options:

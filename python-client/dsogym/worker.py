@@ -62,7 +62,8 @@ log = logging.getLogger("dsogym.worker")
 
 # "configure": the server may rebuild the lanes in another autoreset mode (a client session of
 # the hub takes the worker in its own mode, and gives it back fresh in the handshake's mode)
-CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE, "configure")
+CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE, "configure",
+                "unseeded_lanes")
 
 # grpc status code numbers
 INVALID_ARGUMENT = 3

@@ -132,3 +132,16 @@ def test_errors_raise_and_the_session_stays_usable(server):
 def test_unreachable_server_raises_connection_error():
     with pytest.raises(ConnectionError, match="not reachable"):
         RemoteEnv("127.0.0.1:1", "CartPole-v1", connect_timeout=0.5)
+
+
+def test_mixed_none_seeds_need_a_server_that_declares_unseeded_lanes(server):
+    """This stand-in server declares no capabilities, as an older dsogym: it would ignore
+    ResetRequest.unseeded_lanes and seed those lanes with 0, so the client refuses, naming why."""
+    envs = RemoteVectorEnv(server.address, "CartPole-v1", num_envs=3)
+    try:
+        with pytest.raises(ValueError, match="needs a server with the capability unseeded_lanes"):
+            envs.reset(seed=[1, None, 2])
+        envs.reset(seed=[1, 2, 3])  # seeding every lane, or none, works as before
+        envs.reset(seed=None)
+    finally:
+        envs.close()

@@ -66,6 +66,8 @@ public final class RemoteVectorEnv implements VectorEnv {
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
   /** The capability of workers that serve {@link #collect}. */
   public static final String WORKER_INFERENCE = "worker_inference";
+  /** The capability of workers that leave lanes unseeded when asked (ResetRequest.unseeded_lanes). */
+  public static final String UNSEEDED_LANES = "unseeded_lanes";
   /** The capability of workers that serve {@link #configure}. */
   public static final String CONFIGURE = "configure";
 
@@ -199,6 +201,13 @@ public final class RemoteVectorEnv implements VectorEnv {
     try {
       checkNothingSubmitted("reset");
       book.checkReset(seeds, mask);
+      if (unseeded != null && !info.capabilities().contains(UNSEEDED_LANES)
+          && java.util.stream.IntStream.range(0, unseeded.length).anyMatch(i -> unseeded[i])) {
+        // an older worker ignores the field and would seed those lanes with 0
+        throw new IllegalArgumentException("seeds: unseeded lanes need a worker with the "
+            + "capability " + UNSEEDED_LANES + "; worker " + info.id() + " has "
+            + info.capabilities() + " (an older dsogym), so seed every lane or none");
+      }
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setReset(ResultCodec.encodeReset(seeds, unseeded, options, mask));
       WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT);

@@ -75,7 +75,7 @@ public final class EnvSessionService extends EnvServiceGrpc.EnvServiceImplBase {
       Metadata.Key.of("dsogym-session", Metadata.ASCII_STRING_MARSHALLER);
   /** What sessions offer, in the ServerHello to clients (the workers' list is theirs alone). */
   static final List<String> CAPABILITIES = List.of("reset_mask", "same_step_final_observations",
-      "info_tensors", "worker_hosted_envs");
+      "info_tensors", "worker_hosted_envs", "unseeded_lanes");
 
   private final ServerOptions options;
   private final ServerLimits limits;

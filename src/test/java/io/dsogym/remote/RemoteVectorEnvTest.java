@@ -74,6 +74,35 @@ class RemoteVectorEnvTest {
   }
 
   @Test
+  void unseededLanesGoOnlyToWorkersThatDeclareThem() throws Exception {
+    // an older worker ignores ResetRequest.unseeded_lanes and would seed those lanes with 0
+    FakeWorker old = cartPoleWorker("old", 3).connect(channel);
+    try (RemoteVectorEnv remote = server.pool().awaitWorker("CartPole-v1", Duration.ofSeconds(5))) {
+      int before = old.commands.get();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> remote.reset(new long[] {1, 0, 2}, new boolean[] {false, true, false}, Map.of(),
+              null));
+      assertTrue(e.getMessage().contains("seeds: unseeded lanes need a worker with the "
+          + "capability unseeded_lanes"), e.getMessage());
+      assertEquals(before, old.commands.get(), "the refused reset never reached the worker");
+      remote.reset(new long[] {1, 2, 3}, null, Map.of(), null);  // fully seeded: as before
+    }
+    FakeWorker current = cartPoleWorker("current", 3);
+    current.connect(channel, current.defaultHello().addCapabilities(RemoteVectorEnv.UNSEEDED_LANES));
+    try (RemoteVectorEnv remote = server.pool().awaitWorker("CartPole-v1", Duration.ofSeconds(5));
+        VectorEnv local = cartPoles(3, AutoresetMode.SAME_STEP)) {
+      Tensor seeded = (Tensor) local.reset(new long[] {1, 7, 2}).observations();
+      Tensor got = (Tensor) remote.reset(new long[] {1, 0, 2}, new boolean[] {false, true, false},
+          Map.of(), null).observations();
+      for (int lane : new int[] {0, 2}) {
+        for (int j = 0; j < 4; j++) {
+          assertEquals(seeded.getDouble(lane * 4 + j), got.getDouble(lane * 4 + j), 0.0);
+        }
+      }
+    }
+  }
+
+  @Test
   void resetAndStepRoundTripMatchesTheLocalEnv() throws Exception {
     FakeWorker worker = cartPoleWorker("py:1", 2).connect(channel);
     try (RemoteVectorEnv remote = server.pool().awaitWorker("CartPole-v1", Duration.ofSeconds(5));
