@@ -25,8 +25,11 @@ import org.openjdk.jmh.annotations.State;
  * observations, one output; one Adam minibatch step, {@link #valueFitStep}) and the policy's
  * score (HalfCheetah's 17 observations, 6-d Gaussian; ln π and ∇ln π of every transition,
  * {@link #policyScore}, and one at a time, {@link #policyScorePerTransition}); and PCO's
- * minibatch gradient through the surrogate, {@link #surrogateMinibatchGradient}. Each invocation covers 512 transitions in
- * minibatches, so the results are per transition at either minibatch size.
+ * minibatch gradient through the surrogate, {@link #surrogateMinibatchGradient}. V̂'s bare
+ * passes without the optimizer, {@link #valuePasses}, are also written with EJML
+ * ({@link #valuePassesEjml}), the yardstick the kernels were chosen against. Each invocation
+ * covers 512 transitions in minibatches, so the results are per transition at either
+ * minibatch size.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
