@@ -24,4 +24,27 @@ public interface TransitionLikelihood {
 
   /** grad += weight · ∇θ ln P(x'_i|x_i,θ); returns ln P(x'_i|x_i,θ). */
   double accumulateScore(double[] theta, int i, double weight, double[] grad);
+
+  /**
+   * out[k - from] = ln P(x'_i|x_i,θ) for i = index[k], k in [from, to): a minibatch in one
+   * call, which a policy network evaluates as matrix products.
+   */
+  default void logLikelihoods(double[] theta, int[] index, int from, int to, double[] out) {
+    for (int k = from; k < to; k++) {
+      out[k - from] = logLikelihood(theta, index[k]);
+    }
+  }
+
+  /**
+   * grad += Σ_k weight[k - from] · ∇θ ln P(x'_i|x_i,θ) for i = index[k], k in [from, to);
+   * a transition of weight 0 adds nothing (its score is not evaluated).
+   */
+  default void accumulateScores(double[] theta, int[] index, int from, int to,
+      double[] weight, double[] grad) {
+    for (int k = from; k < to; k++) {
+      if (weight[k - from] != 0) {
+        accumulateScore(theta, index[k], weight[k - from], grad);
+      }
+    }
+  }
 }

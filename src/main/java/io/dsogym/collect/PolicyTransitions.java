@@ -50,4 +50,15 @@ public final class PolicyTransitions implements TransitionLikelihood {
     return policy.accumulateScore(theta, obs, i * policy.obsDim(), actions,
         i * policy.actionDim(), weight, grad);
   }
+
+  @Override
+  public void logLikelihoods(double[] theta, int[] index, int from, int to, double[] out) {
+    policy.logProbs(theta, obs, actions, index, from, to, out);
+  }
+
+  @Override
+  public void accumulateScores(double[] theta, int[] index, int from, int to,
+      double[] weight, double[] grad) {
+    policy.accumulateScores(theta, obs, actions, index, from, to, weight, grad, null);
+  }
 }

@@ -45,6 +45,9 @@ public final class Surrogate {
   private final double[] gradPlus;
   private final double[] gradMinus;
   private final double[] probe;
+  /** ln P and score weights of a minibatch, evaluated in one call each (matrix products). */
+  private final double[] logBuf;
+  private final double[] scoreWeight;
 
   /**
    * @param thetaK the parameters the transitions were recorded under
@@ -101,6 +104,8 @@ public final class Surrogate {
     this.gradPlus = new double[p];
     this.gradMinus = new double[p];
     this.probe = new double[p];
+    this.logBuf = new double[n];
+    this.scoreWeight = new double[n];
   }
 
   public int size() {
@@ -140,9 +145,7 @@ public final class Surrogate {
 
   private void ensureLogOld() {
     if (!logOldReady) {
-      for (int i = 0; i < n; i++) {
-        logOld[i] = model.logLikelihood(thetaK, i);
-      }
+      model.logLikelihoods(thetaK, all, 0, n, logOld);
       logOldReady = true;
     }
   }
@@ -160,10 +163,8 @@ public final class Surrogate {
     Arrays.fill(grad, 0);
     for (int i = 0; i < n; i++) {
       cost.accumulateGradient(thetaK, i, stateWeight[i], grad);
-      if (advantage[i] != 0) {
-        model.accumulateScore(thetaK, i, advantage[i], grad);
-      }
     }
+    model.accumulateScores(thetaK, all, 0, n, advantage, grad);
   }
 
   /**
@@ -217,13 +218,14 @@ public final class Surrogate {
     double scale = (double) n / (to - from);
     double s = 0;
     int clipped = 0;
+    model.logLikelihoods(theta, order, from, to, logBuf);
     for (int k = from; k < to; k++) {
       int i = order[k];
       double a = advantage[i] * scale;
       double kappa = stateWeight[i] * scale;
       double l = grad == null ? cost.cost(theta, i)
           : cost.accumulateGradient(theta, i, kappa, grad);
-      double r = Math.exp(model.logLikelihood(theta, i) - logDenominator[i]);
+      double r = Math.exp(logBuf[k - from] - logDenominator[i]);
       double term = r * a;
       boolean active = true;
       if (clip > 0) {
@@ -234,10 +236,11 @@ public final class Surrogate {
           clipped++;
         }
       }
-      if (active && grad != null && a != 0) {
-        model.accumulateScore(theta, i, a * r, grad);
-      }
+      scoreWeight[k - from] = active ? a * r : 0.0;
       s += kappa * (l - costOld[i]) + term - a;
+    }
+    if (grad != null) {
+      model.accumulateScores(theta, order, from, to, scoreWeight, grad);
     }
     if (clippedOut != null) {
       clippedOut[0] = (double) clipped / (to - from);
@@ -253,9 +256,10 @@ public final class Surrogate {
    */
   public double meanKl(double[] theta) {
     ensureLogOld();
+    model.logLikelihoods(theta, all, 0, n, logBuf);
     double s = 0;
     for (int i = 0; i < n; i++) {
-      double logRatio = model.logLikelihood(theta, i) - logOld[i];
+      double logRatio = logBuf[i] - logOld[i];
       s += stateWeight[i] * (Math.expm1(logRatio) - logRatio);
     }
     return s / stateWeightSum;

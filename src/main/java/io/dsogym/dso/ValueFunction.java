@@ -16,9 +16,12 @@ public final class ValueFunction {
   private final Mlp net;
   private final Adam adam;
   private final double[] theta;
+  /** Rows per pass of the network in predictions: its activations stay in the L2 cache. */
+  private static final int BLOCK = 256;
   private final double[] out = new double[1];
-  private final double[] dOut = new double[1];
-  private double[] grad;
+  private final double[] grad;
+  private double[] errors = new double[0];
+  private int[] order = new int[0];
 
   public ValueFunction(int obsDim, List<Integer> hidden, PolicySpec.Activation activation,
       double learningRate, long seed) {
@@ -45,11 +48,11 @@ public final class ValueFunction {
     return out[0];
   }
 
-  /** out[r] = V̂(row r of xs), rows of {@code obsDim}. */
+  /** out[r] = V̂(row r of xs), rows of {@code obsDim}, as matrix products. */
   public void predictBatch(double[] xs, int rows, double[] values) {
     int d = net.inputs();
-    for (int r = 0; r < rows; r++) {
-      values[r] = predict(xs, r * d);
+    for (int r = 0; r < rows; r += BLOCK) {
+      net.forward(theta, 0, xs, r * d, Math.min(BLOCK, rows - r), values, r);
     }
   }
 
@@ -59,10 +62,14 @@ public final class ValueFunction {
    */
   public double fit(double[] xs, double[] targets, int rows, int epochs, int minibatch,
       SplittableRandom rng) {
-    int d = net.inputs();
-    int[] order = new int[rows];
-    for (int i = 0; i < rows; i++) {
+    if (order.length != rows) {
+      order = new int[rows];
+    }
+    for (int i = 0; i < rows; i++) {  // every fit shuffles from the identity: reproducible
       order[i] = i;
+    }
+    if (errors.length < Math.min(rows, minibatch)) {
+      errors = new double[Math.min(rows, minibatch)];
     }
     double lastLoss = Double.NaN;
     for (int e = 0; e < epochs; e++) {
@@ -76,13 +83,14 @@ public final class ValueFunction {
       for (int start = 0; start < rows; start += minibatch) {
         int end = Math.min(rows, start + minibatch);
         java.util.Arrays.fill(grad, 0);
+        double[] predictions = net.forwardRows(theta, 0, xs, order, start, end);
+        double weight = 2.0 / (end - start);
         for (int k = start; k < end; k++) {
-          int r = order[k];
-          double err = predict(xs, r * d) - targets[r];
+          double err = predictions[k - start] - targets[order[k]];
           loss += err * err;
-          dOut[0] = err;
-          net.backward(theta, 0, dOut, 0, 2.0 / (end - start), grad);
+          errors[k - start] = weight * err;
         }
+        net.backward(theta, 0, errors, 0, grad);
         adam.step(theta, grad);
       }
       lastLoss = loss / rows;

@@ -10,13 +10,16 @@ import java.util.SplittableRandom;
  */
 public final class MlpPolicy implements Policy {
   private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+  /** Minibatch rows per pass of the network: its activations stay in the L2 cache. */
+  private static final int BLOCK = 256;
 
   private final PolicySpec spec;
   private final Mlp net;
   private final double initLogStd;
   private final int logStdOffset;
   private final double[] out;
-  private final double[] dOut;
+  /** weight · ∂ln π/∂outputs of a block of rows, where backpropagation starts. */
+  private final double[] deltas;
 
   /** @param initLogStd the Gaussian head's initial log standard deviation (unused otherwise) */
   public MlpPolicy(PolicySpec spec, double initLogStd) {
@@ -25,7 +28,7 @@ public final class MlpPolicy implements Policy {
     this.initLogStd = initLogStd;
     this.logStdOffset = spec.netParams();
     this.out = new double[spec.outputs()];
-    this.dOut = new double[spec.outputs()];
+    this.deltas = new double[BLOCK * spec.outputs()];
   }
 
   @Override
@@ -52,16 +55,22 @@ public final class MlpPolicy implements Policy {
   /** out = logits or means; returns log-sum-exp of the logits (categorical) or 0. */
   private double evaluate(double[] theta, double[] x, int xOff) {
     net.forward(theta, 0, x, xOff, out, 0);
+    return logSumExp(out, 0);
+  }
+
+  /** log-sum-exp of the logits at outs[off..] (categorical), or 0. */
+  private double logSumExp(double[] outs, int off) {
     if (!categorical()) {
       return 0.0;
     }
+    int k = out.length;
     double max = Double.NEGATIVE_INFINITY;
-    for (double v : out) {
-      max = Math.max(max, v);
+    for (int j = 0; j < k; j++) {
+      max = Math.max(max, outs[off + j]);
     }
     double s = 0;
-    for (double v : out) {
-      s += Math.exp(v - max);
+    for (int j = 0; j < k; j++) {
+      s += Math.exp(outs[off + j] - max);
     }
     return max + Math.log(s);
   }
@@ -95,14 +104,21 @@ public final class MlpPolicy implements Policy {
 
   @Override
   public double logProb(double[] theta, double[] x, int xOff, double[] action, int aOff) {
-    double lse = evaluate(theta, x, xOff);
+    net.forward(theta, 0, x, xOff, out, 0);
+    return headLogProb(theta, out, 0, action, aOff);
+  }
+
+  /** ln π(a|x) from the network's outputs at outs[off..]. */
+  private double headLogProb(double[] theta, double[] outs, int off, double[] action,
+      int aOff) {
+    double lse = logSumExp(outs, off);
     if (categorical()) {
-      return out[checkedIndex(action[aOff])] - lse;
+      return outs[off + checkedIndex(action[aOff])] - lse;
     }
     double logp = 0;
     for (int j = 0; j < out.length; j++) {
       double logStd = theta[logStdOffset + j];
-      double e = (action[aOff + j] - out[j]) * Math.exp(-logStd);
+      double e = (action[aOff + j] - outs[off + j]) * Math.exp(-logStd);
       logp += -0.5 * e * e - logStd - HALF_LOG_2PI;
     }
     return logp;
@@ -111,29 +127,72 @@ public final class MlpPolicy implements Policy {
   @Override
   public double accumulateScore(double[] theta, double[] x, int xOff, double[] action,
       int aOff, double weight, double[] grad) {
-    double lse = evaluate(theta, x, xOff);
-    double logp;
+    net.forward(theta, 0, x, xOff, out, 0);
+    double logp = headScore(theta, out, 0, action, aOff, weight, deltas, 0, grad);
+    net.backward(theta, 0, deltas, 0, grad);
+    return logp;
+  }
+
+  /**
+   * From the network's outputs at outs[off..]: delta[dOff..] = weight · ∂ln π/∂outputs (what
+   * backpropagation starts from), grad += weight · ∂ln π/∂log σ (Gaussian); returns ln π.
+   */
+  private double headScore(double[] theta, double[] outs, int off, double[] action, int aOff,
+      double weight, double[] delta, int dOff, double[] grad) {
+    double lse = logSumExp(outs, off);
     if (categorical()) {
       int a = checkedIndex(action[aOff]);
       // d ln softmax_a / d logit_k = 1[k = a] - p_k
       for (int k = 0; k < out.length; k++) {
-        dOut[k] = (k == a ? 1.0 : 0.0) - Math.exp(out[k] - lse);
+        delta[dOff + k] = weight * ((k == a ? 1.0 : 0.0) - Math.exp(outs[off + k] - lse));
       }
-      logp = out[a] - lse;
-    } else {
-      logp = 0;
-      for (int j = 0; j < out.length; j++) {
-        double logStd = theta[logStdOffset + j];
-        double invVar = Math.exp(-2 * logStd);
-        double diff = action[aOff + j] - out[j];
-        double e2 = diff * diff * invVar;
-        logp += -0.5 * e2 - logStd - HALF_LOG_2PI;
-        dOut[j] = diff * invVar;                      // d ln pi / d mean_j
-        grad[logStdOffset + j] += weight * (e2 - 1);  // d ln pi / d logStd_j
+      return outs[off + a] - lse;
+    }
+    double logp = 0;
+    for (int j = 0; j < out.length; j++) {
+      double logStd = theta[logStdOffset + j];
+      double invVar = Math.exp(-2 * logStd);
+      double diff = action[aOff + j] - outs[off + j];
+      double e2 = diff * diff * invVar;
+      logp += -0.5 * e2 - logStd - HALF_LOG_2PI;
+      delta[dOff + j] = weight * (diff * invVar);    // d ln pi / d mean_j
+      grad[logStdOffset + j] += weight * (e2 - 1);  // d ln pi / d logStd_j
+    }
+    return logp;
+  }
+
+  @Override
+  public void logProbs(double[] theta, double[] obs, double[] actions, int[] index, int from,
+      int to, double[] logProb) {
+    int k = out.length;
+    int actionDim = spec.actionDim();
+    for (int b = from; b < to; b += BLOCK) {
+      int e = Math.min(to, b + BLOCK);
+      double[] outs = net.forwardRows(theta, 0, obs, index, b, e);
+      for (int q = b; q < e; q++) {
+        logProb[q - from] = headLogProb(theta, outs, (q - b) * k, actions,
+            index[q] * actionDim);
       }
     }
-    net.backward(theta, 0, dOut, 0, weight, grad);
-    return logp;
+  }
+
+  @Override
+  public void accumulateScores(double[] theta, double[] obs, double[] actions, int[] index,
+      int from, int to, double[] weight, double[] grad, double[] logProb) {
+    int k = out.length;
+    int actionDim = spec.actionDim();
+    for (int b = from; b < to; b += BLOCK) {
+      int e = Math.min(to, b + BLOCK);
+      double[] outs = net.forwardRows(theta, 0, obs, index, b, e);
+      for (int q = b; q < e; q++) {
+        double logp = headScore(theta, outs, (q - b) * k, actions, index[q] * actionDim,
+            weight[q - from], deltas, (q - b) * k, grad);
+        if (logProb != null) {
+          logProb[q - from] = logp;
+        }
+      }
+      net.backward(theta, 0, deltas, 0, grad);
+    }
   }
 
   @Override

@@ -43,6 +43,36 @@ public interface Policy {
   double accumulateScore(double[] theta, double[] x, int xOff, double[] action, int aOff,
       double weight, double[] grad);
 
+  /**
+   * logProb[k - from] = ln π(a_i|x_i, θ) for i = index[k], k in [from, to), with x_i and a_i
+   * the i-th rows of obs and actions: a (shuffled) minibatch in one call, which a network
+   * evaluates as matrix products.
+   */
+  default void logProbs(double[] theta, double[] obs, double[] actions, int[] index, int from,
+      int to, double[] logProb) {
+    for (int k = from; k < to; k++) {
+      int i = index[k];
+      logProb[k - from] = logProb(theta, obs, i * obsDim(), actions, i * actionDim());
+    }
+  }
+
+  /**
+   * grad += Σ_k weight[k - from] · ∇θ ln π(a_i|x_i, θ) for i = index[k], k in [from, to)
+   * (rows as in {@link #logProbs}); logProb[k - from] = ln π(a_i|x_i, θ) unless logProb is
+   * null.
+   */
+  default void accumulateScores(double[] theta, double[] obs, double[] actions, int[] index,
+      int from, int to, double[] weight, double[] grad, double[] logProb) {
+    for (int k = from; k < to; k++) {
+      int i = index[k];
+      double logp = accumulateScore(theta, obs, i * obsDim(), actions, i * actionDim(),
+          weight[k - from], grad);
+      if (logProb != null) {
+        logProb[k - from] = logp;
+      }
+    }
+  }
+
   /** The deterministic action used for evaluation: the argmax (discrete) or the mean. */
   void mode(double[] theta, double[] x, int xOff, double[] action, int aOff);
 
