@@ -126,6 +126,7 @@ public final class ClientOptimization implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("open.options: " + e.getMessage(), e);  // "--lr: ..."
     }
+    checkSize(config, theta0.length, featureDim);
     this.numParams = theta0.length;
     this.featureDim = featureDim;
     this.costDependsOnTheta = costDependsOnTheta;
@@ -150,6 +151,46 @@ public final class ClientOptimization implements AutoCloseable {
     this.trainer = t;
     this.thread = new Thread(this::train, "dsogym-optimizer");
     thread.setDaemon(true);
+  }
+
+  /** The most parameters θ or V̂ may have: 4M doubles, 32 MB, about 128 MB with Adam's moments. */
+  public static final long MAX_PARAMS = 1L << 22;
+  /** The most passes a client may ask for per batch (epochs, CG iterations, Newton steps...). */
+  public static final int MAX_PASSES = 1000;
+
+  /**
+   * A client chooses θ's size, V̂'s features and layers and the passes per batch: each is
+   * bounded, so that no session can take the server's memory, or a batch run unbounded.
+   */
+  private static void checkSize(TrainConfig c, long thetaParams, int featureDim) {
+    if (thetaParams > MAX_PARAMS) {
+      throw new IllegalArgumentException("open.theta: expected at most " + MAX_PARAMS
+          + " parameters, got " + thetaParams);
+    }
+    long valueParams = 0;
+    long in = Math.max(1, featureDim);
+    for (int width : c.valueHidden()) {
+      valueParams += (in + 1) * width;
+      in = width;
+    }
+    valueParams += in + 1;
+    if (valueParams > MAX_PARAMS) {
+      throw new IllegalArgumentException("open.feature_dim, open.options value-hidden: V̂ of "
+          + Math.max(1, featureDim) + " features and layers " + c.valueHidden()
+          + " has " + valueParams + " parameters, expected at most " + MAX_PARAMS);
+    }
+    Map<String, Integer> passes = new LinkedHashMap<>();
+    passes.put("epochs", c.surrogate().epochs());
+    passes.put("minibatches", c.surrogate().minibatches());
+    passes.put("value-epochs", c.valueEpochs());
+    passes.put("cg-iters", c.surrogate().cgIterations());
+    passes.put("ci-steps", c.surrogate().newtonSteps());
+    passes.forEach((name, count) -> {
+      if (count > MAX_PASSES) {
+        throw new IllegalArgumentException("open.options: " + name + ": expected at most "
+            + MAX_PASSES + ", got " + count);
+      }
+    });
   }
 
   /** The options in effect: the presets for the algorithm with the client's laid over them. */

@@ -348,6 +348,14 @@ class OptimizerServiceTest {
         Status.Code.INVALID_ARGUMENT, "open.options: --max-kl: expected a positive KL, got -1.0");
     assertError(c.open("natural", Map.of(), new double[] {0, Double.NaN}, 1, false),
         Status.Code.INVALID_ARGUMENT, "open.theta: expected finite values, got NaN");
+    // sizes a peer chooses are bounded: none may take the server's memory or run unbounded
+    assertError(c.open("natural", Map.of(), new double[2], Integer.MAX_VALUE, false),
+        Status.Code.INVALID_ARGUMENT, "open.feature_dim, open.options value-hidden: V̂ of "
+            + "2147483647 features and layers [64, 64] has", "expected at most 4194304");
+    assertError(c.open("natural", Map.of("value-hidden", "65536,65536"), new double[2], 1, false),
+        Status.Code.INVALID_ARGUMENT, "V̂ of 1 features and layers [65536, 65536]");
+    assertError(c.open("pco", Map.of("epochs", "1000000000"), new double[2], 1, false),
+        Status.Code.INVALID_ARGUMENT, "open.options: epochs: expected at most 1000, got 1000000000");
     long early = c.send(OptimizerRequest.newBuilder().setBatch(TransitionBatch.newBuilder()));
     assertError(c.next(), Status.Code.FAILED_PRECONDITION, "batch: expected an open first");
     assertEquals(OptimizerReply.ReplyCase.OPENED,
