@@ -10,6 +10,7 @@ import io.dsogym.train.Trainer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +94,8 @@ public final class TrainBench {
   /** Runs the bench: prints a row per env, then writes {@code o.out()}. */
   public static void run(Options o, PrintStream out) throws Exception {
     String python = WorkerLauncher.defaultPython();
+    // the machine may be shared: its load when the bench began goes into the JSON
+    double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     List<Map<String, Object>> rows = new ArrayList<>();
     out.printf(Locale.ROOT, "%-16s %-8s %5s %9s %10s %10s %10s %7s %9s %7s%n", "env", "algo",
         "lanes", "steps", "train st/s", "no-eval/s", "raw st/s", "ratio", "no-eval r",
@@ -135,9 +138,13 @@ public final class TrainBench {
       row.put("ratio", median(ratios));
       row.put("ratio_without_eval", median(ratiosNoEval));
       row.put("target_ratio", d[2]);
-      row.put("samples", Map.of("raw_steps_per_s", raws, "train_steps_per_s", train,
-          "train_steps_per_s_without_eval", trainNoEval, "ratio", ratios,
-          "ratio_without_eval", ratiosNoEval));
+      Map<String, Object> samples = new LinkedHashMap<>();
+      samples.put("raw_steps_per_s", raws);
+      samples.put("train_steps_per_s", train);
+      samples.put("train_steps_per_s_without_eval", trainNoEval);
+      samples.put("ratio", ratios);
+      samples.put("ratio_without_eval", ratiosNoEval);
+      row.put("samples", samples);
       rows.add(row);
       out.printf(Locale.ROOT, "%-16s %-8s %5d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s%n",
           env, algo, config.numEnvs(), steps, median(train), median(trainNoEval), median(raws),
@@ -149,6 +156,7 @@ public final class TrainBench {
     machine.put("cores", Runtime.getRuntime().availableProcessors());
     machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     machine.put("java", System.getProperty("java.version"));
+    machine.put("load_average_1min_at_start", loadAtStart);
     machine.put("python_cpus", o.pythonCpus() == null ? "any" : o.pythonCpus());
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("date", Instant.now().toString());
@@ -171,7 +179,7 @@ public final class TrainBench {
     if (o.out().getParent() != null) {
       Files.createDirectories(o.out().getParent());
     }
-    Files.writeString(o.out(), new GsonBuilder().setPrettyPrinting()
+    Files.writeString(o.out(), new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
         .serializeSpecialFloatingPointValues().serializeNulls().create().toJson(doc) + "\n");
     out.println("wrote " + o.out());
   }
