@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code bench}: the options of a {@link BridgeBench} run, or with --train a {@link TrainBench}. */
 @Command(name = "bench", sortOptions = false, showDefaultValues = true,
     abbreviateSynopsis = true,
-    header = "Measure the bridge against raw gymnasium stepping.",
+    header = "Measure the bridge, or training (--train), against raw gymnasium stepping.",
     description = {"Bridge vs raw gymnasium SyncVectorEnv: env-steps/s and round-trip latency "
         + "of the bridge modes, each against raw stepping of the same env and lane count. Raw "
         + "and bridge windows alternate; each bridge window is divided by the mean of the raw "
