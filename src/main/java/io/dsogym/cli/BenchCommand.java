@@ -1,6 +1,7 @@
 package io.dsogym.cli;
 
 import io.dsogym.bench.BridgeBench;
+import io.dsogym.bench.TrainBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,32 +13,47 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code bench}: the options of a {@link BridgeBench} run. */
+/** {@code bench}: the options of a {@link BridgeBench} run, or with --train a {@link TrainBench}. */
 @Command(name = "bench", sortOptions = false, showDefaultValues = true,
     abbreviateSynopsis = true,
-    header = "Measure the bridge against raw gymnasium stepping.",
+    header = "Measure the bridge, or training (--train), against raw gymnasium stepping.",
     description = {"Bridge vs raw gymnasium SyncVectorEnv: env-steps/s and round-trip latency "
         + "of the bridge modes, each against raw stepping of the same env and lane count. Raw "
         + "and bridge windows alternate; each bridge window is divided by the mean of the raw "
         + "windows around it, and the medians over the repeats are reported. Prints a table "
-        + "and writes JSON."})
+        + "and writes JSON.",
+        "",
+        "With --train: training throughput instead. Per env a real training run with the "
+        + "env's presets (--source python, local workers; Pendulum with pco, its 64x64 MLP) "
+        + "against raw stepping with the preset's lane count, raw and training alternating; "
+        + "prints a table and writes {\"train\": [...]}."})
 final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--train", description = "Measure training runs against raw stepping "
+      + "instead of the bridge modes.")
+  boolean train;
+
   @Option(names = "--envs", paramLabel = "IDS", split = ",",
-      defaultValue = "CartPole-v1,HalfCheetah-v5",
-      description = "Env ids, comma-separated: a table row per env and lane count.")
+      description = {"Env ids, comma-separated: a table row per env and lane count.",
+          "  Default: CartPole-v1,HalfCheetah-v5; with --train also Pendulum-v1."})
   List<String> envs;
+
+  @Option(names = "--train-steps", paramLabel = "N", description = {"--train: the budget "
+      + "of every training run in env steps.", "  Default: per env, CartPole 50000, "
+      + "HalfCheetah 100000, Pendulum 50000, others 50000."})
+  Long trainSteps;
 
   @Option(names = "--lanes", paramLabel = "COUNTS", split = ",", defaultValue = "1,16,64",
       description = "Lane counts, comma-separated.")
   List<Integer> lanes;
 
-  @Option(names = "--seconds", paramLabel = "S", defaultValue = "1",
-      description = "Length of one measurement window.")
-  double seconds;
+  @Option(names = "--seconds", paramLabel = "S", description = {"Length of one measurement "
+      + "window (--train: of one raw window).", "  Default: 1; with --train 5."})
+  Double seconds;
 
-  @Option(names = "--repeats", paramLabel = "N", defaultValue = "9",
-      description = "Windows per mode and row; the medians are reported.")
-  int repeats;
+  @Option(names = "--repeats", paramLabel = "N", description = {"Windows per mode and row "
+      + "(--train: training runs per env, each between two raw windows); the medians are "
+      + "reported.", "  Default: 9; with --train 1."})
+  Integer repeats;
 
   @Option(names = "--latency-steps", paramLabel = "N", defaultValue = "1000",
       description = "server mode: vector steps timed one by one per repeat for the round "
@@ -69,9 +85,13 @@ final class BenchCommand implements Callable<Integer> {
       + "roam.", "  Default: the last CPU this process may use (none with fewer than two)."})
   String pin;
 
-  @Option(names = "--out", paramLabel = "FILE", defaultValue = "bench-results/bench.json",
-      description = "The JSON file to write.")
+  @Option(names = "--out", paramLabel = "FILE", description = {"The JSON file to write.",
+      "  Default: bench-results/bench.json; with --train bench-results/bench-train.json."})
   Path out;
+
+  /** The options only the bridge bench reads. */
+  private static final List<String> BRIDGE_ONLY = List.of("--lanes", "--latency-steps",
+      "--modes", "--steps-per-lane", "--hidden", "--requests-per-collect");
 
   @Mixin
   HelpOption help = new HelpOption();
@@ -88,9 +108,36 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String cpus = pin != null ? pin : BridgeBench.defaultPythonCpu();
-    BridgeBench.Options options = UsageError.check(spec, () -> new BridgeBench.Options(envs,
-        lanes, seconds, latencySteps, repeats, modes, stepsPerLane, layerSizes(hidden),
-        requestsPerCollect, cpus.equals("none") ? null : cpus, out));
+    String pythonCpus = cpus.equals("none") ? null : cpus;
+    var parsed = spec.commandLine().getParseResult();
+    if (train) {
+      for (String name : BRIDGE_ONLY) {
+        if (parsed.hasMatchedOption(name)) {
+          throw new UsageError(spec, name + ": not read with --train (a training run takes "
+              + "its lanes, policy and chunks from the env's presets), got " + name + " "
+              + parsed.matchedOption(name).getValue());
+        }
+      }
+      if (trainSteps != null && trainSteps < 1) {
+        throw new UsageError(spec, "--train-steps: expected >= 1, got " + trainSteps);
+      }
+      TrainBench.Options options = UsageError.check(spec, () -> new TrainBench.Options(
+          envs != null ? envs : List.of("CartPole-v1", "HalfCheetah-v5", "Pendulum-v1"),
+          trainSteps != null ? trainSteps : 0, seconds != null ? seconds : 5,
+          repeats != null ? repeats : 1, pythonCpus,
+          out != null ? out : Path.of("bench-results/bench-train.json")));
+      TrainBench.run(options, console);
+      return 0;
+    }
+    if (trainSteps != null) {
+      throw new UsageError(spec, "--train-steps: read only with --train, got --train-steps "
+          + trainSteps + " without it");
+    }
+    BridgeBench.Options options = UsageError.check(spec, () -> new BridgeBench.Options(
+        envs != null ? envs : List.of("CartPole-v1", "HalfCheetah-v5"), lanes,
+        seconds != null ? seconds : 1, latencySteps, repeats != null ? repeats : 9, modes,
+        stepsPerLane, layerSizes(hidden), requestsPerCollect, pythonCpus,
+        out != null ? out : Path.of("bench-results/bench.json")));
     BridgeBench.run(options, console);
     return 0;
   }

@@ -45,8 +45,9 @@ class LayerRulesTest {
     ALLOWED.put("train", List.of("remote", "oracle", "dso", "collect", "chain", "policy",
         "optim", "envs", "env", "linalg", "wire"));
     ALLOWED.put("launch", List.of("train", "server", "remote", "wire", "envs", "env"));
-    // bench: the soak starts a server and talks the protocol to it as a client would
-    ALLOWED.put("bench", List.of("launch", "server", "remote", "wire", "collect", "chain",
+    // bench: the soak starts a server and talks the protocol to it as a client would; the
+    // training bench runs the trainer
+    ALLOWED.put("bench", List.of("launch", "train", "server", "remote", "wire", "collect", "chain",
         "policy", "env", "linalg"));
     ALLOWED.put("experiment", List.of("train", "launch", "lmdp", "oracle", "dso", "collect",
         "optim", "chain", "policy", "wire", "envs", "env", "linalg"));

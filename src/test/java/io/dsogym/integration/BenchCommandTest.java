@@ -67,6 +67,65 @@ class BenchCommandTest {
   }
 
   @Test
+  void trainBenchMeasuresATrainingRunAgainstRawSteppingOfThePresetsLanes() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Path json = dir.resolve("train.json");
+    int code = Main.run(new String[] {"bench", "--train", "--envs", "CartPole-v1",
+        "--train-steps", "3000", "--seconds", "0.3", "--out", json.toString()}, out, out);
+    String console = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, code, console);
+    assertTrue(console.contains("CartPole-v1"), console);
+
+    JsonObject doc = new Gson().fromJson(Files.readString(json), JsonObject.class);
+    assertTrue(doc.has("date") && doc.getAsJsonObject("machine").get("cores").getAsInt() > 0,
+        doc.toString());
+    assertEquals(1, doc.get("repeats").getAsInt());
+    JsonArray rows = doc.getAsJsonArray("train");
+    assertEquals(1, rows.size());
+    JsonObject row = rows.get(0).getAsJsonObject();
+    assertEquals("CartPole-v1", row.get("env_id").getAsString());
+    assertEquals("gradient", row.get("algo").getAsString());
+    assertEquals(8, row.get("num_envs").getAsInt());  // CartPole's preset: 8 lanes x 64 steps
+    // the budget is reached in whole batches of 512 steps
+    assertEquals(3072, row.get("train_steps").getAsLong());
+    assertEquals(0.5, row.get("target_ratio").getAsDouble());
+    for (String key : new String[] {"train_steps_per_s", "train_steps_per_s_without_eval",
+        "raw_steps_per_s", "ratio", "ratio_without_eval"}) {
+      double v = row.get(key).getAsDouble();
+      assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
+    }
+    // one repeat: raw, train, raw; the ratio is the run over the mean of the two raw windows
+    JsonObject samples = row.getAsJsonObject("samples");
+    JsonArray raws = samples.getAsJsonArray("raw_steps_per_s");
+    assertEquals(2, raws.size());
+    double rawAround = (raws.get(0).getAsDouble() + raws.get(1).getAsDouble()) / 2;
+    assertEquals(rawAround, row.get("raw_steps_per_s").getAsDouble(), 1e-9 * rawAround);
+    assertEquals(row.get("train_steps_per_s").getAsDouble() / rawAround,
+        row.get("ratio").getAsDouble(), 1e-12);
+    assertEquals(row.get("train_steps_per_s_without_eval").getAsDouble() / rawAround,
+        row.get("ratio_without_eval").getAsDouble(), 1e-12);
+  }
+
+  @Test
+  void trainBenchOptionsAreCheckedBeforeAnyProcessStarts() {
+    for (String[] bad : new String[][] {{"--train", "--lanes", "4"},
+        {"--train", "--modes", "worker"}, {"--train", "--train-steps", "0"},
+        {"--train", "--repeats", "0"}, {"--train-steps", "1000"}}) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench",
+          "--envs", "CartPole-v1", "--out", dir.resolve("train.json").toString()));
+      args.addAll(java.util.List.of(bad));
+      assertEquals(2, Main.run(args.toArray(String[]::new), out, out), args.toString());
+      String console = bytes.toString(StandardCharsets.UTF_8);
+      String named = bad[bad.length - 2];
+      assertTrue(console.contains(named), named + ": " + console);
+      assertFalse(Files.exists(dir.resolve("train.json")), console);
+    }
+  }
+
+  @Test
   void badOptionsAreUsageErrorsBeforeAnyProcessStarts() {
     for (String[] bad : new String[][] {{"--modes", "server,bogus"}, {"--lanes", "0"},
         {"--lanes", "x"}, {"--hidden", "64,x"}, {"--repeats", "0"}, {"--seconds", "0"},

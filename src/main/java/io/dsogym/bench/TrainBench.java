@@ -1,0 +1,234 @@
+package io.dsogym.bench;
+
+import com.google.gson.GsonBuilder;
+import io.dsogym.launch.EnvSource;
+import io.dsogym.launch.WorkerLauncher;
+import io.dsogym.train.MetricsLog;
+import io.dsogym.train.TrainConfig;
+import io.dsogym.train.TrainPresets;
+import io.dsogym.train.Trainer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The training bench ({@code dsogym bench --train}): env-steps/s of a real training run
+ * (the env's presets, {@code --source python}, local workers) against raw gymnasium
+ * SyncVectorEnv stepping of the same env with the preset's lane count, in the same run. Per
+ * repeat: a raw window, a training run of a fixed budget, a raw window; the run's figure is
+ * divided by the mean of the raw windows around it (as {@link BridgeBench} does), and the
+ * medians over the repeats are reported.
+ *
+ * <p>Two training figures: {@code train_steps_per_s}, the run's env steps over the trainer's
+ * wall clock (metrics.csv's last wall_seconds: from the first collect to the end of the last
+ * iteration, evaluations and checkpoints included, worker start-up not), and
+ * {@code train_steps_per_s_without_eval}, the median of metrics.csv's per-iteration
+ * steps_per_second (collect + update of one iteration) over the iterations that did not
+ * evaluate.
+ */
+public final class TrainBench {
+  /** Env-id prefix -> [budget in env steps, algo, target ratio] (issue 16's targets). */
+  private static final Map<String, Object[]> DEFAULTS = Map.of(
+      "CartPole", new Object[] {50_000L, "gradient", 0.5},
+      "HalfCheetah", new Object[] {100_000L, "pco", 0.9},
+      "Pendulum", new Object[] {50_000L, "pco", 0.3});
+  private static final long OTHER_ENV_STEPS = 50_000L;
+
+  /**
+   * What one training bench measures. Invalid values throw {@link IllegalArgumentException}
+   * naming the command-line option.
+   *
+   * @param envs env ids, a row each
+   * @param trainSteps the budget of every run in env steps, or 0 for each env's default
+   * @param rawSeconds the length of one raw window
+   * @param repeats raw-train-raw cycles per env; the medians are reported
+   * @param pythonCpus the CPUs the Python processes are pinned to (raw and workers), or null
+   * @param out the JSON file written at the end
+   */
+  public record Options(List<String> envs, long trainSteps, double rawSeconds, int repeats,
+      String pythonCpus, Path out) {
+    public Options {
+      envs = List.copyOf(envs);
+      if (envs.isEmpty() || envs.stream().anyMatch(String::isBlank)) {
+        throw new IllegalArgumentException("--envs: expected comma-separated env ids, got "
+            + envs);
+      }
+      if (trainSteps < 0) {
+        throw new IllegalArgumentException("--train-steps: expected >= 1 (or none for each "
+            + "env's default), got " + trainSteps);
+      }
+      if (!(rawSeconds > 0)) {
+        throw new IllegalArgumentException("--seconds: expected > 0, got " + rawSeconds);
+      }
+      if (repeats < 1) {
+        throw new IllegalArgumentException("--repeats: expected >= 1, got " + repeats);
+      }
+      if (out == null) {
+        throw new IllegalArgumentException("--out: expected a file, got none");
+      }
+    }
+  }
+
+  private TrainBench() {}
+
+  /** The training budget, algo and target ratio (or null) of {@code envId}. */
+  static Object[] defaults(String envId) {
+    return DEFAULTS.entrySet().stream().filter(e -> envId.startsWith(e.getKey()))
+        .map(Map.Entry::getValue).findFirst()
+        .orElse(new Object[] {OTHER_ENV_STEPS, "gradient", null});
+  }
+
+  /** Runs the bench: prints a row per env, then writes {@code o.out()}. */
+  public static void run(Options o, PrintStream out) throws Exception {
+    String python = WorkerLauncher.defaultPython();
+    // the machine may be shared: its load when the bench began goes into the JSON
+    double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    out.printf(Locale.ROOT, "%-16s %-8s %5s %9s %10s %10s %10s %7s %9s %7s%n", "env", "algo",
+        "lanes", "steps", "train st/s", "no-eval/s", "raw st/s", "ratio", "no-eval r",
+        "target");
+    for (String env : o.envs()) {
+      Object[] d = defaults(env);
+      long budget = o.trainSteps() > 0 ? o.trainSteps() : (Long) d[0];
+      String algo = (String) d[1];
+      TrainConfig config = TrainPresets.config(env, Map.of("--source", "python",
+          "--algo", algo, "--max-steps", Long.toString(budget)));
+      double[] raws = new double[o.repeats() + 1];
+      double[] train = new double[o.repeats()];
+      double[] trainNoEval = new double[o.repeats()];
+      double[] ratios = new double[o.repeats()];
+      double[] ratiosNoEval = new double[o.repeats()];
+      long steps = 0;
+      // one raw process for the whole row, idle (blocked on stdin) while a run trains
+      try (RawBaseline raw = RawBaseline.start(python, env, config.numEnvs(), o.pythonCpus())) {
+        raws[0] = raw.stepsPerSecond(o.rawSeconds());
+        for (int r = 0; r < o.repeats(); r++) {
+          double[] run = trainOnce(config, o.pythonCpus());
+          steps = (long) run[0];
+          train[r] = run[1];
+          trainNoEval[r] = run[2];
+          raws[r + 1] = raw.stepsPerSecond(o.rawSeconds());
+          double rawAround = (raws[r] + raws[r + 1]) / 2;
+          ratios[r] = train[r] / rawAround;
+          ratiosNoEval[r] = trainNoEval[r] / rawAround;
+        }
+      }
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("env_id", env);
+      row.put("algo", algo);
+      row.put("num_envs", config.numEnvs());
+      row.put("hidden", config.policyHidden());
+      row.put("train_steps", steps);
+      row.put("train_steps_per_s", median(train));
+      row.put("train_steps_per_s_without_eval", median(trainNoEval));
+      row.put("raw_steps_per_s", median(raws));
+      row.put("ratio", median(ratios));
+      row.put("ratio_without_eval", median(ratiosNoEval));
+      row.put("target_ratio", d[2]);
+      Map<String, Object> samples = new LinkedHashMap<>();
+      samples.put("raw_steps_per_s", raws);
+      samples.put("train_steps_per_s", train);
+      samples.put("train_steps_per_s_without_eval", trainNoEval);
+      samples.put("ratio", ratios);
+      samples.put("ratio_without_eval", ratiosNoEval);
+      row.put("samples", samples);
+      rows.add(row);
+      out.printf(Locale.ROOT, "%-16s %-8s %5d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s%n",
+          env, algo, config.numEnvs(), steps, median(train), median(trainNoEval), median(raws),
+          median(ratios), median(ratiosNoEval),
+          d[2] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[2]));
+      out.flush();
+    }
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("cores", Runtime.getRuntime().availableProcessors());
+    machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    machine.put("java", System.getProperty("java.version"));
+    machine.put("load_average_1min_at_start", loadAtStart);
+    machine.put("python_cpus", o.pythonCpus() == null ? "any" : o.pythonCpus());
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("date", Instant.now().toString());
+    doc.put("machine", machine);
+    doc.put("repeats", o.repeats());
+    doc.put("raw_seconds_per_window", o.rawSeconds());
+    doc.put("statistic", "median over the repeats; per repeat a raw window, a training run, "
+        + "a raw window; each ratio is the run's figure over the mean of the raw windows "
+        + "around it (raw_steps_per_s: the median of all raw windows)");
+    doc.put("train_steps_per_s", "env steps / the trainer's wall clock (metrics.csv's last "
+        + "wall_seconds: first collect to end of the last iteration, evaluations and "
+        + "checkpoints included, worker start-up not)");
+    doc.put("train_steps_per_s_without_eval", "median of metrics.csv's per-iteration "
+        + "steps_per_second (collect + update) over the iterations without an evaluation");
+    doc.put("training", "the env's presets (TrainPresets), --source python, local workers on "
+        + "the Python CPUs, --max-steps train_steps, into a temporary run directory");
+    doc.put("baseline", "gymnasium.vector.SyncVectorEnv with the preset's num_envs lanes in one "
+        + "Python process, actions pre-sampled (env stepping alone)");
+    doc.put("train", rows);
+    if (o.out().getParent() != null) {
+      Files.createDirectories(o.out().getParent());
+    }
+    Files.writeString(o.out(), new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
+        .serializeSpecialFloatingPointValues().serializeNulls().create().toJson(doc) + "\n");
+    out.println("wrote " + o.out());
+  }
+
+  /** One training run: [env steps, steps/s overall, median steps/s of non-eval iterations]. */
+  private static double[] trainOnce(TrainConfig config, String cpus) throws Exception {
+    Path dir = Files.createTempDirectory("dsogym-bench-train");
+    try (EnvSource src = EnvSource.open("python", config.envId(), config.numEnvs(),
+        config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
+      // the trainer's per-iteration progress would bury the table
+      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      new Trainer(config, src, src.env, dir, null, quiet).run();
+      return figures(MetricsLog.read(dir.resolve("metrics.csv")));
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** metrics.csv's rows -> [env steps, steps/s overall, median steps/s without evaluation]. */
+  static double[] figures(List<double[]> rows) {
+    if (rows.isEmpty()) {
+      throw new IllegalStateException("the training run logged no iteration");
+    }
+    int envSteps = MetricsLog.COLUMNS.indexOf("env_steps");
+    int wall = MetricsLog.COLUMNS.indexOf("wall_seconds");
+    int rate = MetricsLog.COLUMNS.indexOf("steps_per_second");
+    int eval = MetricsLog.COLUMNS.indexOf("eval_mean_return");
+    double[] last = rows.get(rows.size() - 1);
+    double[] noEval = rows.stream().filter(r -> Double.isNaN(r[eval])).mapToDouble(r -> r[rate])
+        .toArray();
+    if (noEval.length == 0) {
+      throw new IllegalStateException("every iteration of the training run evaluated: raise "
+          + "--train-steps above the preset's --eval-every");
+    }
+    return new double[] {last[envSteps], last[envSteps] / last[wall], median(noEval)};
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int m = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  }
+}
