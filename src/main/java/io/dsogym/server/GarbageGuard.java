@@ -250,8 +250,9 @@ final class GarbageGuard {
         String description = "request: expected a serialized "
             + requestTypeName(call.getMethodDescriptor()) + ", got bytes that do not parse ("
             + g.reason() + ")";
-        call.refuse(Status.INVALID_ARGUMENT.withDescription(description));
+        // counted before the close, so the count is in place when the peer sees the status
         logRefusal(peerOf(call), what, g.reason());
+        call.refuse(Status.INVALID_ARGUMENT.withDescription(description));
         // the service frees what the call held, and knows the call did not merely break
         Context.current().withValue(REFUSED, true).run(inner::onCancel);
         return;
