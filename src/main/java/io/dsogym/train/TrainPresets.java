@@ -33,7 +33,7 @@ public final class TrainPresets {
         Map.entry("--target-kl", "0"), Map.entry("--max-kl", "0.01"),
         Map.entry("--cg-iters", "10"), Map.entry("--cg-damping", "0.1"),
         Map.entry("--ci-steps", "2"), Map.entry("--entropy-coef", "0"),
-        Map.entry("--kl-coef", "0"), Map.entry("--on-non-finite", "stop")));
+        Map.entry("--kl-coef", "0"), Map.entry("--bound-coef", "0"), Map.entry("--on-non-finite", "stop")));
     for (Preset p : PRESETS) {
       if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))) {
         d.putAll(p.options);
@@ -106,7 +106,8 @@ public final class TrainPresets {
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
             (int) longOption(o, "--cg-iters"), doubleOption(o, "--cg-damping"),
             (int) longOption(o, "--ci-steps"), doubleOption(o, "--entropy-coef"),
-            doubleOption(o, "--kl-coef"), o.get("--kl-reference")));
+            doubleOption(o, "--kl-coef"), o.get("--kl-reference"),
+            doubleOption(o, "--bound-coef")));
   }
 
   public static TrainConfig withMaxSteps(TrainConfig c, long maxSteps) {
