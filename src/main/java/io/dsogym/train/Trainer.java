@@ -843,9 +843,9 @@ public final class Trainer {
 
   /**
    * The regularizing chain costs at the batch's states: the action-bound cost of --bound-coef,
-   * -β H (§2e) and λ KL(π_θ ‖ π_ref) (§2f). π_ref is the --kl-reference run's policy, seeing the observations through its own
-   * statistics, or else π_θk: the proximal cost, zero at θ_k, which pulls the surrogate's
-   * minimizer back toward θ_k.
+   * -β H (§2e) and λ KL(π_θ ‖ π_ref) (§2f). π_ref is the --kl-reference run's policy, seeing
+   * the observations through its own statistics, or else π_θk: the proximal cost, zero at θ_k,
+   * which pulls the surrogate's minimizer back toward θ_k.
    */
   private StateCost regularizer(ChainBatch chainBatch) {
     TrainConfig.SurrogateConfig s = config.surrogate();
