@@ -75,8 +75,14 @@ class RemoteVectorEnvContractTest {
       return AutoresetMode.SAME_STEP;
     }
 
+    /** The worker's Pendulum clips, as Gymnasium's does; the server passes the values on. */
+    @Override
+    protected boolean clipsActions() {
+      return true;
+    }
+
     @Test
-    void outOfBoundsActionsAreRefused() {
+    void outOfBoundsActionsAreClippedByTheWorkersEnv() {
       outOfBoundsBoxActionsActAsClippedOnesOrAreRefused();
     }
   }
