@@ -231,6 +231,11 @@ final class TrainCommand implements Callable<Integer> {
       + "--kl-reference.")
   String klCoef;
 
+  @Option(names = "--bound-coef", paramLabel = "K", description = "The chain cost "
+      + "K sum_j max(0, mean_j beyond the action Box)^2 on a Gaussian policy's mean "
+      + "(docs/training.md).")
+  String boundCoef;
+
   @Option(names = "--kl-reference", paramLabel = "DIR", description = "Make the KL cost's "
       + "pi_ref the policy checkpointed in run DIR (needs --kl-coef > 0).")
   String klReference;

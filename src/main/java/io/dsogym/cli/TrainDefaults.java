@@ -68,6 +68,7 @@ final class TrainDefaults implements IDefaultValueProvider {
     d.put("--ci-steps", s.newtonSteps());
     d.put("--entropy-coef", s.entropyCoef());
     d.put("--kl-coef", s.klCoef());
+    d.put("--bound-coef", s.boundCoef());
     d.put("--eval-every", c.evalEvery());
     d.put("--eval-episodes", c.evalEpisodes());
     d.put("--on-non-finite", c.onNonFinite());

@@ -92,10 +92,12 @@ public record TrainConfig(
    * @param klCoef λ of the KL chain cost λ KL(π_θ(·|x) ‖ π_ref(·|x)) (§2f)
    * @param klReference the run directory whose checkpointed policy is π_ref (KL-regularized
    *     control toward a fixed policy); null: π_ref = π_θk, the previous policy (proximal)
+   * @param boundCoef κ of the chain cost κ Σ_j max(0, μ_j beyond the action Box)² on a
+   *     Gaussian policy's mean (0: none)
    */
   public record SurrogateConfig(int epochs, int minibatches, double clip, boolean annealClip,
       double targetKl, double maxKl, int cgIterations, double cgDamping, int newtonSteps,
-      double entropyCoef, double klCoef, String klReference) {
+      double entropyCoef, double klCoef, String klReference, double boundCoef) {
     public SurrogateConfig {
       require(epochs >= 1, "epochs", "a positive count", epochs);
       require(minibatches >= 1, "minibatches", "a positive count", minibatches);
@@ -107,6 +109,7 @@ public record TrainConfig(
       require(newtonSteps >= 1, "ci-steps", "a positive count", newtonSteps);
       require(entropyCoef >= 0, "entropy-coef", "a coefficient >= 0", entropyCoef);
       require(klCoef >= 0, "kl-coef", "a coefficient >= 0", klCoef);
+      require(boundCoef >= 0, "bound-coef", "a coefficient >= 0", boundCoef);
       require(klReference == null || klCoef > 0, "kl-reference",
           "a --kl-coef > 0 to weigh the KL to the reference with", "--kl-coef " + klCoef);
     }
@@ -365,6 +368,10 @@ public record TrainConfig(
 
     public Builder klCoef(double lambda) {
       return set("klCoef", "--kl-coef", lambda);
+    }
+
+    public Builder boundCoef(double kappa) {
+      return set("boundCoef", "--bound-coef", kappa);
     }
 
     /** The run directory whose checkpointed policy is the KL's reference. */

@@ -33,7 +33,8 @@ public final class TrainPresets {
         Map.entry("--target-kl", "0"), Map.entry("--max-kl", "0.01"),
         Map.entry("--cg-iters", "10"), Map.entry("--cg-damping", "0.1"),
         Map.entry("--ci-steps", "2"), Map.entry("--entropy-coef", "0"),
-        Map.entry("--kl-coef", "0"), Map.entry("--on-non-finite", "stop")));
+        Map.entry("--kl-coef", "0"), Map.entry("--bound-coef", "0"),
+        Map.entry("--on-non-finite", "stop")));
     for (Preset p : PRESETS) {
       if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))) {
         d.putAll(p.options);
@@ -61,8 +62,11 @@ public final class TrainPresets {
           "--num-envs", "16", "--steps-per-lane", "16", "--lr", "0.003", "--value-lr", "0.003",
           "--value-epochs", "4", "--gamma", "0.95", "--lambda", "0.9", "--init-log-std", "-0.5",
           "--eval-every", "25000", "--eval-episodes", "10", "--target-return", "-250")),
+      // --bound-coef: without it, some seeds' torque mean drifts 3-5σ past ±2 where the pendulum
+      // hangs, every sample clips to the same torque, and no gradient brings it back
+      // (docs/results.md, "Keeping the target").
       new Preset("Pendulum", "pco", opts("--max-steps", "200000", "--steps-per-lane", "64",
-          "--lr", "0.001", "--anneal-lr", "true", "--eval-every", "10000",
+          "--lr", "0.001", "--anneal-lr", "true", "--bound-coef", "10", "--eval-every", "10000",
           "--target-return", "-200")),
       new Preset("InvertedPendulum", null, opts("--max-steps", "100000", "--lr", "0.003",
           "--eval-every", "10000", "--eval-episodes", "10")),
@@ -106,7 +110,8 @@ public final class TrainPresets {
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
             (int) longOption(o, "--cg-iters"), doubleOption(o, "--cg-damping"),
             (int) longOption(o, "--ci-steps"), doubleOption(o, "--entropy-coef"),
-            doubleOption(o, "--kl-coef"), o.get("--kl-reference")));
+            doubleOption(o, "--kl-coef"), o.get("--kl-reference"),
+            doubleOption(o, "--bound-coef")));
   }
 
   public static TrainConfig withMaxSteps(TrainConfig c, long maxSteps) {

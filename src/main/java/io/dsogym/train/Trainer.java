@@ -10,6 +10,7 @@ import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.collect.ServerSideCollector;
 import io.dsogym.collect.SystemParameters;
+import io.dsogym.dso.ActionBoundCost;
 import io.dsogym.dso.AdvantageNormalization;
 import io.dsogym.dso.Algorithm1;
 import io.dsogym.dso.ChainIteration;
@@ -87,6 +88,8 @@ public final class Trainer {
   /** The fixed policy of --kl-reference and its own observation statistics, or null. */
   private final Checkpoint.State klReference;
   private final ObservationNormalizer klReferenceNormalizer;
+  /** The env's Box action space, the bounds of --bound-coef; null for other spaces. */
+  private final Space.Box actionBox;
 
   /**
    * Checkpoints are written after an evaluation, at the end, and otherwise at most every 10 s:
@@ -148,6 +151,7 @@ public final class Trainer {
     if (trainEnv != null) {
       this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
           config.initLogStd());
+      this.actionBox = trainEnv.spec().actionSpace() instanceof Space.Box box ? box : null;
       this.system = config.systemParams().isEmpty() ? null
           : new SystemParameters(systemLanes(trainEnv).get(0), config.systemParams(),
               policy.numParams());
@@ -157,6 +161,7 @@ public final class Trainer {
           : trainEnv.spec().rewardThreshold();
     } else {
       this.policy = null;
+      this.actionBox = null;
       this.system = null;
       this.normalizer = null;
       this.threshold = config.targetReturn();
@@ -211,6 +216,11 @@ public final class Trainer {
       throw new IllegalArgumentException("--entropy-coef/--kl-coef: expected 0 for a chain "
           + "without a policy (they are costs on π(·|x)), got " + config.surrogate().entropyCoef()
           + " and " + config.surrogate().klCoef());
+    }
+    if (config.surrogate().boundCoef() > 0 && actionBox == null) {
+      throw new IllegalArgumentException("--bound-coef: expected 0 for an env without a Box "
+          + "action space (it is a cost on a Gaussian policy's mean), got "
+          + config.surrogate().boundCoef());
     }
   }
 
@@ -832,18 +842,26 @@ public final class Trainer {
   }
 
   /**
-   * The regularizing chain costs at the batch's states: -β H (§2e) and λ KL(π_θ ‖ π_ref)
-   * (§2f). π_ref is the --kl-reference run's policy, seeing the observations through its own
-   * statistics, or else π_θk: the proximal cost, zero at θ_k, which pulls the surrogate's
-   * minimizer back toward θ_k.
+   * The regularizing chain costs at the batch's states: the action-bound cost of --bound-coef,
+   * -β H (§2e) and λ KL(π_θ ‖ π_ref) (§2f). π_ref is the --kl-reference run's policy, seeing
+   * the observations through its own statistics, or else π_θk: the proximal cost, zero at θ_k,
+   * which pulls the surrogate's minimizer back toward θ_k.
    */
   private StateCost regularizer(ChainBatch chainBatch) {
+    TrainConfig.SurrogateConfig s = config.surrogate();
+    double[] zObs = chainBatch.features();  // the policy loop's normalized observations
+    StateCost bound = s.boundCoef() == 0 ? StateCost.NONE
+        : new ActionBoundCost(policy, zObs, s.boundCoef(), actionBox.low(), actionBox.high());
+    return bound.plus(distributionRegularizer(chainBatch, zObs));
+  }
+
+  /** -β H (§2e) and λ KL(π_θ ‖ π_ref) (§2f), or NONE. */
+  private StateCost distributionRegularizer(ChainBatch chainBatch, double[] zObs) {
     TrainConfig.SurrogateConfig s = config.surrogate();
     if (s.entropyCoef() == 0 && s.klCoef() == 0) {
       return StateCost.NONE;
     }
     TrajectoryBatch batch = chainBatch.steps();
-    double[] zObs = chainBatch.features();  // the policy loop's normalized observations
     int n = chainBatch.size();
     if (klReference == null) {
       return new PolicyRegularizer(policy, zObs, n, s.entropyCoef(), s.klCoef(),

@@ -34,7 +34,7 @@ class TrainConfigBuilderTest {
         .envKwargsJson("{\"g\": 9.81}").systemParams("g").onNonFinite("drop").epochs(5)
         .minibatches(2).clip(0.3).annealClip(true).targetKl(0.05).maxKl(0.02).cgIterations(7)
         .cgDamping(0.2).newtonSteps(3).entropyCoef(0.01).klCoef(0.1).klReference("runs/ref")
-        .build();
+        .boundCoef(0.3).build();
     TrainConfig fromOptions = TrainPresets.config("Pendulum-v1", Map.ofEntries(
         Map.entry("--source", "java"), Map.entry("--algo", "natural"),
         Map.entry("--inference", "server"), Map.entry("--collect-ahead", "true"),
@@ -56,7 +56,7 @@ class TrainConfigBuilderTest {
         Map.entry("--max-kl", "0.02"), Map.entry("--cg-iters", "7"),
         Map.entry("--cg-damping", "0.2"), Map.entry("--ci-steps", "3"),
         Map.entry("--entropy-coef", "0.01"), Map.entry("--kl-coef", "0.1"),
-        Map.entry("--kl-reference", "runs/ref")));
+        Map.entry("--kl-reference", "runs/ref"), Map.entry("--bound-coef", "0.3")));
     assertEquals(fromOptions, built);
     // and they differ from the presets, so no setter was silently dropped
     TrainConfig presets = TrainConfig.builder("Pendulum-v1").algo("natural").build();

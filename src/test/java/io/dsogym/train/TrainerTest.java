@@ -47,13 +47,14 @@ class TrainerTest {
   private static final class Lanes implements LaneSource {
     final List<String> opened = new ArrayList<>();
     int failTrainAfterSteps = -1;
+    String envId = "CartPole-v1";
 
     @Override
     public VectorEnv open(int numEnvs, String purpose) {
       opened.add(purpose);
       List<Env> envs = new ArrayList<>();
       for (int i = 0; i < numEnvs; i++) {
-        envs.add(EnvRegistry.defaults().make("CartPole-v1", Map.of()));
+        envs.add(EnvRegistry.defaults().make(envId, Map.of()));
       }
       VectorEnv env = new SyncVectorEnv(envs, AutoresetMode.SAME_STEP);
       if (purpose.equals("train") && failTrainAfterSteps >= 0) {
@@ -260,6 +261,78 @@ class TrainerTest {
         IllegalArgumentException.class, () -> config(1024, Map.of("--algo", "ppo")));
     assertTrue(e.getMessage().contains("--algo") && e.getMessage().contains("ppo")
         && e.getMessage().contains("chain-iteration"), e.getMessage());
+  }
+
+  @Test
+  void boundCostPullsAMeanBeyondTheActionBoxBackWhereClippedSamplesCarryNoSignal()
+      throws Exception {
+    // Pendulum's torque is clipped to ±2 at the env. With μ ≈ 3 and σ = e^-2 = 0.14 every
+    // sample clips to 2, so the policy gradient says nothing about μ: only the bound cost
+    // moves it.
+    Lanes lanes = new Lanes();
+    lanes.envId = "Pendulum-v1";
+    Map<String, String> o = new java.util.HashMap<>(Map.of("--source", "java", "--algo", "pco",
+        "--num-envs", "4", "--steps-per-lane", "64", "--hidden", "8", "--init-log-std", "-2",
+        "--lr", "0.01", "--anneal-lr", "false", "--eval-every", "100000",
+        "--eval-episodes", "1"));
+    o.put("--max-steps", "256");
+    trainer(TrainPresets.config("Pendulum-v1", o), lanes, null).run();
+    Checkpoint.State start = Checkpoint.read(dir);
+    start.theta[start.theta.length - 2] += 3;  // the output bias; log σ is last
+    Policy policy = io.dsogym.policy.Policies.forEnv(lanes.open(1, "probe").spec(),
+        List.of(8), io.dsogym.policy.PolicySpec.Activation.TANH, -2);
+    double[] before = probeMeans(policy, start.theta);
+    assertTrue(min(before) > 2.9, "the means start beyond the bound: min " + min(before));
+    double[] withCost = null;
+    double[] without = null;
+    for (String coef : List.of("0", "10")) {
+      o.put("--max-steps", "2304");
+      o.put("--bound-coef", coef);
+      Checkpoint.write(dir, start);
+      trainer(TrainPresets.config("Pendulum-v1", o), lanes, Checkpoint.read(dir)).run();
+      double[] after = probeMeans(policy, Checkpoint.read(dir).theta);
+      if (coef.equals("0")) {
+        without = after;
+      } else {
+        withCost = after;
+      }
+    }
+    // seeded Java lanes make both runs deterministic; the margins are several times the
+    // drift of the run without the cost (0.01)
+    assertTrue(avg(withCost) < avg(before) - 0.25, "with the bound cost the means come back "
+        + "toward the bound: " + avg(before) + " -> " + avg(withCost));
+    assertTrue(Math.abs(avg(without) - avg(before)) < 0.05, "without it they stay beyond: "
+        + avg(before) + " -> " + avg(without));
+    lanes.envId = "CartPole-v1";
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> trainer(config(1024, Map.of("--bound-coef", "1")), lanes, null));
+    assertTrue(e.getMessage().contains("--bound-coef: expected 0 for an env without a Box "
+        + "action space"), e.getMessage());
+  }
+
+  /** μ at 64 fixed normalized observations in [-2, 2]³. */
+  private static double[] probeMeans(Policy policy, double[] theta) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+    double[] means = new double[64];
+    double[] params = new double[2];
+    for (int i = 0; i < means.length; i++) {
+      double[] z = {4 * rng.nextDouble() - 2, 4 * rng.nextDouble() - 2, 4 * rng.nextDouble() - 2};
+      policy.distributionParams(theta, z, 0, params);
+      means[i] = params[0];
+    }
+    return means;
+  }
+
+  private static double avg(double[] v) {
+    return java.util.Arrays.stream(v).average().orElseThrow();
+  }
+
+  private static double min(double[] v) {
+    return java.util.Arrays.stream(v).min().orElseThrow();
+  }
+
+  private static double max(double[] v) {
+    return java.util.Arrays.stream(v).max().orElseThrow();
   }
 
   /** Mean KL(π ‖ π_ref) over raw states, each policy seeing them through its own statistics. */
