@@ -69,7 +69,9 @@ export class Stream {
       const w = this.waiting.shift();
       if (w) w(m); else this.early.push(m);
     });
-    call.on("error", (e: Error) => { this.failure = e; this.waiting.splice(0).forEach((w) => w({ _failed: e })); });
+    const fail = (e: Error) => { this.failure = e; this.waiting.splice(0).forEach((w) => w({ _failed: e })); };
+    call.on("error", fail);
+    call.on("end", () => fail(new Error("the server ended the stream")));  // no reply will come
   }
 
   /** Sends `request` (one oneof field) and returns the id it was sent with. */
