@@ -427,7 +427,8 @@ public final class BridgeBench {
     return measured ? String.format(Locale.ROOT, format, value) : "-";
   }
 
-  private static double median(double[] values) {
+  /** The median of the values (the mean of the middle two for an even count). */
+  static double median(double[] values) {
     double[] sorted = values.clone();
     java.util.Arrays.sort(sorted);
     int m = sorted.length / 2;

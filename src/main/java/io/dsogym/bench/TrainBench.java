@@ -1,5 +1,7 @@
 package io.dsogym.bench;
 
+import static io.dsogym.bench.BridgeBench.median;
+
 import com.google.gson.GsonBuilder;
 import io.dsogym.launch.EnvSource;
 import io.dsogym.launch.WorkerLauncher;
@@ -16,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -223,12 +224,5 @@ public final class TrainBench {
         Files.deleteIfExists(p);
       }
     }
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int m = sorted.length / 2;
-    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
   }
 }
