@@ -27,6 +27,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -51,6 +52,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def watch(learner: subprocess.Popen, workers) -> int:
+    """Waits for the learner, asking the workers where they run every few seconds (so each
+    restart is seen). A worker Ray gave up on (its restarts used up) would leave the learner
+    waiting for a replacement for an hour: stop the learner instead."""
+    while True:
+        try:
+            return learner.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            dead = [p.index for p in workers.placement(timeout=5) if not p.alive]
+        except ray.exceptions.GetTimeoutError:
+            continue  # a worker being restarted
+        if dead:
+            print(f"[ray] workers {dead} died and Ray will not restart them; stopping the learner", flush=True)
+            learner.terminate()
+            return learner.wait(90) or 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"--num-workers): expected 1, actual {args.workers}")
 
     ray.init(address=args.address, log_to_driver=False)
+    # SIGTERM (after ray.init, which installs its own handlers): end through `finally`, which
+    # stops the learner (it checkpoints) and the workers, rather than leave them running
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     bind = args.bind or ray.util.get_node_ip_address()
     if not is_loopback(bind) and not all(tls) and not args.allow_plaintext:
         parser.error(f"--bind {bind} is beyond loopback: expected --tls-cert/--tls-key/--tls-ca, or "
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                                  max_restarts=args.max_restarts, auth_token=token, tls_ca=args.tls_ca)
         for p in workers.placement():
             print(f"[ray] worker {p.index}: node {p.node_id[:12]} ({p.node_ip}), pid {p.pid}", flush=True)
-        code = learner.wait()
+        code = watch(learner, workers)
         placement = [p.as_dict() for p in workers.placement()]
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "ray_workers.json").write_text(json.dumps(

@@ -89,11 +89,13 @@ class WorkerPlacement:
     pid: int
     restarts: int = 0
     exit_code: int | None = None
+    alive: bool = True
     pids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"index": self.index, "node_id": self.node_id, "node_ip": self.node_ip, "pid": self.pid,
-                "restarts": self.restarts, "exit_code": self.exit_code, "pids": list(self.pids)}
+                "restarts": self.restarts, "exit_code": self.exit_code, "alive": self.alive,
+                "pids": list(self.pids)}
 
 
 class RayWorkers:
@@ -105,14 +107,23 @@ class RayWorkers:
         self._placements: list[WorkerPlacement | None] = [None] * len(actors)
         self._stopped = False
 
-    def placement(self) -> list[WorkerPlacement]:
+    def placement(self, timeout: float | None = None) -> list[WorkerPlacement]:
         """Asks each worker where it runs. A worker whose process changed since the last call was
-        restarted by Ray (counted in ``restarts``); one being restarted right now is waited for
-        up to the handle's ``info_timeout``."""
+        restarted by Ray (counted in ``restarts``); one Ray gave up on is ``alive=False``. Waits
+        for a worker being restarted up to ``timeout`` (default: launch_workers' ready_timeout),
+        then raises ray.exceptions.GetTimeoutError."""
         ray = _ray()
-        infos = ray.get([a.info.remote() for a in self.actors], timeout=self._info_timeout)
-        for i, info in enumerate(infos):
+        refs = [a.info.remote() for a in self.actors]
+        deadline = time.monotonic() + (self._info_timeout if timeout is None else timeout)
+        for i, ref in enumerate(refs):
             known = self._placements[i]
+            try:
+                info = ray.get(ref, timeout=max(0.0, deadline - time.monotonic()))
+            except ray.exceptions.RayActorError:
+                if known is None:
+                    known = self._placements[i] = WorkerPlacement(i, "", "", -1)
+                known.alive = False
+                continue
             if known is None:
                 known = self._placements[i] = WorkerPlacement(i, info["node_id"], info["node_ip"], info["pid"])
                 known.pids.append(info["pid"])

@@ -183,3 +183,22 @@ def test_without_ray_the_error_names_the_extra():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
     assert "RayNotInstalled" in result.stderr and 'pip install "dsogym[ray]"' in result.stderr, result.stderr
+
+
+def test_placement_counts_restarts_and_reports_a_worker_ray_gave_up_on(cluster):
+    # no server needed: the workers keep reconnecting to a port nobody listens on
+    restarted = launch_workers("127.0.0.1:1", "CartPole-v1", 1, 1, max_restarts=1)
+    given_up = launch_workers("127.0.0.1:1", "CartPole-v1", 1, 1, max_restarts=0)
+    try:
+        for handle in (restarted, given_up):
+            os.kill(handle.placement()[0].pid, signal.SIGKILL)
+        first = restarted.placement()[0]
+        assert first.alive and first.restarts == 1 and len(first.pids) == 2, first
+        deadline = time.monotonic() + 60
+        while given_up.placement()[0].alive:
+            assert time.monotonic() < deadline, given_up.placement()
+            time.sleep(0.2)
+        assert given_up.placement()[0].restarts == 0
+    finally:
+        restarted.stop()
+        given_up.stop()
