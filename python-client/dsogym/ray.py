@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import sys
 import threading
 import time
@@ -59,8 +58,7 @@ class WorkerActor:
         from dsogym.transport import channel_credentials
 
         context = ray.get_runtime_context()
-        self._info = {"index": index, "node_id": context.get_node_id(), "host": socket.gethostname(),
-                      "node_ip": ray.util.get_node_ip_address(), "pid": os.getpid(),
+        self._info = {"index": index, "node_id": context.get_node_id(), "node_ip": ray.util.get_node_ip_address(), "pid": os.getpid(),
                       "restarted": context.was_current_actor_reconstructed}
         credentials = channel_credentials(tls_ca, tls_cert, tls_key)
         # named after the actor's place, so the learner's log says which node a worker is on
