@@ -22,9 +22,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   python3 -m venv .venv
 fi
-echo "setup: installing the Python client (dsogym) with Gymnasium and MuJoCo into .venv" >&2
+echo "setup: installing the Python client (dsogym) with Gymnasium, MuJoCo and Ray into .venv" >&2
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e "python-client[mujoco,test,plot]"
+.venv/bin/python -m pip install -q -e "python-client[mujoco,test,plot,ray]"
 # The TypeScript client (clients/typescript), which a test builds and runs against the server
 if ! need node || ! need npm; then
   echo "setup: installing Node.js and npm from Debian's packages" >&2
