@@ -524,6 +524,7 @@ public final class Trainer {
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
       }
       writeRows(0);  // the evaluations still running: the final one, or those a stop leaves
+      state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;  // with the wait
       saveCheckpoint();  // the whole state, every row written
       if (stopped()) {
         console.printf(Locale.ROOT, "[train] stopped (%s) at %,d of %,d steps; checkpoint %s; "
