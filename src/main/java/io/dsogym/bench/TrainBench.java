@@ -34,8 +34,9 @@ import java.util.stream.Stream;
  * medians over the repeats are reported.
  *
  * <p>Two training figures: {@code train_steps_per_s}, the run's env steps over the trainer's
- * wall clock (metrics.csv's last wall_seconds: from the first collect to the end of the last
- * iteration, evaluations and checkpoints included, worker start-up not), and
+ * wall clock (summary.json's wall_seconds: from the first collect to the end of the last
+ * iteration and of the last evaluation, evaluations and checkpoints included, worker start-up
+ * not), and
  * {@code train_steps_per_s_without_eval}, the median of metrics.csv's per-iteration
  * steps_per_second (collect + update of one iteration) over the iterations that did not
  * evaluate.
@@ -167,9 +168,9 @@ public final class TrainBench {
     doc.put("statistic", "median over the repeats; per repeat a raw window, a training run, "
         + "a raw window; each ratio is the run's figure over the mean of the raw windows "
         + "around it (raw_steps_per_s: the median of all raw windows)");
-    doc.put("train_steps_per_s", "env steps / the trainer's wall clock (metrics.csv's last "
-        + "wall_seconds: first collect to end of the last iteration, evaluations and "
-        + "checkpoints included, worker start-up not)");
+    doc.put("train_steps_per_s", "env steps / the trainer's wall clock (summary.json's "
+        + "wall_seconds: first collect to the end of the last iteration and of the last "
+        + "evaluation, evaluations and checkpoints included, worker start-up not)");
     doc.put("train_steps_per_s_without_eval", "median of metrics.csv's per-iteration "
         + "steps_per_second (collect + update) over the iterations without an evaluation");
     doc.put("training", "the env's presets (TrainPresets), --source python, local workers on "
@@ -192,20 +193,23 @@ public final class TrainBench {
         config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
       // the trainer's per-iteration progress would bury the table
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-      new Trainer(config, src, src.env, dir, null, quiet).run();
-      return figures(MetricsLog.read(dir.resolve("metrics.csv")));
+      Map<String, Object> summary = new Trainer(config, src, src.env, dir, null, quiet).run();
+      return figures(MetricsLog.read(dir.resolve("metrics.csv")),
+          (double) summary.get("wall_seconds"));
     } finally {
       deleteTree(dir);
     }
   }
 
-  /** metrics.csv's rows -> [env steps, steps/s overall, median steps/s without evaluation]. */
-  static double[] figures(List<double[]> rows) {
+  /**
+   * metrics.csv's rows and the run's wall clock (evaluations running behind training end after
+   * the last row) -> [env steps, steps/s overall, median steps/s without evaluation].
+   */
+  static double[] figures(List<double[]> rows, double wallSeconds) {
     if (rows.isEmpty()) {
       throw new IllegalStateException("the training run logged no iteration");
     }
     int envSteps = MetricsLog.COLUMNS.indexOf("env_steps");
-    int wall = MetricsLog.COLUMNS.indexOf("wall_seconds");
     int rate = MetricsLog.COLUMNS.indexOf("steps_per_second");
     int eval = MetricsLog.COLUMNS.indexOf("eval_mean_return");
     double[] last = rows.get(rows.size() - 1);
@@ -215,7 +219,7 @@ public final class TrainBench {
       throw new IllegalStateException("every iteration of the training run evaluated: raise "
           + "--train-steps above the preset's --eval-every");
     }
-    return new double[] {last[envSteps], last[envSteps] / last[wall], median(noEval)};
+    return new double[] {last[envSteps], last[envSteps] / wallSeconds, median(noEval)};
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -269,6 +269,9 @@ final class TrainCommand implements Callable<Integer> {
   ServerSecurity security = new ServerSecurity();
 
   @Mixin
+  EvaluationOptions evaluation = new EvaluationOptions();
+
+  @Mixin
   HelpOption help = new HelpOption();
 
   @Spec
@@ -278,6 +281,15 @@ final class TrainCommand implements Callable<Integer> {
 
   TrainCommand(PrintStream console) {
     this.console = console;
+  }
+
+  /** How the run evaluates; not part of the config: the figures are the same either way. */
+  static final class EvaluationOptions {
+    @Option(names = "--eval-async", paramLabel = "true|false", arity = "1",
+        defaultValue = "true", description = "Evaluate on a thread and lanes of their own "
+            + "while training goes on (at most " + Trainer.MAX_EVALUATIONS_IN_FLIGHT
+            + " behind), or hold training up for each evaluation; the figures are the same.")
+    boolean async;
   }
 
   /** The options of {@link EnvSource}: local or remote Python workers. */
@@ -346,7 +358,8 @@ final class TrainCommand implements Callable<Integer> {
             Duration.ofHours(1))
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
             config.envKwargsJson(), Duration.ofSeconds(120), workers.cpus)) {
-      Trainer trainer = new Trainer(config, src, src.env, dir, resumed, console);
+      Trainer trainer = new Trainer(config, src, src.env, dir, resumed, console)
+          .evaluateAsync(evaluation.async);
       onSignal.watch(trainer);
       Map<String, Object> summary = trainer.run();
       if (trainer.stopped()) {

@@ -44,9 +44,10 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   /**
    * Opens another vector of {@code numEnvs} lanes from the same source (evaluation lanes, or a
    * replacement for a lost worker): Java-native lanes, or a new local worker on the same
-   * server. Closed with this source.
+   * server. Closed with this source. Thread-safe: one opening at a time, so each new local
+   * worker is matched with the opening that started it.
    */
-  public VectorEnv openLanes(int numEnvs, String name) throws IOException, InterruptedException {
+  public synchronized VectorEnv openLanes(int numEnvs, String name) throws IOException, InterruptedException {
     VectorEnv lanes;
     if (server == null) {
       lanes = javaLanes(envId, numEnvs, kwargsJson);
@@ -164,7 +165,7 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public synchronized void close() throws InterruptedException {
     env.close();
     for (VectorEnv lanes : extra) {
       lanes.close();

@@ -53,6 +53,11 @@ public final class Checkpoint {
     /** The best evaluation so far and the env steps it was made at (its state is in best/). */
     public double bestEvalMean = Double.NaN;
     public Long bestEvalEnvSteps;
+
+    /** A deep copy, field for field as a checkpoint writes it (an evaluated iteration's state). */
+    public State copy() {
+      return GSON.fromJson(GSON.toJsonTree(this), State.class);
+    }
   }
 
   /** The folder of a run directory that holds the checkpoint of its best evaluated policy. */

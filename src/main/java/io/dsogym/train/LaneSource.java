@@ -8,7 +8,8 @@ import io.dsogym.env.VectorEnv;
  */
 public interface LaneSource {
   /**
-   * Opens {@code numEnvs} lanes in the SAME_STEP autoreset mode.
+   * Opens {@code numEnvs} lanes in the SAME_STEP autoreset mode. Called from the trainer's
+   * thread and its evaluation thread, possibly at once: implementations are thread-safe.
    *
    * @param purpose "train" or "eval", used to name workers
    */

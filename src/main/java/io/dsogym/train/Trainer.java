@@ -39,11 +39,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Future;
 
 
 /**
@@ -103,8 +105,32 @@ public final class Trainer {
   private int droppedInARow;
   /** Why the run was asked to stop early ({@link #requestStop}), or null. */
   private volatile String stopRequested;
-  private VectorEnv evalEnv;
   private double[] laneReturn;
+
+  /**
+   * At most this many evaluations run behind training (docs/training.md#evaluation); the
+   * learner waits for the oldest beyond it.
+   */
+  public static final int MAX_EVALUATIONS_IN_FLIGHT = 2;
+  private static final int EVAL_MEAN = MetricsLog.COLUMNS.indexOf("eval_mean_return");
+  private static final int EVAL_STD = MetricsLog.COLUMNS.indexOf("eval_std_return");
+  private boolean evalAsync = true;
+  /** The evaluation's own policy (policies keep work arrays), or null without env lanes. */
+  private final Policy evalPolicy;
+  private BackgroundEvaluator evaluator;
+  private MetricsLog metrics;
+
+  /**
+   * An iteration's metrics row, written once its evaluation (if any) has finished and every
+   * earlier row is written, so rows stay in order and hold what a synchronous run writes.
+   *
+   * @param at the state at that iteration (for the checkpoint and best/), or null
+   * @param scheduledEvalAt the evaluation's place in the schedule (state.nextEvalAt before it)
+   */
+  private record PendingRow(double[] values, Future<double[]> evaluation, Checkpoint.State at,
+      long scheduledEvalAt) {}
+
+  private final ArrayDeque<PendingRow> pendingRows = new ArrayDeque<>();
 
   /**
    * Trains a policy on env lanes: the closed loop of {@code trainEnv} and the env's policy.
@@ -151,6 +177,8 @@ public final class Trainer {
     if (trainEnv != null) {
       this.policy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
           config.initLogStd());
+      this.evalPolicy = Policies.forEnv(trainEnv.spec(), config.policyHidden(), act,
+          config.initLogStd());
       this.actionBox = trainEnv.spec().actionSpace() instanceof Space.Box box ? box : null;
       this.system = config.systemParams().isEmpty() ? null
           : new SystemParameters(systemLanes(trainEnv).get(0), config.systemParams(),
@@ -161,6 +189,7 @@ public final class Trainer {
           : trainEnv.spec().rewardThreshold();
     } else {
       this.policy = null;
+      this.evalPolicy = null;
       this.actionBox = null;
       this.system = null;
       this.normalizer = null;
@@ -311,6 +340,15 @@ public final class Trainer {
     return this;
   }
 
+  /**
+   * Whether evaluations run on a thread of their own while training goes on (the default) or
+   * hold up training until they finish; both write the same figures. Call before {@link #run}.
+   */
+  public Trainer evaluateAsync(boolean on) {
+    this.evalAsync = on;
+    return this;
+  }
+
   /** A copy of the current θ (after {@link #run}, the trained one). */
   public double[] theta() {
     return state.theta.clone();
@@ -349,7 +387,11 @@ public final class Trainer {
         state.exactInitialTheta = state.theta.clone();
       }
     }
-    try (MetricsLog metrics = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
+    evaluator = loop == null ? null : new BackgroundEvaluator(lanes,
+        Math.min(config.evalEpisodes(), 32), evalPolicy, config.evalEpisodes(),
+        this::prepareEvalLanes, () -> stopRequested != null, console, evalAsync);
+    try (MetricsLog log = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
+      metrics = log;
       console.printf(Locale.ROOT, "[train] %s from %s, %s, %s setting, %s, "
               + "%d lanes x %d steps per batch, %d parameters%s%n", config.envId(),
           config.source(), sourceDescription(), config.setting(), algorithmName(),
@@ -449,73 +491,53 @@ public final class Trainer {
         }
         source.afterUpdate(batch);
 
-        double evalMean = Double.NaN;
-        double evalStd = Double.NaN;
+        // The evaluation of θ_k runs on a snapshot while training goes on; its row waits for it.
+        Future<double[]> evaluating = null;
+        Checkpoint.State evaluated = null;
+        long scheduledEvalAt = state.nextEvalAt;
         double exactJ = Double.NaN;
         if (state.envSteps >= state.nextEvalAt || state.envSteps >= config.maxSteps()) {
-          if (loop != null) {
-            try {
-              double[] returns = evaluate();
-              evalMean = Evaluator.mean(returns);
-              evalStd = Evaluator.std(returns);
-            } catch (NonFiniteValueException e) {
-              refuse(e, "evaluation");  // dropped: this evaluation reports nothing
-            } catch (EnvUnavailableException e) {
-              if (stopRequested == null) {
-                throw e;
-              }  // stopping: the checkpoint below matters, not this evaluation
-            }
-          } else if (evaluation != null) {
-            double[] returns = evaluation.returns(state.theta,
-                config.seed() + 1_000_000L + state.iteration * 1_000L);
-            evalMean = Evaluator.mean(returns);
-            evalStd = Evaluator.std(returns);
-          } else if (exact != null) {
-            evalMean = -exact.objective(state.theta);  // a return: the negated cost
-            evalStd = 0;
-          }
           if (exact != null) {
             exactJ = exact.objective(state.theta);
             state.lastExactObjective = exactJ;
           }
-          state.lastEvalMean = evalMean;
-          state.lastEvalStd = evalStd;
           while (state.nextEvalAt <= state.envSteps) {
             state.nextEvalAt += config.evalEvery();
           }
-          if (state.stepsToThreshold == null && threshold != null && evalMean >= threshold) {
-            state.stepsToThreshold = state.envSteps;
-          }
-          if (evalMean > state.bestEvalMean || Double.isNaN(state.bestEvalMean) && !Double.isNaN(evalMean)) {
-            // kept beside the last, as SB3's EvalCallback keeps its best model
-            state.bestEvalMean = evalMean;
-            state.bestEvalEnvSteps = state.envSteps;
-            saveCheckpoint(outDir.resolve(Checkpoint.BEST_DIR));
-          }
+          evaluated = snapshot();
+          evaluating = startEvaluation(evaluated, exactJ);
         }
         state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;
         double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
-        metrics.row(state.iteration, state.envSteps, state.episodes, state.wallSeconds,
-            stepsPerSecond, trainReturn, evalMean, evalStd, valueLoss, report.gradNorm(), lr,
-            policyStd(), report.kl(), report.surrogateChange(), exactJ);
-        boolean last = state.envSteps >= config.maxSteps();
-        if (last || !Double.isNaN(evalMean) || stopRequested != null
-            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS) {
+        pendingRows.add(new PendingRow(new double[] {state.iteration, state.envSteps,
+            state.episodes, state.wallSeconds, stepsPerSecond, trainReturn, Double.NaN,
+            Double.NaN, valueLoss, report.gradNorm(), lr, policyStd(), report.kl(),
+            report.surrogateChange(), exactJ}, evaluating, evaluated, scheduledEvalAt));
+        writeRows(evalAsync ? MAX_EVALUATIONS_IN_FLIGHT : 0);
+        // With rows pending, the checkpoint waits: their evaluations write it (writeRow).
+        if (pendingRows.isEmpty() && (state.envSteps >= config.maxSteps()
+            || stopRequested != null
+            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS)) {
           saveCheckpoint();
           lastCheckpointNanos = System.nanoTime();
         }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
       }
+      writeRows(0);  // the evaluations still running: the final one, or those a stop leaves
+      state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;  // with the wait
+      saveCheckpoint();  // the whole state, every row written
       if (stopped()) {
-        saveCheckpoint();  // again: a stop during a collect leaves the last one stale
         console.printf(Locale.ROOT, "[train] stopped (%s) at %,d of %,d steps; checkpoint %s; "
             + "continue with: dsogym train --resume %s%n", stopRequested, state.envSteps,
             config.maxSteps(), outDir.resolve(Checkpoint.FILE), outDir);
       }
     } finally {
-      source.close();
-      if (evalEnv != null) {
-        evalEnv.close();
+      try {
+        if (evaluator != null) {
+          evaluator.close();
+        }
+      } finally {
+        source.close();
       }
     }
     Map<String, Object> summary = summary();
@@ -660,7 +682,13 @@ public final class Trainer {
    * refusal's message; with drop, says so and goes on, stopping after
    * {@value #MAX_DROPPED_IN_A_ROW} batches dropped in a row (an env that only emits them).
    */
-  private void refuse(NonFiniteValueException e, String what) throws IOException {
+  private void refuse(NonFiniteValueException e, String what) throws Exception {
+    refuse(e, what, null);
+  }
+
+  /** @param at the state to checkpoint, or null for the run's own (after the pending rows) */
+  private void refuse(NonFiniteValueException e, String what, Checkpoint.State at)
+      throws Exception {
     boolean drop = config.onNonFinite().equals("drop");
     if (drop && what.equals("batch")) {
       droppedInARow++;
@@ -669,10 +697,19 @@ public final class Trainer {
       console.printf("[train] dropped the %s: %s%n", what, e.getMessage());
       return;
     }
-    saveCheckpoint();
+    if (at == null) {
+      try {
+        writeRows(0);  // rows first: the checkpoint is of a state whose rows are all written
+      } catch (Exception pending) {
+        pending.addSuppressed(e);  // a refused evaluation has checkpointed its own state
+        throw pending;
+      }
+      at = snapshot();
+    }
+    Checkpoint.write(outDir, at);
     throw new IllegalStateException("refused the " + what + ": " + e.getMessage()
         + (drop ? " (" + droppedInARow + " batches dropped in a row)" : "")
-        + "; training stopped at " + state.envSteps + " steps with a checkpoint in " + outDir
+        + "; training stopped at " + at.envSteps + " steps with a checkpoint in " + outDir
         + " (--resume continues it; --on-non-finite drop skips such batches)", e);
   }
 
@@ -687,27 +724,122 @@ public final class Trainer {
     console.println("[train] new lanes connected; continuing");
   }
 
-  private double[] evaluate() throws Exception {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        if (evalEnv == null) {
-          evalEnv = lanes.open(Math.min(config.evalEpisodes(), 32), "eval");
-        }
-        if (system != null) {
-          system.apply(state.theta, systemLanes(evalEnv));  // evaluate the system at φ(θ)
-        }
-        return Evaluator.evaluate(evalEnv, policy, state.theta, normalizer,
-            config.evalEpisodes(), config.seed() + 1_000_000L + state.iteration * 1_000L);
-      } catch (EnvUnavailableException e) {
-        if (attempt > 0 || stopRequested != null) {
-          throw e;
-        }
-        console.printf("[train] lost the evaluation worker (%s): %s%n", e.getMessage(),
-            lanes.replacementNote());
-        evalEnv.close();
-        evalEnv = null;
-      }
+  /**
+   * Starts the evaluation of the state {@code at} (θ_k and its observation statistics, copies
+   * no one changes): on the evaluation lanes off the critical path, or at once for a chain
+   * source (its {@link Evaluation}, else the negated exact J, else nothing).
+   */
+  private Future<double[]> startEvaluation(Checkpoint.State at, double exactJ) {
+    long seed = config.seed() + 1_000_000L + at.iteration * 1_000L;
+    if (loop != null) {
+      ObservationNormalizer stats = new ObservationNormalizer(policy.obsDim(),
+          config.normalizeObservations(), 10.0);
+      stats.set(at.obsMean, at.obsVar, at.obsCount);
+      return evaluator.submit(at.theta, stats, seed);
     }
+    return BackgroundEvaluator.run(() -> evaluation != null ? evaluation.returns(at.theta, seed)
+        : exact != null ? new double[] {-exactJ} : null, null);  // a return: the negated cost
+  }
+
+  /** Evaluates the system at φ(θ) (--system-params) on the evaluation lanes. */
+  private void prepareEvalLanes(double[] theta, VectorEnv evalLanes) {
+    if (system != null) {
+      system.apply(theta, systemLanes(evalLanes));
+    }
+  }
+
+  /**
+   * Writes the pending rows in order as their evaluations finish, waiting for the oldest while
+   * more than {@code maxInFlight} evaluations are pending (0: until every row is written).
+   */
+  private void writeRows(int maxInFlight) throws Exception {
+    while (!pendingRows.isEmpty()) {
+      PendingRow head = pendingRows.peek();
+      long evaluating = pendingRows.stream().filter(r -> r.evaluation() != null).count();
+      if (head.evaluation() != null && !head.evaluation().isDone() && evaluating <= maxInFlight) {
+        return;
+      }
+      pendingRows.poll();
+      writeRow(head);
+    }
+  }
+
+  /**
+   * One row: its evaluation's figures go into the row and the run's state as a synchronous
+   * evaluation puts them; an evaluated iteration's state is then the checkpoint.
+   */
+  private void writeRow(PendingRow row) throws Exception {
+    double[] values = row.values();
+    if (row.evaluation() != null) {
+      double evalMean = Double.NaN;
+      double evalStd = Double.NaN;
+      try {
+        double[] returns = BackgroundEvaluator.result(row.evaluation());
+        if (returns != null) {
+          evalMean = Evaluator.mean(returns);
+          evalStd = Evaluator.std(returns);
+        }
+      } catch (NonFiniteValueException e) {
+        refuseEvaluation(e, row);  // dropped: this evaluation reports nothing
+      } catch (EnvUnavailableException e) {
+        if (stopRequested == null) {
+          throw e;
+        }  // stopping: the checkpoint matters, not this evaluation
+      }
+      recordEvaluation(evalMean, evalStd, row.at());
+      values[EVAL_MEAN] = evalMean;
+      values[EVAL_STD] = evalStd;
+    }
+    metrics.row(values);
+    if (row.evaluation() != null && !Double.isNaN(values[EVAL_MEAN])) {
+      Checkpoint.write(outDir, row.at());
+      lastCheckpointNanos = System.nanoTime();
+    }
+  }
+
+  /**
+   * Records an evaluation of the state {@code at} in the run's state (evaluations are recorded
+   * in order) and copies the run's evaluation record into {@code at}, which becomes the state
+   * a synchronous evaluation leaves; a new best is kept in best/.
+   */
+  private void recordEvaluation(double evalMean, double evalStd, Checkpoint.State at)
+      throws IOException {
+    state.lastEvalMean = evalMean;
+    state.lastEvalStd = evalStd;
+    if (state.stepsToThreshold == null && threshold != null && evalMean >= threshold) {
+      state.stepsToThreshold = at.envSteps;
+    }
+    boolean best = evalMean > state.bestEvalMean
+        || Double.isNaN(state.bestEvalMean) && !Double.isNaN(evalMean);
+    if (best) {
+      state.bestEvalMean = evalMean;
+      state.bestEvalEnvSteps = at.envSteps;
+    }
+    copyEvaluationRecord(at);
+    if (best) {
+      // kept beside the last, as SB3's EvalCallback keeps its best model
+      Checkpoint.write(outDir.resolve(Checkpoint.BEST_DIR), at);
+    }
+  }
+
+  private void copyEvaluationRecord(Checkpoint.State at) {
+    at.lastEvalMean = state.lastEvalMean;
+    at.lastEvalStd = state.lastEvalStd;
+    at.stepsToThreshold = state.stepsToThreshold;
+    at.bestEvalMean = state.bestEvalMean;
+    at.bestEvalEnvSteps = state.bestEvalEnvSteps;
+  }
+
+  /**
+   * A refused evaluation: with --on-non-finite drop it reports nothing; with stop, the
+   * checkpoint is its iteration's state before the evaluation (rows up to it are written, so a
+   * resumed run evaluates there again) and the run stops.
+   */
+  private void refuseEvaluation(NonFiniteValueException e, PendingRow row) throws Exception {
+    Checkpoint.State at = row.at();
+    copyEvaluationRecord(at);
+    at.nextEvalAt = row.scheduledEvalAt();
+    refuse(e, "evaluation", at);
   }
 
   /** Adds the batch's rewards to each lane's episode; returns the mean of episodes ended. */
@@ -743,10 +875,18 @@ public final class Trainer {
   }
 
   private void saveCheckpoint() throws IOException {
-    saveCheckpoint(outDir);
+    captureState();
+    Checkpoint.write(outDir, state);
   }
 
-  private void saveCheckpoint(Path dir) throws IOException {
+  /** A copy of the whole training state as it is now (what a checkpoint now would hold). */
+  private Checkpoint.State snapshot() {
+    captureState();
+    return state.copy();
+  }
+
+  /** Brings the optimizer's, V̂'s and the normalizer's state into {@link #state}. */
+  private void captureState() {
     state.adamM = optimizer.m();
     state.adamV = optimizer.v();
     state.adamSteps = optimizer.steps();
@@ -759,7 +899,6 @@ public final class Trainer {
       state.obsVar = normalizer.var();
       state.obsCount = normalizer.count();
     }
-    Checkpoint.write(dir, state);
   }
 
   /** One console line per iteration; the eta uses the session's average rate. */

@@ -25,6 +25,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,10 +51,13 @@ class TrainerTest {
   private static final class Lanes implements LaneSource {
     final List<String> opened = new ArrayList<>();
     int failTrainAfterSteps = -1;
+    int failEvalAfterSteps = -1;
+    /** While closed, evaluation lanes hold every step (an evaluation that takes its time). */
+    CountDownLatch evalGate;
     String envId = "CartPole-v1";
 
     @Override
-    public VectorEnv open(int numEnvs, String purpose) {
+    public synchronized VectorEnv open(int numEnvs, String purpose) {
       opened.add(purpose);
       List<Env> envs = new ArrayList<>();
       for (int i = 0; i < numEnvs; i++) {
@@ -62,6 +69,14 @@ class TrainerTest {
         failTrainAfterSteps = -1;
         return new FailingEnv(env, failAt);
       }
+      if (purpose.equals("eval") && failEvalAfterSteps >= 0) {
+        int failAt = failEvalAfterSteps;
+        failEvalAfterSteps = -1;
+        return new FailingEnv(env, failAt);
+      }
+      if (purpose.equals("eval") && evalGate != null) {
+        return new FailingEnv(env, Integer.MAX_VALUE, evalGate);
+      }
       return env;
     }
 
@@ -71,14 +86,20 @@ class TrainerTest {
     }
   }
 
-  /** A vector env whose worker "dies" after a number of steps. */
+  /** A vector env whose worker "dies" after a number of steps; each step waits for a gate. */
   private static final class FailingEnv implements VectorEnv {
     private final VectorEnv inner;
     private int stepsLeft;
+    private final CountDownLatch gate;
 
     FailingEnv(VectorEnv inner, int steps) {
+      this(inner, steps, new CountDownLatch(0));
+    }
+
+    FailingEnv(VectorEnv inner, int steps, CountDownLatch gate) {
       this.inner = inner;
       this.stepsLeft = steps;
+      this.gate = gate;
     }
 
     @Override
@@ -103,6 +124,13 @@ class TrainerTest {
 
     @Override
     public VectorStepResult step(Value actions) {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new EnvUnavailableException(EnvUnavailableException.Reason.CANCELLED,
+            "interrupted (test)", e);
+      }
       if (stepsLeft-- <= 0) {
         throw new EnvUnavailableException(EnvUnavailableException.Reason.UNAVAILABLE,
             "worker w-test disconnected (test)", null);
@@ -203,6 +231,66 @@ class TrainerTest {
     String out = console.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("lost the env worker") && out.contains("w-test disconnected"), out);
     assertTrue(out.contains("reopening test lanes"), out);
+  }
+
+  @Test
+  void evaluationsRunBehindTrainingAndAStopWritesTheirRowsBeforeTheCheckpoint()
+      throws Exception {
+    Lanes lanes = new Lanes();
+    lanes.evalGate = new CountDownLatch(1);  // no evaluation takes a step until released
+    Trainer t = trainer(config(8192, Map.of("--eval-every", "512")), lanes, null);
+    CompletableFuture<Map<String, Object>> run = CompletableFuture.supplyAsync(() -> {
+      try {
+        return t.run();
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    });
+    // iterations 1 and 2 finish with their evaluations pending; iteration 3's evaluation is
+    // one too many, so the learner waits for the first before reporting iteration 3
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!console.toString(StandardCharsets.UTF_8).contains("steps 1,024/")
+        && !run.isDone() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    String before = console.toString(StandardCharsets.UTF_8);
+    assertTrue(before.contains("steps 1,024/8,192") && before.contains("eval - |"), before);
+    assertEquals(1, Files.readAllLines(dir.resolve("metrics.csv")).size(),
+        "the rows wait for their evaluations: " + Files.readString(dir.resolve("metrics.csv")));
+    t.requestStop("test");
+    lanes.evalGate.countDown();
+    run.get(60, TimeUnit.SECONDS);
+    assertTrue(t.stopped());
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    // three iterations: the learner held at the third until the evaluations went on
+    assertEquals(List.of(1.0, 2.0, 3.0), rows.stream().map(r -> r[0]).toList());
+    int col = MetricsLog.COLUMNS.indexOf("eval_mean_return");
+    assertTrue(rows.stream().noneMatch(r -> Double.isNaN(r[col])), "every evaluation reported");
+    Checkpoint.State saved = Checkpoint.read(dir);
+    assertEquals(3, saved.iteration, "the checkpoint follows the rows written");
+    assertEquals(rows.get(2)[col], saved.lastEvalMean, 1e-4 * Math.abs(saved.lastEvalMean));
+
+    Trainer resumed = trainer(TrainPresets.withMaxSteps(saved.config, 2560), new Lanes(), saved);
+    resumed.run();
+    assertEquals(List.of(1.0, 2.0, 3.0, 4.0, 5.0), MetricsLog.read(dir.resolve("metrics.csv"))
+        .stream().map(r -> r[0]).toList());
+  }
+
+  @Test
+  void lostEvaluationWorkerIsReplacedAndItsEvaluationRunAgain() throws Exception {
+    Lanes lanes = new Lanes();
+    lanes.failEvalAfterSteps = 30;  // dies within the first evaluation
+    Map<String, Object> summary = trainer(config(2048, Map.of()), lanes, null).run();
+    assertEquals(2, lanes.opened.stream().filter(p -> p.equals("eval")).count());
+    String out = console.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("lost the evaluation worker (")
+        && out.contains("w-test disconnected"), out);
+    int col = MetricsLog.COLUMNS.indexOf("eval_mean_return");
+    List<double[]> rows = MetricsLog.read(dir.resolve("metrics.csv"));
+    assertEquals(2, rows.stream().filter(r -> !Double.isNaN(r[col])).count(),
+        "both evaluations (1,024 and 2,048 steps) reported");
+    assertEquals(rows.get(rows.size() - 1)[col], (double) summary.get("eval_mean_return"),
+        1e-4 * Math.abs((double) summary.get("eval_mean_return")));
   }
 
   @Test
