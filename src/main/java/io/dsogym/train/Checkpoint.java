@@ -53,6 +53,8 @@ public final class Checkpoint {
     /** The best evaluation so far and the env steps it was made at (its state is in best/). */
     public double bestEvalMean = Double.NaN;
     public Long bestEvalEnvSteps;
+    /** Training workers lost (and replaced) so far. */
+    public long workersLost;
   }
 
   /** The folder of a run directory that holds the checkpoint of its best evaluated policy. */
