@@ -107,6 +107,8 @@ public final class Trainer {
   private volatile String stopRequested;
   private VectorEnv evalEnv;
   private double[] laneReturn;
+  /** Batches of this session learnt from off-chain (ratio-corrected). */
+  private long offChainBatches;
   /** Each transition's episode return where the episode ended there (recordEpisodes). */
   private double[] endedReturn = new double[0];
   /** The spec of the training lanes, or null for a chain source. */
@@ -462,7 +464,9 @@ public final class Trainer {
         Surrogate surrogate = new Surrogate(batch.transitions(), cost, state.theta,
             buf.advantage, buf.stateWeight, costAtStart);
         if (steps.offChain) {
-          surrogate.withBehaviour(steps.logProb);  // collected under θ_{k-1} (collect-ahead)
+          // collected under an earlier θ (collect-ahead, or a straggler's late chunk)
+          surrogate.withBehaviour(steps.logProb);
+          offChainBatches++;
         }
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
@@ -909,6 +913,7 @@ public final class Trainer {
     s.put("chunks_late", loop != null && loop.collector() instanceof ParallelCollector p
         ? p.lateChunks() : 0L);  // this session's
     s.put("workers_lost", state.workersLost);
+    s.put("batches_off_chain", offChainBatches);  // this session's
     s.put("env_steps", state.envSteps);
     s.put("iterations", state.iteration);
     s.put("episodes", state.episodes);
