@@ -1,5 +1,6 @@
 """Small Python envs the tests serve through real worker processes (``--env dsogym_test_envs:ID``)."""
 
+import time
 from collections import OrderedDict
 
 import gymnasium as gym
@@ -94,6 +95,19 @@ class ShiftedWalkEnv(gym.Env):
                 {"pos": self.pos})
 
 
+class SlowCartPoleEnv(gym.Wrapper):
+    """Gymnasium's CartPole-v1 with every step `delay` seconds slower: a straggling worker."""
+
+    def __init__(self, delay=0.0):
+        super().__init__(gym.make("CartPole-v1"))
+        self.delay = delay
+
+    def step(self, action):
+        time.sleep(self.delay)
+        return self.env.step(action)
+
+
 gym.register("Faulty-v0", entry_point=FaultyEnv)
+gym.register("SlowCartPole-v1", entry_point=SlowCartPoleEnv)
 gym.register("ShiftedWalk-v0", entry_point=ShiftedWalkEnv, max_episode_steps=7)
 gym.register("Structured-v0", entry_point=StructuredEnv)

@@ -40,6 +40,10 @@ import java.util.stream.Stream;
  * {@code train_steps_per_s_without_eval}, the median of metrics.csv's per-iteration
  * steps_per_second (collect + update of one iteration) over the iterations that did not
  * evaluate.
+ *
+ * <p>With several worker counts, a row per env and count: the preset's lanes split over that
+ * many local workers ({@code train --num-workers}), so the scaling of training throughput with
+ * the workers is measured against the same raw baseline.
  */
 public final class TrainBench {
   /** Env-id prefix -> [budget in env steps, algo, target ratio] (issue 16's targets). */
@@ -58,12 +62,18 @@ public final class TrainBench {
    * @param rawSeconds the length of one raw window
    * @param repeats raw-train-raw cycles per env; the medians are reported
    * @param pythonCpus the CPUs the Python processes are pinned to (raw and workers), or null
+   * @param workers the worker counts, a row each per env ({@code train --num-workers})
    * @param out the JSON file written at the end
    */
   public record Options(List<String> envs, long trainSteps, double rawSeconds, int repeats,
-      String pythonCpus, Path out) {
+      String pythonCpus, List<Integer> workers, Path out) {
     public Options {
       envs = List.copyOf(envs);
+      workers = List.copyOf(workers);
+      if (workers.isEmpty() || workers.stream().anyMatch(w -> w < 1)) {
+        throw new IllegalArgumentException("--workers: expected comma-separated worker "
+            + "counts >= 1, got " + workers);
+      }
       if (envs.isEmpty() || envs.stream().anyMatch(String::isBlank)) {
         throw new IllegalArgumentException("--envs: expected comma-separated env ids, got "
             + envs);
@@ -93,66 +103,19 @@ public final class TrainBench {
         .orElse(new Object[] {OTHER_ENV_STEPS, "gradient", null});
   }
 
-  /** Runs the bench: prints a row per env, then writes {@code o.out()}. */
+  /** Runs the bench: prints a row per env and worker count, then writes {@code o.out()}. */
   public static void run(Options o, PrintStream out) throws Exception {
     String python = WorkerLauncher.defaultPython();
     // the machine may be shared: its load when the bench began goes into the JSON
     double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     List<Map<String, Object>> rows = new ArrayList<>();
-    out.printf(Locale.ROOT, "%-16s %-8s %5s %9s %10s %10s %10s %7s %9s %7s%n", "env", "algo",
-        "lanes", "steps", "train st/s", "no-eval/s", "raw st/s", "ratio", "no-eval r",
-        "target");
+    out.printf(Locale.ROOT, "%-16s %-8s %5s %7s %9s %10s %10s %10s %7s %9s %7s%n", "env",
+        "algo", "lanes", "workers", "steps", "train st/s", "no-eval/s", "raw st/s", "ratio",
+        "no-eval r", "target");
     for (String env : o.envs()) {
-      Object[] d = defaults(env);
-      long budget = o.trainSteps() > 0 ? o.trainSteps() : (Long) d[0];
-      String algo = (String) d[1];
-      TrainConfig config = TrainPresets.config(env, Map.of("--source", "python",
-          "--algo", algo, "--max-steps", Long.toString(budget)));
-      double[] raws = new double[o.repeats() + 1];
-      double[] train = new double[o.repeats()];
-      double[] trainNoEval = new double[o.repeats()];
-      double[] ratios = new double[o.repeats()];
-      double[] ratiosNoEval = new double[o.repeats()];
-      long steps = 0;
-      // one raw process for the whole row, idle (blocked on stdin) while a run trains
-      try (RawBaseline raw = RawBaseline.start(python, env, config.numEnvs(), o.pythonCpus())) {
-        raws[0] = raw.stepsPerSecond(o.rawSeconds());
-        for (int r = 0; r < o.repeats(); r++) {
-          double[] run = trainOnce(config, o.pythonCpus());
-          steps = (long) run[0];
-          train[r] = run[1];
-          trainNoEval[r] = run[2];
-          raws[r + 1] = raw.stepsPerSecond(o.rawSeconds());
-          double rawAround = (raws[r] + raws[r + 1]) / 2;
-          ratios[r] = train[r] / rawAround;
-          ratiosNoEval[r] = trainNoEval[r] / rawAround;
-        }
+      for (int workers : o.workers()) {
+        rows.add(measure(env, workers, o, python, out));
       }
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("env_id", env);
-      row.put("algo", algo);
-      row.put("num_envs", config.numEnvs());
-      row.put("hidden", config.policyHidden());
-      row.put("train_steps", steps);
-      row.put("train_steps_per_s", median(train));
-      row.put("train_steps_per_s_without_eval", median(trainNoEval));
-      row.put("raw_steps_per_s", median(raws));
-      row.put("ratio", median(ratios));
-      row.put("ratio_without_eval", median(ratiosNoEval));
-      row.put("target_ratio", d[2]);
-      Map<String, Object> samples = new LinkedHashMap<>();
-      samples.put("raw_steps_per_s", raws);
-      samples.put("train_steps_per_s", train);
-      samples.put("train_steps_per_s_without_eval", trainNoEval);
-      samples.put("ratio", ratios);
-      samples.put("ratio_without_eval", ratiosNoEval);
-      row.put("samples", samples);
-      rows.add(row);
-      out.printf(Locale.ROOT, "%-16s %-8s %5d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s%n",
-          env, algo, config.numEnvs(), steps, median(train), median(trainNoEval), median(raws),
-          median(ratios), median(ratiosNoEval),
-          d[2] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[2]));
-      out.flush();
     }
     Map<String, Object> machine = new LinkedHashMap<>();
     machine.put("cores", Runtime.getRuntime().availableProcessors());
@@ -174,7 +137,8 @@ public final class TrainBench {
     doc.put("train_steps_per_s_without_eval", "median of metrics.csv's per-iteration "
         + "steps_per_second (collect + update) over the iterations without an evaluation");
     doc.put("training", "the env's presets (TrainPresets), --source python, local workers on "
-        + "the Python CPUs, --max-steps train_steps, into a temporary run directory");
+        + "the Python CPUs (num_envs / workers lanes each), --max-steps train_steps, into a "
+        + "temporary run directory");
     doc.put("baseline", "gymnasium.vector.SyncVectorEnv with the preset's num_envs lanes in one "
         + "Python process, actions pre-sampled (env stepping alone)");
     doc.put("train", rows);
@@ -186,14 +150,72 @@ public final class TrainBench {
     out.println("wrote " + o.out());
   }
 
+  /** One row: raw windows around each training run of {@code env} with {@code workers}. */
+  private static Map<String, Object> measure(String env, int workers, Options o, String python,
+      PrintStream out) throws Exception {
+    Object[] d = defaults(env);
+    long budget = o.trainSteps() > 0 ? o.trainSteps() : (Long) d[0];
+    String algo = (String) d[1];
+    TrainConfig config = TrainPresets.config(env, Map.of("--source", "python",
+        "--algo", algo, "--max-steps", Long.toString(budget),
+        "--num-workers", Integer.toString(workers)));
+    double[] raws = new double[o.repeats() + 1];
+    double[] train = new double[o.repeats()];
+    double[] trainNoEval = new double[o.repeats()];
+    double[] ratios = new double[o.repeats()];
+    double[] ratiosNoEval = new double[o.repeats()];
+    long steps = 0;
+    // one raw process for the whole row, idle (blocked on stdin) while a run trains
+    try (RawBaseline raw = RawBaseline.start(python, env, config.numEnvs(), o.pythonCpus())) {
+      raws[0] = raw.stepsPerSecond(o.rawSeconds());
+      for (int r = 0; r < o.repeats(); r++) {
+        double[] run = trainOnce(config, o.pythonCpus());
+        steps = (long) run[0];
+        train[r] = run[1];
+        trainNoEval[r] = run[2];
+        raws[r + 1] = raw.stepsPerSecond(o.rawSeconds());
+        double rawAround = (raws[r] + raws[r + 1]) / 2;
+        ratios[r] = train[r] / rawAround;
+        ratiosNoEval[r] = trainNoEval[r] / rawAround;
+      }
+    }
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("env_id", env);
+    row.put("algo", algo);
+    row.put("num_envs", config.numEnvs());
+    row.put("workers", workers);
+    row.put("hidden", config.policyHidden());
+    row.put("train_steps", steps);
+    row.put("train_steps_per_s", median(train));
+    row.put("train_steps_per_s_without_eval", median(trainNoEval));
+    row.put("raw_steps_per_s", median(raws));
+    row.put("ratio", median(ratios));
+    row.put("ratio_without_eval", median(ratiosNoEval));
+    row.put("target_ratio", d[2]);
+    Map<String, Object> samples = new LinkedHashMap<>();
+    samples.put("raw_steps_per_s", raws);
+    samples.put("train_steps_per_s", train);
+    samples.put("train_steps_per_s_without_eval", trainNoEval);
+    samples.put("ratio", ratios);
+    samples.put("ratio_without_eval", ratiosNoEval);
+    row.put("samples", samples);
+    out.printf(Locale.ROOT,
+        "%-16s %-8s %5d %7d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s%n", env, algo,
+        config.numEnvs(), workers, steps, median(train), median(trainNoEval), median(raws),
+        median(ratios), median(ratiosNoEval),
+        d[2] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[2]));
+    out.flush();
+    return row;
+  }
+
   /** One training run: [env steps, steps/s overall, median steps/s of non-eval iterations]. */
   private static double[] trainOnce(TrainConfig config, String cpus) throws Exception {
     Path dir = Files.createTempDirectory("dsogym-bench-train");
     try (EnvSource src = EnvSource.open("python", config.envId(), config.numEnvs(),
-        config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
+        config.numWorkers(), config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
       // the trainer's per-iteration progress would bury the table
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-      Map<String, Object> summary = new Trainer(config, src, src.env, dir, null, quiet).run();
+      Map<String, Object> summary = new Trainer(config, src, src.envs, dir, null, quiet).run();
       return figures(MetricsLog.read(dir.resolve("metrics.csv")),
           (double) summary.get("wall_seconds"));
     } finally {

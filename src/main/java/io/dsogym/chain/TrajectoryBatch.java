@@ -37,6 +37,14 @@ public final class TrajectoryBatch {
    * then the behaviour policy's, the denominator of the surrogate's ratios (docs/math.md §4b).
    */
   public boolean offChain;
+  /**
+   * The lane of each column, for what follows a lane across batches (its episode's return):
+   * column c holds lane {@code laneId[c]}'s steps. {@link #ensureCapacity} makes it the
+   * identity; a collector over several workers ({@code collect.ParallelCollector}) numbers each
+   * worker's lanes apart, and its batches may hold some of the lanes, or two chunks of one lane
+   * (in chronological column order).
+   */
+  public int[] laneId = new int[0];
 
   public TrajectoryBatch(int obsDim, int actionDim) {
     this.obsDim = obsDim;
@@ -55,6 +63,12 @@ public final class TrajectoryBatch {
   public void ensureCapacity(int numLanes, int stepsPerLane) {
     this.numLanes = numLanes;
     this.stepsPerLane = stepsPerLane;
+    if (laneId.length != numLanes) {
+      laneId = new int[numLanes];
+    }
+    for (int c = 0; c < numLanes; c++) {
+      laneId[c] = c;
+    }
     int n = numLanes * stepsPerLane;
     if (cost.length != n) {
       obs = new double[n * obsDim];

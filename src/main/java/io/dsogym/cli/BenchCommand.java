@@ -42,6 +42,11 @@ final class BenchCommand implements Callable<Integer> {
       + "HalfCheetah 100000, Pendulum 50000, others 50000."})
   Long trainSteps;
 
+  @Option(names = "--workers", paramLabel = "COUNTS", split = ",", description = {"--train: "
+      + "worker counts, comma-separated: a row per env and count, the preset's lanes split "
+      + "over that many local workers (train --num-workers).", "  Default: 1."})
+  List<Integer> workers;
+
   @Option(names = "--lanes", paramLabel = "COUNTS", split = ",", defaultValue = "1,16,64",
       description = "Lane counts, comma-separated.")
   List<Integer> lanes;
@@ -124,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
       TrainBench.Options options = UsageError.check(spec, () -> new TrainBench.Options(
           envs != null ? envs : List.of("CartPole-v1", "HalfCheetah-v5", "Pendulum-v1"),
           trainSteps != null ? trainSteps : 0, seconds != null ? seconds : 5,
-          repeats != null ? repeats : 1, pythonCpus,
+          repeats != null ? repeats : 1, pythonCpus, workers != null ? workers : List.of(1),
           out != null ? out : Path.of("bench-results/bench-train.json")));
       TrainBench.run(options, console);
       return 0;
@@ -132,6 +137,10 @@ final class BenchCommand implements Callable<Integer> {
     if (trainSteps != null) {
       throw new UsageError(spec, "--train-steps: read only with --train, got --train-steps "
           + trainSteps + " without it");
+    }
+    if (workers != null) {
+      throw new UsageError(spec, "--workers: read only with --train, got --workers "
+          + workers + " without it");
     }
     BridgeBench.Options options = UsageError.check(spec, () -> new BridgeBench.Options(
         envs != null ? envs : List.of("CartPole-v1", "HalfCheetah-v5"), lanes,

@@ -108,6 +108,18 @@ final class TrainCommand implements Callable<Integer> {
       description = {"Lanes collected in parallel.", PRESET})
   String numEnvs;
 
+  @Option(names = "--num-workers", paramLabel = "N", description = "Workers collecting each "
+      + "batch in parallel, --num-envs / N lanes each: Java lane groups on threads of their "
+      + "own (--source java), local Python worker processes, or with --workers remote the "
+      + "number of remote workers to wait for.")
+  String numWorkers;
+
+  @Option(names = "--batch-quorum", paramLabel = "F", description = "With several workers: a "
+      + "batch closes once chunks covering F of the lanes are in (0 < F <= 1; 1 waits for "
+      + "every worker); a straggler's chunk joins the next batch, ratio-corrected as "
+      + "off-chain.")
+  String batchQuorum;
+
   @Option(names = "--steps-per-lane", paramLabel = "T", showDefaultValue = Visibility.NEVER,
       description = {"Steps per lane per iteration: a batch is --num-envs x --steps-per-lane "
           + "env steps.", PRESET})
@@ -355,10 +367,11 @@ final class TrainCommand implements Callable<Integer> {
     try (EnvSource src = remote
         ? EnvSource.openRemote(config.envId(), workers.bind, workers.port,
             security.apply(ServerOptions.defaults(), spec, System.getenv()),
-            Duration.ofHours(1))
+            Duration.ofHours(1), config.numWorkers(), config.lanesPerWorker())
         : EnvSource.open(config.source(), config.envId(), config.numEnvs(),
-            config.envKwargsJson(), Duration.ofSeconds(120), workers.cpus)) {
-      Trainer trainer = new Trainer(config, src, src.env, dir, resumed, console)
+            config.numWorkers(), config.envKwargsJson(), Duration.ofSeconds(120),
+            workers.cpus)) {
+      Trainer trainer = new Trainer(config, src, src.envs, dir, resumed, console)
           .evaluateAsync(evaluation.async);
       onSignal.watch(trainer);
       Map<String, Object> summary = trainer.run();

@@ -41,6 +41,8 @@ final class TrainDefaults implements IDefaultValueProvider {
     d.put("--seed", c.seed());
     d.put("--max-steps", c.maxSteps());
     d.put("--num-envs", c.numEnvs());
+    d.put("--num-workers", c.numWorkers());
+    d.put("--batch-quorum", c.batchQuorum());
     d.put("--steps-per-lane", c.stepsPerLane());
     d.put("--hidden", sizes(c.policyHidden()));
     d.put("--activation", c.activation());

@@ -18,12 +18,15 @@ import java.util.Map;
 
 /**
  * Where a command's env lanes come from: {@code java} makes Java-native envs in this process;
- * {@code python} starts a loopback server and a local Python worker (Gymnasium, MuJoCo) and
- * uses it through the bridge. Closing it stops whatever it started. As the trainer's
+ * {@code python} starts a loopback server and local Python workers (Gymnasium, MuJoCo) and
+ * uses them through the bridge. Closing it stops whatever it started. As the trainer's
  * {@link LaneSource}, it opens evaluation lanes and replaces lost workers from the same source.
  */
 public final class EnvSource implements LaneSource, AutoCloseable {
+  /** The first worker's lanes (the only worker's, unless opened with several). */
   public final VectorEnv env;
+  /** Every worker's lanes, one vector per worker. */
+  public final List<VectorEnv> envs;
   private final DsoGymServer server;
   private final WorkerLauncher launcher;
   private final String envId;
@@ -31,9 +34,10 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   private final Duration workerTimeout;
   private final List<VectorEnv> extra = new ArrayList<>();
 
-  private EnvSource(VectorEnv env, DsoGymServer server, WorkerLauncher launcher, String envId,
-      String kwargsJson, Duration workerTimeout) {
-    this.env = env;
+  private EnvSource(List<? extends VectorEnv> envs, DsoGymServer server,
+      WorkerLauncher launcher, String envId, String kwargsJson, Duration workerTimeout) {
+    this.envs = List.copyOf(envs);
+    this.env = this.envs.get(0);
     this.server = server;
     this.launcher = launcher;
     this.envId = envId;
@@ -47,7 +51,8 @@ public final class EnvSource implements LaneSource, AutoCloseable {
    * server. Closed with this source. Thread-safe: one opening at a time, so each new local
    * worker is matched with the opening that started it.
    */
-  public synchronized VectorEnv openLanes(int numEnvs, String name) throws IOException, InterruptedException {
+  public synchronized VectorEnv openLanes(int numEnvs, String name)
+      throws IOException, InterruptedException {
     VectorEnv lanes;
     if (server == null) {
       lanes = javaLanes(envId, numEnvs, kwargsJson);
@@ -57,7 +62,7 @@ public final class EnvSource implements LaneSource, AutoCloseable {
       lanes = server.pool().awaitWorker(envId, workerTimeout);
     } else {
       Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson, name);
-      lanes = awaitWorker(server, worker, envId, workerTimeout);
+      lanes = awaitWorkers(server, List.of(worker), envId, workerTimeout).get(0);
     }
     extra.add(lanes);
     return lanes;
@@ -70,7 +75,7 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   }
 
   @Override
-  public String replacementNote() {
+  public synchronized String replacementNote() {
     return server == null ? "reopening Java lanes" : launcher == null
         ? "waiting for a remote worker to connect" : "starting a new local Python worker";
   }
@@ -94,9 +99,27 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   /** @param workerCpus when not null, the CPUs local workers run on (the worker's --cpus) */
   public static EnvSource open(String source, String envId, int numEnvs, String kwargsJson,
       Duration workerTimeout, String workerCpus) throws IOException, InterruptedException {
+    return open(source, envId, numEnvs, 1, kwargsJson, workerTimeout, workerCpus);
+  }
+
+  /**
+   * {@code numWorkers} workers of {@code numEnvs / numWorkers} lanes each: Java-native lane
+   * groups, or local Python worker processes started at once.
+   */
+  public static EnvSource open(String source, String envId, int numEnvs, int numWorkers,
+      String kwargsJson, Duration workerTimeout, String workerCpus)
+      throws IOException, InterruptedException {
+    if (numWorkers < 1 || numEnvs % numWorkers != 0) {
+      throw new IllegalArgumentException("--num-workers: expected a positive divisor of "
+          + "--num-envs " + numEnvs + ", got " + numWorkers);
+    }
+    int lanesEach = numEnvs / numWorkers;
     if (source.equals("java")) {
-      return new EnvSource(javaLanes(envId, numEnvs, kwargsJson), null, null, envId, kwargsJson,
-          workerTimeout);
+      List<VectorEnv> groups = new ArrayList<>();
+      for (int w = 0; w < numWorkers; w++) {
+        groups.add(javaLanes(envId, lanesEach, kwargsJson));
+      }
+      return new EnvSource(groups, null, null, envId, kwargsJson, workerTimeout);
     }
     if (!source.equals("python")) {
       throw new IllegalArgumentException("--source: expected java or python, got '" + source + "'");
@@ -105,10 +128,13 @@ public final class EnvSource implements LaneSource, AutoCloseable {
     server.start();
     WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython(), workerCpus);
     try {
-      Process worker = launcher.start(server.address(), envId, numEnvs, kwargsJson,
-          "local-" + envId);
-      return new EnvSource(awaitWorker(server, worker, envId, workerTimeout), server, launcher,
-          envId, kwargsJson, workerTimeout);
+      List<Process> workers = new ArrayList<>();
+      for (int w = 0; w < numWorkers; w++) {
+        workers.add(launcher.start(server.address(), envId, lanesEach, kwargsJson,
+            "local-" + envId));
+      }
+      return new EnvSource(awaitWorkers(server, workers, envId, workerTimeout), server,
+          launcher, envId, kwargsJson, workerTimeout);
     } catch (RuntimeException | IOException e) {
       launcher.close();
       server.stop();
@@ -117,19 +143,31 @@ public final class EnvSource implements LaneSource, AutoCloseable {
   }
 
   /**
-   * Starts a server on {@code bind:port} and waits for workers started elsewhere (this machine
+   * Starts a server on {@code bind:port} and waits for a worker started elsewhere (this machine
    * or others) instead of launching local ones.
    */
   public static EnvSource openRemote(String envId, String bind, int port, ServerOptions options,
       Duration workerTimeout) throws IOException, InterruptedException {
+    return openRemote(envId, bind, port, options, workerTimeout, 1, 0);
+  }
+
+  /**
+   * Waits for {@code numWorkers} remote workers serving {@code envId}, whatever their lane
+   * counts ({@code lanesEach}, when positive, is only what the console suggests).
+   */
+  public static EnvSource openRemote(String envId, String bind, int port, ServerOptions options,
+      Duration workerTimeout, int numWorkers, int lanesEach)
+      throws IOException, InterruptedException {
     DsoGymServer server = DsoGymServer.tcp(bind, port, options);
     server.start();
-    System.err.printf("dsogym: listening on %s; start workers with: python -m dsogym.worker "
-        + "--server %s --env %s --num-envs N%s%n", server.address(), server.address(), envId,
+    System.err.printf("dsogym: listening on %s; start %s with: python -m dsogym.worker "
+        + "--server %s --env %s --num-envs %s%s%n", server.address(),
+        numWorkers == 1 ? "a worker" : numWorkers + " workers", server.address(), envId,
+        lanesEach > 0 ? Integer.toString(lanesEach) : "N",
         options.tls() == null ? "" : " --tls-ca CA_FILE");
     try {
-      return new EnvSource(server.pool().awaitWorker(envId, workerTimeout), server, null, envId,
-          null, workerTimeout);
+      return new EnvSource(server.pool().awaitWorkers(envId, numWorkers, workerTimeout), server,
+          null, envId, null, workerTimeout);
     } catch (RuntimeException e) {
       server.stop();
       throw e;
@@ -141,32 +179,43 @@ public final class EnvSource implements LaneSource, AutoCloseable {
     return server != null && launcher == null;
   }
 
-  /** Waits for the worker to connect, failing at once if its process exits first. */
-  private static VectorEnv awaitWorker(DsoGymServer server, Process worker, String envId,
-      Duration timeout) throws InterruptedException {
+  /**
+   * Waits for the started workers to connect, failing at once if one of their processes exits
+   * first. The lanes come in the order the workers connected.
+   */
+  private static List<VectorEnv> awaitWorkers(DsoGymServer server, List<Process> workers,
+      String envId, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
+    List<VectorEnv> connected = new ArrayList<>();
+    while (connected.size() < workers.size()) {
       try {
-        return server.pool().awaitWorker(envId, Duration.ofMillis(200));
+        connected.add(server.pool().awaitWorker(envId, Duration.ofMillis(200)));
       } catch (EnvUnavailableException e) {
         if (e.reason() == EnvUnavailableException.Reason.CANCELLED) {
+          connected.forEach(VectorEnv::close);
           throw e;  // interrupted (train stopped by a signal): stop waiting
         }
-        if (!worker.isAlive()) {
-          throw new IllegalStateException("the Python worker for " + envId + " exited with code "
-              + worker.waitFor() + " before connecting (its error is printed above)");
+        for (Process worker : workers) {
+          if (!worker.isAlive()) {
+            connected.forEach(VectorEnv::close);
+            throw new IllegalStateException("the Python worker for " + envId + " exited with "
+                + "code " + worker.waitFor() + " before connecting (its error is printed above)");
+          }
         }
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("the Python worker for " + envId + " did not connect "
-              + "within " + timeout.toSeconds() + " s");
+          connected.forEach(VectorEnv::close);
+          throw new IllegalStateException(connected.size() + " of " + workers.size()
+              + " Python workers for " + envId + " connected within " + timeout.toSeconds()
+              + " s");
         }
       }
     }
+    return connected;
   }
 
   @Override
   public synchronized void close() throws InterruptedException {
-    env.close();
+    envs.forEach(VectorEnv::close);
     for (VectorEnv lanes : extra) {
       lanes.close();
     }

@@ -54,6 +54,9 @@ public final class Checkpoint {
     public double bestEvalMean = Double.NaN;
     public Long bestEvalEnvSteps;
 
+    /** Training workers lost (and replaced) so far. */
+    public long workersLost;
+
     /** A deep copy, field for field as a checkpoint writes it (an evaluated iteration's state). */
     public State copy() {
       return GSON.fromJson(GSON.toJsonTree(this), State.class);

@@ -28,6 +28,11 @@ import java.util.stream.Collectors;
  *     the policy (docs/math.md §10: θ in the dynamics and the cost); empty: the policy alone
  * @param onNonFinite what a batch holding a NaN or infinite reward, observation or action
  *     does: "stop" training (after a checkpoint of the state before it) or "drop" it and go on
+ * @param numWorkers how many workers collect each batch in parallel, each with numEnvs /
+ *     numWorkers lanes (null in checkpoints written before it: 1)
+ * @param batchQuorum the fraction of the lanes whose chunks, collected under the current θ,
+ *     close a batch; a worker still collecting then delivers its chunk into the next batch,
+ *     off-chain (null in older checkpoints: 1, wait for every worker)
  */
 public record TrainConfig(
     String envId,
@@ -61,6 +66,8 @@ public record TrainConfig(
     String envKwargsJson,
     List<String> systemParams,
     String onNonFinite,
+    Integer numWorkers,
+    Double batchQuorum,
     SurrogateConfig surrogate) {
 
   /** The cost settings of {@code --setting}. */
@@ -121,10 +128,17 @@ public record TrainConfig(
     systemParams = systemParams == null ? List.of() : List.copyOf(systemParams);
     setting = setting == null ? "discounted" : setting;  // checkpoints written before --setting
     onNonFinite = onNonFinite == null ? "stop" : onNonFinite;  // and before --on-non-finite
+    numWorkers = numWorkers == null ? 1 : numWorkers;  // and before --num-workers
+    batchQuorum = batchQuorum == null ? 1.0 : batchQuorum;
     valueHidden = List.copyOf(valueHidden);
     require(maxSteps > 0, "max-steps", "a positive number of env steps", maxSteps);
     require(numEnvs > 0, "num-envs", "a positive lane count", numEnvs);
     require(stepsPerLane > 0, "steps-per-lane", "a positive count", stepsPerLane);
+    require(numWorkers >= 1, "num-workers", "a positive worker count", numWorkers);
+    require(numEnvs % numWorkers == 0, "num-envs", "a multiple of --num-workers " + numWorkers
+        + " (the lanes are split evenly over the workers)", numEnvs);
+    require(batchQuorum > 0 && batchQuorum <= 1, "batch-quorum",
+        "a fraction of the lanes, 0 < F <= 1", batchQuorum);
     require(gamma > 0 && gamma <= 1, "gamma", "0 < gamma <= 1", gamma);
     require(lambda >= 0 && lambda <= 1, "lambda", "0 <= lambda <= 1", lambda);
     require(learningRate > 0, "lr", "a positive learning rate", learningRate);
@@ -326,6 +340,16 @@ public record TrainConfig(
       return set("onNonFinite", "--on-non-finite", what);
     }
 
+    /** Workers collecting each batch in parallel; numEnvs is split evenly over them. */
+    public Builder numWorkers(int workers) {
+      return set("numWorkers", "--num-workers", workers);
+    }
+
+    /** The fraction of the lanes that closes a batch (1: wait for every worker). */
+    public Builder batchQuorum(double fraction) {
+      return set("batchQuorum", "--batch-quorum", fraction);
+    }
+
     public Builder epochs(int epochs) {
       return set("epochs", "--epochs", epochs);
     }
@@ -403,5 +427,10 @@ public record TrainConfig(
 
   public int batchSize() {
     return numEnvs * stepsPerLane;
+  }
+
+  /** The lanes of each worker. */
+  public int lanesPerWorker() {
+    return numEnvs / numWorkers;
   }
 }

@@ -34,7 +34,8 @@ public final class TrainPresets {
         Map.entry("--cg-iters", "10"), Map.entry("--cg-damping", "0.1"),
         Map.entry("--ci-steps", "2"), Map.entry("--entropy-coef", "0"),
         Map.entry("--kl-coef", "0"), Map.entry("--bound-coef", "0"),
-        Map.entry("--on-non-finite", "stop")));
+        Map.entry("--on-non-finite", "stop"), Map.entry("--num-workers", "1"),
+        Map.entry("--batch-quorum", "1")));
     for (Preset p : PRESETS) {
       if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))) {
         d.putAll(p.options);
@@ -105,6 +106,7 @@ public final class TrainPresets {
         (int) longOption(o, "--eval-episodes"),
         target == null ? null : doubleOption(o, "--target-return"), o.get("--env-kwargs"),
         names(o.get("--system-params")), o.get("--on-non-finite"),
+        (int) longOption(o, "--num-workers"), doubleOption(o, "--batch-quorum"),
         new TrainConfig.SurrogateConfig((int) longOption(o, "--epochs"),
             (int) longOption(o, "--minibatches"), doubleOption(o, "--clip"),
             bool(o, "--anneal-clip"), doubleOption(o, "--target-kl"), doubleOption(o, "--max-kl"),
@@ -122,7 +124,8 @@ public final class TrainPresets {
         c.valueMinibatch(), c.gamma(), c.lambda(), c.discountStates(), c.setting(),
         c.normalizeObservations(), c.normalizeAdvantages(), c.maxGradNorm(),
         c.annealLearningRate(), c.evalEvery(), c.evalEpisodes(), c.targetReturn(),
-        c.envKwargsJson(), c.systemParams(), c.onNonFinite(), c.surrogate());
+        c.envKwargsJson(), c.systemParams(), c.onNonFinite(), c.numWorkers(), c.batchQuorum(),
+        c.surrogate());
   }
 
   /** A comma-separated list of names ("A,B"); null or empty: none. */

@@ -6,6 +6,7 @@ import io.dsogym.chain.StateCost;
 import io.dsogym.chain.TrajectoryBatch;
 import io.dsogym.collect.Collector;
 import io.dsogym.collect.NonFiniteValueException;
+import io.dsogym.collect.ParallelCollector;
 import io.dsogym.collect.PolicyLoop;
 import io.dsogym.collect.PolicyTransitions;
 import io.dsogym.collect.ServerSideCollector;
@@ -23,6 +24,7 @@ import io.dsogym.dso.ProximalChainOptimization;
 import io.dsogym.dso.Surrogate;
 import io.dsogym.dso.ValueFunction;
 import io.dsogym.env.Env;
+import io.dsogym.env.EnvSpec;
 import io.dsogym.env.EnvUnavailableException;
 import io.dsogym.env.ParametricSystem;
 import io.dsogym.env.Space;
@@ -106,6 +108,12 @@ public final class Trainer {
   /** Why the run was asked to stop early ({@link #requestStop}), or null. */
   private volatile String stopRequested;
   private double[] laneReturn;
+  /** Batches of this session learnt from off-chain (ratio-corrected). */
+  private long offChainBatches;
+  /** Each transition's episode return where the episode ended there (recordEpisodes). */
+  private double[] endedReturn = new double[0];
+  /** The spec of the training lanes, or null for a chain source. */
+  private final EnvSpec loopSpec;
 
   /**
    * At most this many evaluations run behind training (docs/training.md#evaluation); the
@@ -139,7 +147,17 @@ public final class Trainer {
    */
   public Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, Path outDir,
       Checkpoint.State resumed, PrintStream console) {
-    this(config, lanes, trainEnv, null, null, null, null, outDir, resumed, console);
+    this(config, lanes, List.of(trainEnv), outDir, resumed, console);
+  }
+
+  /**
+   * Trains a policy on the lanes of several workers ({@code config.numWorkers()} of them),
+   * each collecting its chunk of every batch on a thread of its own ({@link
+   * ParallelCollector}); one worker is the constructor above.
+   */
+  public Trainer(TrainConfig config, LaneSource lanes, List<? extends VectorEnv> trainEnvs,
+      Path outDir, Checkpoint.State resumed, PrintStream console) {
+    this(config, lanes, trainEnvs, null, null, null, null, outDir, resumed, console);
   }
 
   /**
@@ -151,7 +169,7 @@ public final class Trainer {
    */
   public Trainer(TrainConfig config, ChainSource source, double[] initialTheta,
       ExactObjective exact, Path outDir, PrintStream console) {
-    this(config, null, null, source, initialTheta, exact, null, outDir, null, console);
+    this(config, null, List.of(), source, initialTheta, exact, null, outDir, null, console);
   }
 
   /**
@@ -161,12 +179,19 @@ public final class Trainer {
    */
   public Trainer(TrainConfig config, ChainSource source, double[] initialTheta,
       Evaluation evaluation, Path outDir, PrintStream console) {
-    this(config, null, null, source, initialTheta, null, evaluation, outDir, null, console);
+    this(config, null, List.of(), source, initialTheta, null, evaluation, outDir, null,
+        console);
   }
 
-  private Trainer(TrainConfig config, LaneSource lanes, VectorEnv trainEnv, ChainSource chain,
-      double[] initialTheta, ExactObjective givenExact, Evaluation evaluation, Path outDir,
-      Checkpoint.State resumed, PrintStream console) {
+  private Trainer(TrainConfig config, LaneSource lanes, List<? extends VectorEnv> trainEnvs,
+      ChainSource chain, double[] initialTheta, ExactObjective givenExact,
+      Evaluation evaluation, Path outDir, Checkpoint.State resumed, PrintStream console) {
+    if (!trainEnvs.isEmpty() && trainEnvs.size() != config.numWorkers()) {
+      throw new IllegalArgumentException("--num-workers: expected the lanes of "
+          + config.numWorkers() + " workers, got " + trainEnvs.size());
+    }
+    VectorEnv trainEnv = trainEnvs.isEmpty() ? null : trainEnvs.get(0);
+    this.loopSpec = trainEnv == null ? null : trainEnv.spec();
     this.config = config;
     this.evaluation = evaluation;
     this.lanes = lanes;
@@ -181,7 +206,7 @@ public final class Trainer {
           config.initLogStd());
       this.actionBox = trainEnv.spec().actionSpace() instanceof Space.Box box ? box : null;
       this.system = config.systemParams().isEmpty() ? null
-          : new SystemParameters(systemLanes(trainEnv).get(0), config.systemParams(),
+          : new SystemParameters(systemLanes(trainEnvs).get(0), config.systemParams(),
               policy.numParams());
       this.normalizer = new ObservationNormalizer(policy.obsDim(),
           config.normalizeObservations(), 10.0);
@@ -230,9 +255,10 @@ public final class Trainer {
       improvement.restoreState(state.improverState);
     }
     if (trainEnv != null) {
-      this.loop = system == null ? new PolicyLoop(newCollector(trainEnv), policy, normalizer)
-          : new PolicyLoop(newCollector(trainEnv), policy, normalizer, system,
-              systemLanes(trainEnv));
+      Collector collector = trainEnvs.size() == 1 ? newCollector(trainEnv)
+          : newParallelCollector(trainEnvs);
+      this.loop = system == null ? new PolicyLoop(collector, policy, normalizer)
+          : new PolicyLoop(collector, policy, normalizer, system, systemLanes(trainEnvs));
       this.source = loop;
       this.exact = ExactObjectives.forRun(config, trainEnv.spec(), policy, normalizer, system);
     } else {
@@ -246,6 +272,11 @@ public final class Trainer {
           + "without a policy (they are costs on π(·|x)), got " + config.surrogate().entropyCoef()
           + " and " + config.surrogate().klCoef());
     }
+    if (system != null && config.batchQuorum() < 1) {
+      throw new IllegalArgumentException("--batch-quorum: expected 1 with --system-params (a "
+          + "late chunk's dynamics would be those of an older φ, which the ratios do not "
+          + "correct), got " + config.batchQuorum());
+    }
     if (config.surrogate().boundCoef() > 0 && actionBox == null) {
       throw new IllegalArgumentException("--bound-coef: expected 0 for an env without a Box "
           + "action space (it is a cost on a Gaussian policy's mean), got "
@@ -255,21 +286,24 @@ public final class Trainer {
 
   /**
    * The lanes of a run with --system-params: Java-native lanes in this process whose env is a
-   * {@link ParametricSystem} (the density of its dynamics must be known here).
+   * {@link ParametricSystem} (the density of its dynamics must be known here), every worker's
+   * in lane order.
    */
-  private static List<ParametricSystem> systemLanes(VectorEnv env) {
-    if (!(env instanceof SyncVectorEnv sync)) {
-      throw new IllegalArgumentException("--system-params: expected Java-native lanes "
-          + "(--source java), got " + env.getClass().getSimpleName());
-    }
+  private static List<ParametricSystem> systemLanes(List<? extends VectorEnv> envs) {
     List<ParametricSystem> out = new java.util.ArrayList<>();
-    for (Env lane : sync.lanes()) {
-      if (!(lane instanceof ParametricSystem ps)) {
-        throw new IllegalArgumentException("--system-params: expected an env that is a "
-            + "parametric system (TabularChain-v0, LQR-v0, Pendulum-v1, CartPole-v1), got "
-            + env.spec().id());
+    for (VectorEnv env : envs) {
+      if (!(env instanceof SyncVectorEnv sync)) {
+        throw new IllegalArgumentException("--system-params: expected Java-native lanes "
+            + "(--source java), got " + env.getClass().getSimpleName());
       }
-      out.add(ps);
+      for (Env lane : sync.lanes()) {
+        if (!(lane instanceof ParametricSystem ps)) {
+          throw new IllegalArgumentException("--system-params: expected an env that is a "
+              + "parametric system (TabularChain-v0, LQR-v0, Pendulum-v1, CartPole-v1), got "
+              + env.spec().id());
+        }
+        out.add(ps);
+      }
     }
     return out;
   }
@@ -472,7 +506,9 @@ public final class Trainer {
         Surrogate surrogate = new Surrogate(batch.transitions(), cost, state.theta,
             buf.advantage, buf.stateWeight, costAtStart);
         if (steps.offChain) {
-          surrogate.withBehaviour(steps.logProb);  // collected under θ_{k-1} (collect-ahead)
+          // collected under an earlier θ (collect-ahead, or a straggler's late chunk)
+          surrogate.withBehaviour(steps.logProb);
+          offChainBatches++;
         }
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
         double lr = config.learningRate() * (config.annealLearningRate()
@@ -629,15 +665,76 @@ public final class Trainer {
     if (loop == null) {
       return "a chain source";
     }
-    return (loop.collector() instanceof WorkerSideCollector ? "worker" : "server")
-        + "-side inference" + (config.collectAhead()
-            ? " collecting ahead (one update stale, ratio-corrected)" : "");
+    String workers = !(loop.collector() instanceof ParallelCollector p) ? ""
+        : p.numWorkers() + " workers (" + lanesOf(p) + " lanes), batch quorum "
+            + config.batchQuorum() + ", ";
+    return workers + inferenceSide() + "-side inference" + (config.collectAhead()
+        ? " collecting ahead (one update stale, ratio-corrected)" : "");
+  }
+
+  private static String lanesOf(ParallelCollector p) {
+    return p.collectors().stream().map(c -> Integer.toString(c.numLanes()))
+        .collect(java.util.stream.Collectors.joining("+"));
+  }
+
+  /** "worker" or "server": where the (first) worker's actions are sampled. */
+  private String inferenceSide() {
+    Collector c = loop.collector() instanceof ParallelCollector p ? p.collectors().get(0)
+        : loop.collector();
+    return c instanceof WorkerSideCollector ? "worker" : "server";
+  }
+
+  /** Sampler seeds of worker w are this far apart from worker 0's (today's) seed. */
+  private static final long WORKER_SEED_STRIDE = 1_000_000_007L;
+
+  /**
+   * One collector per worker, each with a policy instance of its own (its workspaces are
+   * used on the worker's thread). Worker w's lanes are reset with the seeds of the lanes they
+   * stand for in one worker's numbering (w's first lane, upwards), so worker 0's seeds are a
+   * single worker's; its sampler seed is worker 0's + w × {@link #WORKER_SEED_STRIDE}.
+   */
+  private ParallelCollector newParallelCollector(List<? extends VectorEnv> envs) {
+    List<Collector> collectors = new java.util.ArrayList<>();
+    int firstLane = 0;
+    for (int w = 0; w < envs.size(); w++) {
+      collectors.add(newCollector(envs.get(w), workerPolicy(), w, firstLane));
+      firstLane += envs.get(w).numEnvs();
+    }
+    return new ParallelCollector(collectors, config.batchQuorum(), this::replaceWorker);
+  }
+
+  private Policy workerPolicy() {
+    return Policies.forEnv(loopSpec, config.policyHidden(), PolicySpec.Activation.valueOf(
+        config.activation().toUpperCase(Locale.ROOT)), config.initLogStd());
+  }
+
+  /**
+   * A lost worker of several: its open chunk is gone, the others' chunks of the batch were
+   * kept; new lanes replace it (or, when the run is stopping, the loss ends the collect).
+   */
+  private Collector replaceWorker(int worker, EnvUnavailableException cause) throws Exception {
+    if (stopRequested != null) {
+      throw cause;  // the workers may be going down with this process (Ctrl-C)
+    }
+    state.workersLost++;
+    console.printf("[train] lost worker %d of %d (%s); its open chunk is dropped, the other "
+        + "workers' chunks are kept: %s%n", worker + 1, config.numWorkers(), cause.getMessage(),
+        lanes.replacementNote());
+    Collector next = newCollector(lanes.open(config.lanesPerWorker(), "train"), workerPolicy(),
+        worker, worker * config.lanesPerWorker());
+    console.printf("[train] new lanes connected for worker %d; continuing%n", worker + 1);
+    return next;
   }
 
   private Collector newCollector(VectorEnv env) {
-    laneReturn = new double[env.numEnvs()];
-    long samplerSeed = config.seed() * 1_000_003L + state.iteration;
-    long resetSeed = config.seed() + 10_007L * state.iteration;
+    laneReturn = null;  // new lanes: no episode continues
+    return newCollector(env, policy, 0, 0);
+  }
+
+  private Collector newCollector(VectorEnv env, Policy policy, int worker, int firstLane) {
+    long samplerSeed = config.seed() * 1_000_003L + state.iteration
+        + WORKER_SEED_STRIDE * worker;
+    long resetSeed = config.seed() + 10_007L * state.iteration + firstLane;
     if (useWorkerInference(env)) {
       // Worker-side inference: the Python worker samples from theta with numpy, K steps per
       // round trip. By default it collects under the current θ_k and waits for θ_{k+1}
@@ -715,11 +812,12 @@ public final class Trainer {
 
   /** A worker died mid-batch: its partial batch is dropped (θ is unchanged) and lanes reopened. */
   private void replaceLostWorker(EnvUnavailableException e) throws Exception {
+    if (loop == null || loop.collector() instanceof ParallelCollector) {
+      throw e;  // only env lanes have a replacement; several workers' is replaceWorker
+    }
+    state.workersLost++;
     console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
         + "training goes on: %s%n", e.getMessage(), lanes.replacementNote());
-    if (loop == null) {
-      throw e;  // only env lanes have a replacement
-    }
     loop.replaceCollector(newCollector(lanes.open(config.numEnvs(), "train")));
     console.println("[train] new lanes connected; continuing");
   }
@@ -744,7 +842,7 @@ public final class Trainer {
   /** Evaluates the system at φ(θ) (--system-params) on the evaluation lanes. */
   private void prepareEvalLanes(double[] theta, VectorEnv evalLanes) {
     if (system != null) {
-      system.apply(theta, systemLanes(evalLanes));
+      system.apply(theta, systemLanes(List.of(evalLanes)));
     }
   }
 
@@ -842,20 +940,41 @@ public final class Trainer {
     refuse(e, "evaluation", at);
   }
 
-  /** Adds the batch's rewards to each lane's episode; returns the mean of episodes ended. */
+  /**
+   * Adds the batch's rewards to each lane's episode, which continues across batches (a lane
+   * is {@link TrajectoryBatch#laneId}: several workers' batches may hold some of the lanes,
+   * or two chunks of one); returns the mean of the episodes ended.
+   */
   private double recordEpisodes(TrajectoryBatch b) {
-    if (laneReturn == null || laneReturn.length != b.numLanes) {
-      laneReturn = new double[b.numLanes];
+    int lanesSeen = 0;
+    for (int c = 0; c < b.numLanes; c++) {
+      lanesSeen = Math.max(lanesSeen, b.laneId[c] + 1);
+    }
+    if (laneReturn == null) {
+      laneReturn = new double[lanesSeen];
+    } else if (laneReturn.length < lanesSeen) {
+      laneReturn = java.util.Arrays.copyOf(laneReturn, lanesSeen);
+    }
+    if (endedReturn.length < b.size()) {
+      endedReturn = new double[b.size()];
+    }
+    for (int c = 0; c < b.numLanes; c++) {  // column by column: each chunk in step order
+      int lane = b.laneId[c];
+      for (int k = 0; k < b.stepsPerLane; k++) {
+        int i = TrajectoryBatch.index(k, c, b.numLanes);
+        laneReturn[lane] -= b.cost[i];
+        if (b.ended(i)) {
+          endedReturn[i] = laneReturn[lane];
+          laneReturn[lane] = 0;
+        }
+      }
     }
     double sum = 0;
     int count = 0;
-    for (int i = 0; i < b.size(); i++) {
-      int lane = i % b.numLanes;
-      laneReturn[lane] -= b.cost[i];
+    for (int i = 0; i < b.size(); i++) {  // summed in step-major order, as always
       if (b.ended(i)) {
-        sum += laneReturn[lane];
+        sum += endedReturn[i];
         count++;
-        laneReturn[lane] = 0;
       }
     }
     state.episodes += count;
@@ -926,9 +1045,14 @@ public final class Trainer {
     s.put("seed", config.seed());
     s.put("source", config.source());
     s.put("setting", config.setting());
-    s.put("inference", loop == null ? null
-        : loop.collector() instanceof WorkerSideCollector ? "worker" : "server");
+    s.put("inference", loop == null ? null : inferenceSide());
     s.put("collect_ahead", config.collectAhead());
+    s.put("workers", config.numWorkers());
+    s.put("batch_quorum", config.batchQuorum());
+    s.put("chunks_late", loop != null && loop.collector() instanceof ParallelCollector p
+        ? p.lateChunks() : 0L);  // this session's
+    s.put("workers_lost", state.workersLost);
+    s.put("batches_off_chain", offChainBatches);  // this session's
     s.put("env_steps", state.envSteps);
     s.put("iterations", state.iteration);
     s.put("episodes", state.episodes);

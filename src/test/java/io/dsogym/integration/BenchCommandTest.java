@@ -72,7 +72,8 @@ class BenchCommandTest {
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     Path json = dir.resolve("train.json");
     int code = Main.run(new String[] {"bench", "--train", "--envs", "CartPole-v1",
-        "--train-steps", "3000", "--seconds", "0.3", "--out", json.toString()}, out, out);
+        "--train-steps", "3000", "--seconds", "0.3", "--workers", "1,2", "--out",
+        json.toString()}, out, out);
     String console = bytes.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, console);
     assertTrue(console.contains("CartPole-v1"), console);
@@ -82,8 +83,14 @@ class BenchCommandTest {
         doc.toString());
     assertEquals(1, doc.get("repeats").getAsInt());
     JsonArray rows = doc.getAsJsonArray("train");
-    assertEquals(1, rows.size());
+    assertEquals(2, rows.size(), "a row per worker count");
+    JsonObject two = rows.get(1).getAsJsonObject();
+    assertEquals(2, two.get("workers").getAsInt());
+    assertEquals(8, two.get("num_envs").getAsInt(), "the preset's lanes, 4 per worker");
+    assertEquals(3072, two.get("train_steps").getAsLong());
+    assertTrue(two.get("train_steps_per_s_without_eval").getAsDouble() > 0, two.toString());
     JsonObject row = rows.get(0).getAsJsonObject();
+    assertEquals(1, row.get("workers").getAsInt());
     assertEquals("CartPole-v1", row.get("env_id").getAsString());
     assertEquals("gradient", row.get("algo").getAsString());
     assertEquals(8, row.get("num_envs").getAsInt());  // CartPole's preset: 8 lanes x 64 steps
@@ -111,7 +118,8 @@ class BenchCommandTest {
   void trainBenchOptionsAreCheckedBeforeAnyProcessStarts() {
     for (String[] bad : new String[][] {{"--train", "--lanes", "4"},
         {"--train", "--modes", "worker"}, {"--train", "--train-steps", "0"},
-        {"--train", "--repeats", "0"}, {"--train-steps", "1000"}}) {
+        {"--train", "--repeats", "0"}, {"--train-steps", "1000"},
+        {"--train", "--workers", "0"}, {"--workers", "2"}}) {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench",

@@ -26,7 +26,7 @@ class TrainConfigBuilderTest {
   void everySetterMatchesItsCommandLineOption() {
     TrainConfig built = TrainConfig.builder("Pendulum-v1").source("java").algo("natural")
         .inference("server").collectAhead(true).seed(7).maxSteps(12_345).numEnvs(3)
-        .stepsPerLane(17).policyHidden(8, 4).valueHidden(16).activation("relu").initLogStd(-1.5)
+        .numWorkers(3).batchQuorum(0.5).stepsPerLane(17).policyHidden(8, 4).valueHidden(16).activation("relu").initLogStd(-1.5)
         .learningRate(0.02).valueLearningRate(0.004).valueEpochs(3).valueMinibatch(32)
         .gamma(0.97).lambda(0.8).discountStates(true).setting("average")
         .normalizeObservations(false).normalizeAdvantages(false).maxGradNorm(0.5)
@@ -40,6 +40,7 @@ class TrainConfigBuilderTest {
         Map.entry("--inference", "server"), Map.entry("--collect-ahead", "true"),
         Map.entry("--seed", "7"), Map.entry("--max-steps", "12345"),
         Map.entry("--num-envs", "3"), Map.entry("--steps-per-lane", "17"),
+        Map.entry("--num-workers", "3"), Map.entry("--batch-quorum", "0.5"),
         Map.entry("--hidden", "8,4"), Map.entry("--value-hidden", "16"),
         Map.entry("--activation", "relu"), Map.entry("--init-log-std", "-1.5"),
         Map.entry("--lr", "0.02"), Map.entry("--value-lr", "0.004"),
