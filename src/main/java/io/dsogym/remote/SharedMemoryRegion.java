@@ -100,7 +100,8 @@ public final class SharedMemoryRegion {
     RANDOM.nextBytes(token);
     byte[] nameBits = new byte[8];
     RANDOM.nextBytes(nameBits);
-    Path path = DIRECTORY.resolve("dsogym-" + workerId + "-" + HexFormat.of().formatHex(nameBits));
+    Path path = DIRECTORY.resolve(filePrefix() + workerId + "-"
+        + HexFormat.of().formatHex(nameBits));
     int size = HEADER_BYTES + requestCapacity + replyCapacity;
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -116,6 +117,11 @@ public final class SharedMemoryRegion {
         throw e;
       }
     }
+  }
+
+  /** How this process's region files are named: "dsogym-PID-", then the worker id. */
+  static String filePrefix() {
+    return "dsogym-" + ProcessHandle.current().pid() + "-";
   }
 
   Path path() {
