@@ -613,34 +613,36 @@ public final class RemoteVectorEnv implements VectorEnv {
    */
   private void offerRegion() {
     regionOffered = true;
-    if (!sharedMemorySteps || !info.capabilities().contains(SharedMemoryRegion.CAPABILITY)) {
-      regionOutcome = sharedMemorySteps ? "the worker lacks the capability "
-          + SharedMemoryRegion.CAPABILITY : "turned off";
-      return;
-    }
+    regionOutcome = !sharedMemorySteps ? "turned off"
+        : !info.capabilities().contains(SharedMemoryRegion.CAPABILITY)
+        ? "the worker lacks the capability " + SharedMemoryRegion.CAPABILITY : tryRegion();
+    log.info(() -> info.describe() + ": resets and steps " + (region != null
+        ? "through shared memory (" + regionOutcome + ")"
+        : "on the stream; shared memory " + regionOutcome));
+  }
+
+  /** Offers a region; returns the outcome, with {@link #region} set when accepted. */
+  private String tryRegion() {
     SharedMemoryRegion offered;
     try {
       offered = SharedMemoryRegion.create(info.id(), requestBytes(), replyBytes());
     } catch (java.io.IOException | RuntimeException e) {
-      regionOutcome = "cannot create a region: " + e;
-      log.info(() -> info.describe() + ": steps stay on the stream; " + regionOutcome);
-      return;
+      return "cannot create a region: " + e;
     }
     try {
       WorkerMessage reply = send(ServerCommand.newBuilder().setShmOffer(
           io.dsogym.wire.v1.SharedMemoryOffer.newBuilder()
               .setPath(offered.path().toString()).setSizeBytes(offered.size())
               .setRequestCapacity(offered.requestCapacity())), "shm_offer", timeout, false);
-      if (reply.getMessageCase() == WorkerMessage.MessageCase.SHM_ACCEPTED
-          && offered.proves(reply.getShmAccepted().getToken().toByteArray())) {
-        region = offered;
-        regionOutcome = "accepted";
-      } else {
-        regionOutcome = reply.getMessageCase() == WorkerMessage.MessageCase.ERROR
-            ? "refused: " + reply.getError().getMessage()
-            : "the worker did not read the token back (not the same /dev/shm)";
+      if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
+        return "refused: " + reply.getError().getMessage();
       }
-      log.fine(() -> info.describe() + ": shared memory " + regionOutcome);
+      if (reply.getMessageCase() != WorkerMessage.MessageCase.SHM_ACCEPTED
+          || !offered.proves(reply.getShmAccepted().getToken().toByteArray())) {
+        return "the worker did not read the token back (not the same /dev/shm)";
+      }
+      region = offered;
+      return "accepted";
     } finally {
       offered.unlink();
     }
