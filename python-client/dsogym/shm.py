@@ -13,6 +13,12 @@ Layout (little-endian): [0, 32) the token; at 64 the request sequence (int64) an
 length (int32); at 128 the reply sequence and at 136 its length; the request area at 256, of
 ``request_capacity`` bytes; the reply area after it to the end. A sequence is the command id.
 
+The doorbell: a Unix socket the worker connects to before it answers the offer. After
+publishing a command or a reply, its writer sends one byte there, so that the reader, after a
+short spin, sleeps in a blocking ``recv`` (which releases the GIL) instead of spinning: on a busy
+machine a spinning reader competes with the very process it waits for. When the server hangs up
+(its env closed or the region retired) the thread ends.
+
 Memory ordering. The Java side stores a request's bytes and length, then the sequence with a
 release store (VarHandle.setRelease), and loads the reply sequence with an acquire load before
 it reads the reply. Python has no fences, so this side relies on x86-64's TSO model (hence
@@ -30,6 +36,8 @@ import logging
 import mmap
 import os
 import platform
+import select
+import socket
 import struct
 import threading
 import time
@@ -49,11 +57,10 @@ TOKEN_BYTES = 32
 REQUEST_SEQ, REQUEST_LENGTH = 64, 72
 REPLY_SEQ, REPLY_LENGTH = 128, 136
 HEADER_BYTES = 256
-# Waiting for a command: spin this long, then sleep(0) (yield the GIL and the CPU) until
-# YIELD_SECONDS, then sleeps growing to MAX_SLEEP_SECONDS, so an idle worker costs no core.
-SPIN_SECONDS = 200e-6
-YIELD_SECONDS = 2e-3
-MAX_SLEEP_SECONDS = 1e-3
+# Waiting for a command: spin this long, then sleep in the doorbell's recv, waking this often to
+# see whether the stream has ended.
+SPIN_SECONDS = 50e-6
+STOP_CHECK_SECONDS = 0.25
 
 INVALID_ARGUMENT = 3
 FAILED_PRECONDITION = 9
@@ -96,6 +103,21 @@ class _Region:
             self.mm = mmap.mmap(fd, size)
         finally:
             os.close(fd)
+        bell = offer.doorbell_path
+        if os.path.dirname(bell) != DIRECTORY or not os.path.basename(bell).startswith("dsogym-"):
+            self.mm.close()
+            raise _OfferRefused(INVALID_ARGUMENT, f"shm_offer.doorbell_path: expected {DIRECTORY}/dsogym-*, "
+                                                  f"actual {bell!r}")
+        self.doorbell = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.doorbell.connect(bell)
+        except OSError as e:
+            self.doorbell.close()
+            self.mm.close()
+            raise _OfferRefused(FAILED_PRECONDITION, f"shm_offer.doorbell_path: cannot connect to {bell!r} "
+                                                     f"({e.strerror})") from None
+        self.poller = select.poll()
+        self.poller.register(self.doorbell, select.POLLIN)
         self.token = self.mm[:TOKEN_BYTES]
         # the two sequences as int64 elements of one aligned view
         self.words = np.frombuffer(self.mm, dtype="<i8", count=HEADER_BYTES // 8)
@@ -103,6 +125,7 @@ class _Region:
         self.reply_capacity = size - self.request_end
 
     def close(self) -> None:
+        self.doorbell.close()
         self.words = None
         try:
             self.mm.close()
@@ -152,11 +175,12 @@ class SharedMemorySteps:
         last = int(words[req])
         unpack, pack = struct.Struct("<i").unpack_from, struct.Struct("<i").pack_into
         reply_start, reply_capacity = region.request_end, region.reply_capacity
+        ring = region.doorbell.send
         try:
             while True:
                 seq = words[req]
                 if seq == last:
-                    if not self._wait(words, req, last):
+                    if not self._wait(region, req, last):
                         return
                     seq = words[req]
                 length = unpack(mm, REQUEST_LENGTH)[0]
@@ -167,29 +191,40 @@ class SharedMemorySteps:
                     mm[reply_start:reply_start + len(data)] = data
                     pack(mm, REPLY_LENGTH, len(data))
                     words[rep] = seq  # after the bytes: x86-TSO keeps the stores in order
+                    ring(b"\x01")
                 else:
                     self._send_on_stream(reply)
                 last = seq
+        except OSError as e:  # the server hung up while we rang
+            log.info("shared memory: the server hung up (%s)", e)
         except Exception:  # a broken region: the stream's wait ends the server's
             log.exception("shared memory: serving the region failed; commands must take the stream")
         finally:
             region.close()
 
-    def _wait(self, words: np.ndarray, req: int, last: int) -> bool:
-        """Until the request sequence moves (True) or the stream ends (False): spin, yield,
-        then sleep ever longer."""
-        clock, stop = time.perf_counter, self._stop
-        start = clock()
-        sleep = 20e-6
+    def _wait(self, region: _Region, req: int, last: int) -> bool:
+        """Until the request sequence moves (True), or the server hangs up the doorbell or the
+        stream ends (False): a short spin, then sleeps until the doorbell rings."""
+        words, clock, stop = region.words, time.perf_counter, self._stop
+        poll, timeout_ms = region.poller.poll, int(STOP_CHECK_SECONDS * 1000)
+        # the rings of commands a spin saw first, so that they never fill the socket; the loop
+        # looks at the sequence after this and before every sleep, so no wake-up is lost
+        if not _drain(region.doorbell):
+            return False
+        spin_until = clock() + SPIN_SECONDS
         while words[req] == last:
-            waited = clock() - start
-            if waited < SPIN_SECONDS:
+            if clock() < spin_until:
                 continue
             if stop.is_set():
                 return False
-            if waited < YIELD_SECONDS:
-                time.sleep(0)
-            else:
-                time.sleep(sleep)
-                sleep = min(sleep * 2, MAX_SLEEP_SECONDS)
+            if poll(timeout_ms) and not _drain(region.doorbell):
+                return False
+        return True
+
+
+def _drain(doorbell: socket.socket) -> bool:
+    """Reads the rings that came (their count does not matter); False when hung up."""
+    try:
+        return bool(doorbell.recv(4096, socket.MSG_DONTWAIT))
+    except BlockingIOError:
         return True

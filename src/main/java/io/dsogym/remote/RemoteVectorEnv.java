@@ -514,7 +514,10 @@ public final class RemoteVectorEnv implements VectorEnv {
         }
       }
       sink.complete();
-      region = null;  // its file is long unlinked; the mapping goes with the buffer
+      if (region != null) {
+        region.close();  // its file is long unlinked; the mapping goes with the buffer
+        region = null;
+      }
     } finally {
       callLock.unlock();
     }
@@ -582,9 +585,8 @@ public final class RemoteVectorEnv implements VectorEnv {
     callLock.lock();
     try {
       sharedMemorySteps = enabled;
-      if (!enabled) {
-        region = null;
-        regionOutcome = "turned off";
+      if (!enabled && region != null) {
+        retireRegion("turned off");
       }
     } finally {
       callLock.unlock();
@@ -633,6 +635,7 @@ public final class RemoteVectorEnv implements VectorEnv {
       WorkerMessage reply = send(ServerCommand.newBuilder().setShmOffer(
           io.dsogym.wire.v1.SharedMemoryOffer.newBuilder()
               .setPath(offered.path().toString()).setSizeBytes(offered.size())
+              .setDoorbellPath(SharedMemoryRegion.doorbellPath(offered.path()).toString())
               .setRequestCapacity(offered.requestCapacity())), "shm_offer", timeout, false);
       if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
         return "refused: " + reply.getError().getMessage();
@@ -641,11 +644,26 @@ public final class RemoteVectorEnv implements VectorEnv {
           || !offered.proves(reply.getShmAccepted().getToken().toByteArray())) {
         return "the worker did not read the token back (not the same /dev/shm)";
       }
+      if (!offered.connectDoorbell()) {
+        return "the worker did not connect to the doorbell";
+      }
       region = offered;
       return "accepted";
     } finally {
       offered.unlink();
+      if (region != offered) {
+        offered.close();
+      }
     }
+  }
+
+  /** Stops using the region (hanging up its doorbell ends the worker's side); callLock held. */
+  private void retireRegion(String why) {
+    if (region != null) {
+      region.close();
+    }
+    region = null;
+    regionOutcome = why;
   }
 
   /** The request area: N actions and the message's framing. */
@@ -722,12 +740,12 @@ public final class RemoteVectorEnv implements VectorEnv {
         try {
           fromRegion = p.region().await(id, p.reply(), System.nanoTime() + wait.toNanos());
         } catch (InterruptedException e) {
-          region = null;  // the worker may still write this reply: the stream from now on
-          regionOutcome = "retired after an interrupt";
+          // the worker may still write this reply: the stream from now on
+          retireRegion("retired after an interrupt");
           throw e;
         } catch (IllegalArgumentException malformed) {
-          region = null;  // the worker broke the region's protocol: the stream from now on
-          regionOutcome = "retired: " + malformed.getMessage();
+          // the worker broke the region's protocol: the stream from now on
+          retireRegion("retired: " + malformed.getMessage());
           throw new RemoteEnvException(Status.Code.INTERNAL, "", info.describe() + ": "
               + "malformed " + what + " reply: " + malformed.getMessage(), "", malformed);
         }
@@ -738,8 +756,7 @@ public final class RemoteVectorEnv implements VectorEnv {
         if (!p.reply().isDone()) {
           // the deadline passed: the worker may still write this reply, so the region is not
           // reused; later commands take the stream, whose late replies are dropped by id
-          region = null;
-          regionOutcome = "retired after a timeout";
+          retireRegion("retired after a timeout");
         }
         return p.reply().get(0, TimeUnit.NANOSECONDS);  // done, or the deadline passed
       }

@@ -7,9 +7,16 @@ import io.dsogym.wire.v1.WorkerMessage;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -17,7 +24,6 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The shared-memory region of capability {@value #CAPABILITY} (docs/protocol.md, "Shared-memory
@@ -31,11 +37,14 @@ import java.util.concurrent.locks.LockSupport;
  * the reply length; the request area at 256 of {@code requestCapacity} bytes; the reply area
  * after it to the end. A sequence is the command id. A writer fills an area and its length with
  * plain stores, then publishes the sequence with a release store; the reader loads the sequence
- * with an acquire load before it reads the area. The worker's side is Python (x86-TSO only:
+ * with an acquire load before it reads the area, then rings the doorbell: one byte on a Unix
+ * socket, so that the other side, after a short spin, sleeps in a blocking read (here a
+ * {@link Selector}) instead of spinning. A sleeping thread leaves the CPU to the worker and
+ * everything else, and the scheduler favours it on waking; on a busy machine spinning loses. The worker's side is Python (x86-TSO only:
  * see {@link #supported}).
  *
- * <p>The file is unlinked as soon as the worker has answered the offer (either way): both
- * mappings outlive the name, the kernel frees the pages when the last one goes, so no file is
+ * <p>The file and the doorbell's socket file are unlinked as soon as the worker has answered
+ * the offer (either way): the mappings and the connection outlive the names, the kernel frees the pages when the last one goes, so no file is
  * left behind whoever dies. Not thread-safe: its {@link RemoteVectorEnv} calls it under its
  * call lock.
  */
@@ -54,25 +63,31 @@ public final class SharedMemoryRegion {
   private static final VarHandle LONGS =
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** Waits spin this long (Thread.onSpinWait), then yield the CPU until {@link #YIELD_NANOS}. */
-  private static final long SPIN_NANOS = 50_000;
-  private static final long YIELD_NANOS = 2_000_000;
-  /** After the yields, parks of growing length up to this (an idle wait costs no core). */
-  private static final long MAX_PARK_NANOS = 1_000_000;
+  /** A wait spins this long (Thread.onSpinWait) before it sleeps until the doorbell rings. */
+  private static final long SPIN_NANOS = 30_000;
+  /** The longest sleep between looks at the deadline. */
+  private static final long MAX_SLEEP_MILLIS = 100;
 
   private final Path path;
   private final byte[] token;
   private final int requestCapacity;
   private final int replyCapacity;
   private final MappedByteBuffer buffer;
+  private final ServerSocketChannel doorbellListener;
+  private SocketChannel doorbell;
+  private Selector rung;
+  private final ByteBuffer ring = ByteBuffer.allocateDirect(1);
+  private final ByteBuffer drain = ByteBuffer.allocateDirect(256);
 
   private SharedMemoryRegion(Path path, byte[] token, int requestCapacity, int replyCapacity,
-      MappedByteBuffer buffer) {
+      MappedByteBuffer buffer, ServerSocketChannel doorbellListener) {
     this.path = path;
+    this.doorbellListener = doorbellListener;
     this.token = token;
     this.requestCapacity = requestCapacity;
     this.replyCapacity = replyCapacity;
     this.buffer = buffer;
+    ring.put(0, (byte) 1);
   }
 
   /**
@@ -111,9 +126,19 @@ public final class SharedMemoryRegion {
         MappedByteBuffer buffer = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
         buffer.order(ByteOrder.LITTLE_ENDIAN);
         buffer.put(0, token);
-        return new SharedMemoryRegion(path, token, requestCapacity, replyCapacity, buffer);
+        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+          listener.bind(UnixDomainSocketAddress.of(doorbellPath(path)), 1);
+          listener.configureBlocking(false);
+        } catch (IOException | RuntimeException e) {
+          listener.close();
+          throw e;
+        }
+        return new SharedMemoryRegion(path, token, requestCapacity, replyCapacity, buffer,
+            listener);
       } catch (IOException | RuntimeException e) {
         Files.deleteIfExists(path);
+        Files.deleteIfExists(doorbellPath(path));
         throw e;
       }
     }
@@ -126,6 +151,11 @@ public final class SharedMemoryRegion {
 
   Path path() {
     return path;
+  }
+
+  /** Where the doorbell's socket is bound: beside the region file. */
+  static Path doorbellPath(Path region) {
+    return region.resolveSibling(region.getFileName() + ".sock");
   }
 
   int size() {
@@ -141,12 +171,48 @@ public final class SharedMemoryRegion {
     return java.security.MessageDigest.isEqual(token, echoed);
   }
 
-  /** Removes the file's name; the mappings stay. Idempotent, never throws. */
+  /**
+   * After the worker's answer: takes the doorbell connection the worker made before answering
+   * (false when it made none) and stops listening.
+   */
+  boolean connectDoorbell() {
+    try (ServerSocketChannel listener = doorbellListener) {
+      SocketChannel ch = listener.accept();
+      if (ch == null) {
+        return false;
+      }
+      ch.configureBlocking(false);
+      rung = Selector.open();
+      ch.register(rung, SelectionKey.OP_READ);
+      doorbell = ch;
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Removes the names of the file and the socket; what is mapped or connected stays. */
   void unlink() {
     try {
+      doorbellListener.close();
       Files.deleteIfExists(path);
+      Files.deleteIfExists(doorbellPath(path));
     } catch (IOException e) {
       // nothing more to do: a name that cannot be removed is reported by the leak test
+    }
+  }
+
+  /** Hangs up the doorbell, which ends the worker's serving of the region. Idempotent. */
+  void close() {
+    try {
+      if (rung != null) {
+        rung.close();
+      }
+      if (doorbell != null) {
+        doorbell.close();
+      }
+    } catch (IOException e) {
+      // closing: nothing to recover
     }
   }
 
@@ -167,21 +233,29 @@ public final class SharedMemoryRegion {
     }
     buffer.putInt(REQUEST_LENGTH, length);
     LONGS.setRelease(buffer, REQUEST_SEQ, command.getId());
+    try {
+      // the rings of earlier replies, which a spin saw first: drained here so that they never
+      // fill the socket (they came before this command, so no wake-up is lost)
+      drainDoorbell();
+      doorbell.write(ring.clear());
+    } catch (IOException e) {
+      // the worker is gone: the stream's end fails the wait
+    }
     return true;
   }
 
   /**
    * Waits for the worker's reply to command {@code id}: from the region, or from the stream
    * ({@code streamReply} completes: a reply too big for the region, or the stream's end, which
-   * fails it). Spins, then yields, then parks.
+   * fails it). Spins briefly, then sleeps until the doorbell rings.
    *
    * @return the reply from the region, or null when {@code streamReply} completed first or the
    *     deadline passed (the caller tells which)
    */
   WorkerMessage await(long id, CompletableFuture<WorkerMessage> streamReply, long deadlineNanos)
       throws InterruptedException {
-    long start = System.nanoTime();
-    long park = 1_000;
+    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    boolean wakeOnStream = false;
     while (true) {
       if (Thread.interrupted()) {
         throw new InterruptedException();
@@ -197,14 +271,34 @@ public final class SharedMemoryRegion {
       if (now - deadlineNanos >= 0) {
         return null;
       }
-      long waited = now - start;
-      if (waited < SPIN_NANOS) {
+      if (now - spinUntil < 0) {
         Thread.onSpinWait();
-      } else if (waited < YIELD_NANOS) {
-        Thread.yield();
-      } else {
-        LockSupport.parkNanos(Math.min(park, deadlineNanos - now));
-        park = Math.min(park * 2, MAX_PARK_NANOS);
+        continue;
+      }
+      if (!wakeOnStream) {
+        streamReply.whenComplete((m, e) -> rung.wakeup());  // a reply or the end on the stream
+        wakeOnStream = true;
+      }
+      try {
+        rung.select(Math.max(1, Math.min(MAX_SLEEP_MILLIS, (deadlineNanos - now) / 1_000_000)));
+        rung.selectedKeys().clear();
+        drainDoorbell();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("region doorbell: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Reads the rings that came (their count does not matter: the sequences say what is new). */
+  private void drainDoorbell() throws IOException {
+    int n;
+    while ((n = doorbell.read(drain.clear())) > 0) {
+      // keep reading
+    }
+    if (n < 0) {
+      SelectionKey key = doorbell.keyFor(rung);
+      if (key != null) {
+        key.cancel();  // hung up: sleep on the stream and the deadline alone
       }
     }
   }

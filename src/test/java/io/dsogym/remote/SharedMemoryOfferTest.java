@@ -97,10 +97,18 @@ class SharedMemoryOfferTest {
 
   @Test
   void aRegionReplyThatNeverComesTimesOutAndRetiresTheRegion() throws Exception {
-    // the worker proves co-location but never serves the region
-    RemoteVectorEnv env = connect(path -> WorkerMessage.newBuilder().setShmAccepted(
-        SharedMemoryAccepted.newBuilder().setToken(ByteString.copyFrom(firstBytes(path, 32))))
-        .build());
+    // the worker proves co-location and connects to the doorbell, but never serves the region
+    java.util.List<java.nio.channels.SocketChannel> doorbells = new java.util.ArrayList<>();
+    RemoteVectorEnv env = connect(path -> {
+      try {
+        doorbells.add(java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(
+            SharedMemoryRegion.doorbellPath(path))));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return WorkerMessage.newBuilder().setShmAccepted(SharedMemoryAccepted.newBuilder()
+          .setToken(ByteString.copyFrom(firstBytes(path, 32)))).build();
+    });
     env.setTimeout(Duration.ofMillis(300));
     EnvUnavailableException e = assertThrows(EnvUnavailableException.class,
         () -> env.reset(new long[] {0}));
@@ -113,12 +121,29 @@ class SharedMemoryOfferTest {
     env.reset(new long[] {0});  // on the stream now
     env.step(Tensor.ofInt64(new int[] {2}, new long[] {0, 1}));
     assertEquals(AutoresetMode.SAME_STEP, env.autoresetMode());
+    java.nio.ByteBuffer rings = java.nio.ByteBuffer.allocate(64);
+    while (doorbells.get(0).read(rings) >= 0) {
+      // the reset's ring, then the end: the retired region's doorbell was hung up
+    }
+    assertEquals(1, rings.position(), "rings before the hang-up: the reset's");
+  }
+
+  @Test
+  void aWorkerThatDoesNotConnectToTheDoorbellKeepsTheStream() throws Exception {
+    RemoteVectorEnv env = connect(path -> WorkerMessage.newBuilder().setShmAccepted(
+        SharedMemoryAccepted.newBuilder().setToken(ByteString.copyFrom(firstBytes(path, 32))))
+        .build());
+    env.reset(new long[] {0});
+    assertEquals("grpc", env.transport());
+    assertEquals("the worker did not connect to the doorbell", env.sharedMemoryOutcome());
+    assertRegionFileGone();
   }
 
   private void assertRegionFileGone() throws Exception {
     Path path = offered.get();
     assertTrue(existedAtOffer, "the region file existed while the worker answered");
     assertFalse(Files.exists(path), "the region file is unlinked after the answer: " + path);
+    assertFalse(Files.exists(SharedMemoryRegion.doorbellPath(path)), "the doorbell's socket file");
   }
 
   private static byte[] firstBytes(Path path, int n) {
