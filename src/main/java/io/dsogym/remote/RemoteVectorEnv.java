@@ -57,6 +57,12 @@ import java.util.logging.Logger;
  * of every lane with actions sampled in the worker from policy parameters sent with the
  * request (worker-side inference; {@link io.dsogym.remote.WorkerSideCollector} drives it).
  *
+ * <p>Workers with the capability {@value SharedMemoryRegion#CAPABILITY} on this machine get
+ * their resets and steps through a shared-memory region instead of the stream (offered at the
+ * first reset or step; docs/protocol.md, "Shared-memory steps"): the same messages, checks and
+ * errors, and the stream's end still fails a pending call. {@link #transport} says which path
+ * they take.
+ *
  * <p>Calls are serialized: one request is in flight at a time, except within
  * {@link #collectAll}, which keeps the worker's next chunk queued.
  */
@@ -96,7 +102,7 @@ public final class RemoteVectorEnv implements VectorEnv {
   public static final int MAX_SUBMITTED = 2;
   // Capability "shm_steps": offered at the first reset or step, then resets and steps go
   // through the region; guarded by callLock. Null when not offered, refused or retired.
-  private SharedMemoryRegion region;
+  private volatile SharedMemoryRegion region;  // volatile for transport()
   private boolean regionOffered;
   private boolean sharedMemorySteps = SharedMemoryRegion.supported();
   private String regionOutcome = "not offered yet";
@@ -578,8 +584,9 @@ public final class RemoteVectorEnv implements VectorEnv {
   /**
    * Whether resets and steps may go through shared memory (capability
    * {@value SharedMemoryRegion#CAPABILITY}) when the worker is co-located: true by default
-   * where {@link SharedMemoryRegion#supported}. Read at the first reset or step; false after
-   * that retires a region in use, and every command then takes the stream.
+   * where {@link SharedMemoryRegion#supported}. Read at the first reset or step, when the
+   * region is offered; false after that retires a region in use for good, and every command
+   * then takes the stream.
    */
   public void setSharedMemorySteps(boolean enabled) {
     callLock.lock();
