@@ -12,7 +12,9 @@ the ``module:EnvId`` convention):
 * sleep ``stall_seconds`` inside ``step`` when its step count reaches ``stall_at_step``
   (0: never), to hold a request in flight, and
 * return a NaN reward when its step count reaches ``nan_reward_at_step``, and an infinite
-  observation when it reaches ``inf_observation_at_step`` (0: never).
+  observation when it reaches ``inf_observation_at_step`` (0: never), and
+* put ``info_bytes`` bytes (uint8, the step count mod 256) in every info as ``payload``, for
+  replies too big for a shared-memory region (0: an empty info).
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ class FaultyEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, raise_at_step: int = 0, stall_at_step: int = 0, stall_seconds: float = 0.0,
-                 nan_reward_at_step: int = 0, inf_observation_at_step: int = 0):
+                 nan_reward_at_step: int = 0, inf_observation_at_step: int = 0, info_bytes: int = 0):
         self.raise_at_step = int(raise_at_step)
         self.nan_reward_at_step = int(nan_reward_at_step)
         self.inf_observation_at_step = int(inf_observation_at_step)
         self.stall_at_step = int(stall_at_step)
         self.stall_seconds = float(stall_seconds)
+        self.info_bytes = int(info_bytes)
         self.observation_space = gym.spaces.Box(0.0, 1e6, shape=(1,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(2)
         self._t = 0
@@ -45,7 +48,10 @@ class FaultyEnv(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self._t = 0
-        return self._obs(), {}
+        return self._obs(), self._info()
+
+    def _info(self) -> dict:
+        return {"payload": np.full(self.info_bytes, self._t % 256, np.uint8)} if self.info_bytes else {}
 
     def step(self, action):
         self._t += 1
@@ -57,7 +63,7 @@ class FaultyEnv(gym.Env):
         obs = self._obs()
         if self._t == self.inf_observation_at_step:
             obs[0] = np.inf
-        return obs, reward, False, False, {}
+        return obs, reward, False, False, self._info()
 
 
 gym.register(id="Faulty-v0", entry_point=FaultyEnv, max_episode_steps=1000)

@@ -49,7 +49,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import concatenate, create_empty_array
 
-from dsogym import codec, mujoco_warnings
+from dsogym import codec, mujoco_warnings, shm
 from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.lanes import gather, lane_loop_possible, step_lanes
@@ -136,6 +136,7 @@ class Worker:
         auth_token: str = "",
         env_fn: Callable[[], gym.Env] | None = None,
         collect_loop: str = "lanes",
+        shared_memory: bool | None = None,
     ):
         if num_envs < 1:
             raise ValueError(f"num_envs: expected >= 1, actual {num_envs}")
@@ -144,6 +145,8 @@ class Worker:
         self.env_kwargs = dict(env_kwargs or {})
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.auth_token = auth_token
+        # capability "shm_steps" (dsogym.shm): declared where this machine can serve a region
+        self.shared_memory = shm.supported() if shared_memory is None else shared_memory
         self._env_fn = env_fn or (lambda: gym.make(env_id, **self.env_kwargs))
         # one env made now for the spec; it becomes lane 0 of the vector env
         self._first_env: gym.Env | None = self._env_fn()
@@ -176,7 +179,7 @@ class Worker:
             env=self.spec,
             num_envs=self.num_envs,
             autoreset_modes=[pb.NEXT_STEP, pb.SAME_STEP, pb.DISABLED],
-            capabilities=list(CAPABILITIES),
+            capabilities=list(CAPABILITIES) + ([shm.CAPABILITY] if self.shared_memory else []),
             auth_token=self.auth_token,
         ))
 
@@ -487,6 +490,7 @@ async def serve_aio(worker: Worker, target: str, credentials: grpc.ChannelCreden
     async with open_aio_channel(target, credentials) as channel:
         stub = pb_grpc.WorkerServiceStub(channel)
         call = stub.Connect(wait_for_ready=False)
+        region = None
         try:
             await call.write(worker.hello())
             first = await call.read()
@@ -497,7 +501,10 @@ async def serve_aio(worker: Worker, target: str, credentials: grpc.ChannelCreden
             worker.start(first.hello)
             log.info("worker %s connected to %s as %r (autoreset %s)", worker.name, target,
                      worker.worker_id, worker.autoreset_mode.name)
-            read, write, handle = call.read, call.write, worker.handle
+            loop = asyncio.get_running_loop()
+            handle, region = _stream_handler(
+                worker, lambda reply: asyncio.run_coroutine_threadsafe(call.write(reply), loop))
+            read, write = call.read, call.write
             while True:
                 cmd = await read()
                 if cmd is grpc.aio.EOF:
@@ -515,6 +522,9 @@ async def serve_aio(worker: Worker, target: str, credentials: grpc.ChannelCreden
         except asyncio.CancelledError:
             call.cancel()
             raise
+        finally:
+            if region is not None:
+                region.stop()
 
 
 def serve_sync(worker: Worker, target: str, credentials: grpc.ChannelCredentials | None = None) -> None:
@@ -525,6 +535,7 @@ def serve_sync(worker: Worker, target: str, credentials: grpc.ChannelCredentials
         stub = pb_grpc.WorkerServiceStub(channel)
         outbox.put(worker.hello())
         responses = stub.Connect(iter(outbox.get, None))
+        region = None
         try:
             try:
                 first = next(responses)
@@ -533,7 +544,8 @@ def serve_sync(worker: Worker, target: str, credentials: grpc.ChannelCredentials
             if first.WhichOneof("command") != "hello":
                 raise RuntimeError(f"first command: expected hello, actual {first.WhichOneof('command')}")
             worker.start(first.hello)
-            put, handle = outbox.put, worker.handle
+            handle, region = _stream_handler(worker, outbox.put)
+            put = outbox.put
             for cmd in responses:
                 put(handle(cmd))
                 if worker.closed:
@@ -544,8 +556,34 @@ def serve_sync(worker: Worker, target: str, credentials: grpc.ChannelCredentials
                     return
             raise ServerClosed("server ended the stream")
         finally:
+            if region is not None:
+                region.stop()
             outbox.put(None)
             responses.cancel()
+
+
+def _stream_handler(worker: Worker, send_on_stream: Callable[[Any], Any]) -> tuple[Callable[[Any], Any], shm.SharedMemorySteps]:
+    """One stream's command handler: ``shm_offer`` maps a region (dsogym.shm) whose thread then
+    answers resets and steps; every other command goes to ``worker.handle``. One lock keeps the
+    two callers of ``worker.handle`` apart (the server sends one command at a time anyway)."""
+    lock = threading.Lock()
+
+    def locked(cmd: Any) -> Any:
+        with lock:
+            return worker.handle(cmd)
+
+    region = shm.SharedMemorySteps(locked, send_on_stream)
+
+    def handle(cmd: Any) -> Any:
+        if cmd.WhichOneof("command") == "shm_offer":
+            if not worker.shared_memory:
+                return pb.WorkerMessage(id=cmd.id, error=_error(
+                    FAILED_PRECONDITION, "shm_offer: expected only by a worker declaring shm_steps, actual "
+                                         "this worker does not (--no-shm, or not x86-64 Linux)"))
+            return region.accept(cmd)
+        return locked(cmd)
+
+    return handle, region
 
 
 def run(worker: Worker, target: str, transport: str = "aio", reconnect: bool = False,
@@ -673,6 +711,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect-loop", choices=("lanes", "vector"), default="lanes",
                         help="worker-side inference: step each lane's env directly (lanes) or "
                              "through SyncVectorEnv.step (vector)")
+    parser.add_argument("--no-shm", action="store_true",
+                        help="never take resets and steps through shared memory (capability shm_steps): "
+                             "keep everything on the gRPC stream")
     add_cpus_option(parser, "run on these CPUs only, e.g. 1 or 0,2-3 (Linux)")
     parser.add_argument("--log-level", default=os.environ.get("DSOGYM_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
@@ -701,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     mujoco_warnings.log_once(args.env)
     try:
         worker = Worker(args.env, args.num_envs, kwargs, name=args.name, auth_token=token,
-                        collect_loop=args.collect_loop)
+                        collect_loop=args.collect_loop, shared_memory=False if args.no_shm else None)
     except _Stopped:
         return 0
     except Exception as e:  # an unknown id, bad kwargs, a missing dependency such as mujoco

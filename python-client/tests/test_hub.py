@@ -46,9 +46,9 @@ def server():
 def worker(server, spawn_worker):
     """Starts a worker serving ``env_id`` and waits until the server has it."""
 
-    def start(env_id: str, num_envs: int = 1):
+    def start(env_id: str, num_envs: int = 1, *extra: str):
         before = _connected(server, env_id)
-        proc = spawn_worker("--server", server.address, "--env", env_id, "--num-envs", str(num_envs))
+        proc = spawn_worker("--server", server.address, "--env", env_id, "--num-envs", str(num_envs), *extra)
         deadline = time.monotonic() + CONNECT_TIMEOUT
         while _connected(server, env_id) <= before:
             if proc.poll() is not None:
@@ -94,10 +94,22 @@ def test_register_envs_gives_one_gymnasium_id_per_served_env(server, worker):
         env.close()
 
 
-def test_a_registered_env_steps_as_the_local_env_and_truncates_once_at_500(server, worker):
+# the worker's resets and steps through shared memory (capability shm_steps), or on the stream
+TRANSPORTS = {"shm": (), "grpc": ("--no-shm",)}
+
+
+def _assert_transport(server: JavaServer, env_id: str, transport: str) -> None:
+    """The server's log line on how the worker serving ``env_id`` got its resets and steps."""
+    lines = [line for line in list(server.output) if f", {env_id} x " in line and "resets and steps" in line]
+    want = "through shared memory" if transport == "shm" else "on the stream"
+    assert len(lines) == 1 and want in lines[0], lines
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_registered_env_steps_as_the_local_env_and_truncates_once_at_500(server, worker, transport):
     """gym.make's TimeLimit (from the spec) and the worker's own one count the same steps, so
     the trajectory, truncation at step 500 included, is Gymnasium's own, bit for bit."""
-    worker("Acrobot-v1")
+    worker("Acrobot-v1", 1, *TRANSPORTS[transport])
     dsogym.register_envs(server.address)
     remote, local = gym.make("dsogym/Acrobot-v1"), gym.make("Acrobot-v1")
     try:
@@ -113,17 +125,19 @@ def test_a_registered_env_steps_as_the_local_env_and_truncates_once_at_500(serve
                 if got[2] or got[3]:
                     break
             assert (t, got[3]) == (500, True), f"ended at step {t}, truncated {got[3]}"
+        _assert_transport(server, "Acrobot-v1", transport)
     finally:
         remote.close()
         local.close()
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
-def test_remote_vector_env_over_a_worker_matches_sync_vector_env(server, worker, mode):
+def test_remote_vector_env_over_a_worker_matches_sync_vector_env(server, worker, mode, transport):
     worker("CartPole-v1", num_envs=4)  # Gymnasium's CartPole through a worker, not the Java one
     served = [s for s in dsogym.list_envs(server.address) if s.id == "CartPole-v1"]
     assert len(served) == 1  # the Java-native id takes precedence; listed once
-    worker("MountainCar-v0", num_envs=4)
+    worker("MountainCar-v0", 4, *TRANSPORTS[transport])
     remote = RemoteVectorEnv(server.address, "MountainCar-v0", num_envs=4, autoreset_mode=mode)
     local = gym.make_vec("MountainCar-v0", num_envs=4, vectorization_mode="sync",
                          vector_kwargs={"autoreset_mode": mode})
@@ -136,6 +150,7 @@ def test_remote_vector_env_over_a_worker_matches_sync_vector_env(server, worker,
                 np.testing.assert_array_equal(g, w)
             if mode == AutoresetMode.SAME_STEP and "final_obs" in want[4]:
                 np.testing.assert_array_equal(got[4]["_final_obs"], want[4]["_final_obs"])
+        _assert_transport(server, "MountainCar-v0", transport)
     finally:
         remote.close()
         local.close()

@@ -26,9 +26,10 @@ import java.util.Map;
 /**
  * The bridge bench ({@code dsogym bench}): env-steps/s through the bridge against raw
  * gymnasium.vector.SyncVectorEnv stepping the same env with the same lane count, measured one
- * after the other in the same run. Three bridge modes, each with a local Python worker:
+ * after the other in the same run. Four bridge modes, each with a local Python worker:
  * server-side inference (a Java linear policy chooses every action, one round trip per vector
- * step; also the latency of that round trip), worker-side inference (the worker samples from
+ * step; also the latency of that round trip) over the gRPC stream ("server") and through shared
+ * memory ("shm", capability shm_steps), worker-side inference (the worker samples from
  * the parameters of a Java linear or MLP policy with numpy and streams K-step chunks; the Java
  * side rebuilds the chain and computes ln pi, as {@link WorkerSideCollector} does for
  * training), and the same with collect-ahead (the next chunk is submitted before the last one
@@ -44,7 +45,7 @@ import java.util.Map;
  */
 public final class BridgeBench {
   /** The bridge modes, in table order. */
-  public static final List<String> MODES = List.of("server", "worker", "ahead");
+  public static final List<String> MODES = List.of("server", "shm", "worker", "ahead");
 
   /**
    * What one bench run measures. Invalid values throw {@link IllegalArgumentException} naming
@@ -117,13 +118,15 @@ public final class BridgeBench {
     // the server's threads; both figures of a ratio get the same CPUs.
     String cpus = o.pythonCpus();
     boolean serverSide = o.modes().contains("server");
+    boolean shmSide = o.modes().contains("shm");
     boolean workerSide = o.modes().contains("worker");
     boolean aheadSide = o.modes().contains("ahead");
     List<Map<String, Object>> rows = new ArrayList<>();
     int requestsPerCollect = 0;
-    out.printf(Locale.ROOT, "%-16s %5s %11s %11s %7s %7s %7s %11s %7s %6s %11s %7s%n", "env",
-        "lanes", "raw st/s", "server st/s", "srv/raw", "p50 us", "p99 us", "worker st/s",
-        "wrk/raw", "w.env", "ahead st/s", "ahd/raw");
+    out.printf(Locale.ROOT, "%-16s %5s %11s %11s %7s %7s %7s %11s %7s %7s %7s %11s %7s %6s "
+        + "%11s %7s%n", "env", "lanes", "raw st/s", "server st/s", "srv/raw", "p50 us", "p99 us",
+        "shm st/s", "shm/raw", "p50 us", "p99 us", "worker st/s", "wrk/raw", "w.env",
+        "ahead st/s", "ahd/raw");
     for (String env : o.envs()) {
       for (int n : o.lanes()) {
         // Raw and the bridge modes alternate `repeats` times and the medians are reported; each
@@ -133,12 +136,17 @@ public final class BridgeBench {
         Series server = new Series(o.repeats());
         double[] p50s = new double[o.repeats()];
         double[] p99s = new double[o.repeats()];
+        Series shm = new Series(o.repeats());
+        double[] shmP50s = new double[o.repeats()];
+        double[] shmP99s = new double[o.repeats()];
         Series worker = new Series(o.repeats());
         Series ahead = new Series(o.repeats());
         // One raw process and one worker per mode live for the whole row, each built and
         // warmed up once; their windows then alternate seconds apart.
         try (RawBaseline raw = RawBaseline.start(python, env, n, cpus);
-            ServerSideBench serverBench = serverSide ? new ServerSideBench(env, n, cpus) : null;
+            ServerSideBench serverBench = serverSide ? new ServerSideBench(env, n, cpus, false)
+                : null;
+            ServerSideBench shmBench = shmSide ? new ServerSideBench(env, n, cpus, true) : null;
             WorkerSideBench workerBench = workerSide ? new WorkerSideBench(env, n, o.hidden(),
                 o.stepsPerLane(), o.requestsPerCollect(), false, cpus) : null;
             WorkerSideBench aheadBench = aheadSide ? new WorkerSideBench(env, n, o.hidden(),
@@ -163,6 +171,13 @@ public final class BridgeBench {
               p50s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.5);
               p99s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.99);
               record.accept(server, new double[] {steps, Double.NaN, Double.NaN});
+            }
+            if (shmBench != null) {
+              double steps = shmBench.stepsPerSecond(o.seconds());
+              long[] lat = shmBench.latencies(o.latencySteps());
+              shmP50s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.5);
+              shmP99s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.99);
+              record.accept(shm, new double[] {steps, Double.NaN, Double.NaN});
             }
             if (workerBench != null) {
               record.accept(worker, workerBench.measure(o.seconds()));
@@ -189,6 +204,15 @@ public final class BridgeBench {
           samples.put("ratio", server.ratios);
           samples.put("round_trip_p50_us", p50s);
         }
+        if (shmSide) {
+          row.put("shm_steps_per_sec", median(shm.steps));
+          row.put("shm_ratio", median(shm.ratios));
+          row.put("shm_round_trip_p50_us", median(shmP50s));
+          row.put("shm_round_trip_p99_us", median(shmP99s));
+          samples.put("shm_steps_per_sec", shm.steps);
+          samples.put("shm_ratio", shm.ratios);
+          samples.put("shm_round_trip_p50_us", shmP50s);
+        }
         if (workerSide) {
           worker.put("worker", row, samples);
         }
@@ -197,10 +221,13 @@ public final class BridgeBench {
         }
         row.put("samples", samples);
         rows.add(row);
-        out.printf(Locale.ROOT, "%-16s %5d %11.0f %11s %7s %7s %7s %11s %7s %6s %11s %7s%n",
+        out.printf(Locale.ROOT, "%-16s %5d %11.0f %11s %7s %7s %7s %11s %7s %7s %7s %11s %7s "
+            + "%6s %11s %7s%n",
             env, n, median(rawSamples), cell(serverSide, median(server.steps), "%.0f"),
             cell(serverSide, median(server.ratios), "%.3f"),
             cell(serverSide, median(p50s), "%.0f"), cell(serverSide, median(p99s), "%.0f"),
+            cell(shmSide, median(shm.steps), "%.0f"), cell(shmSide, median(shm.ratios), "%.3f"),
+            cell(shmSide, median(shmP50s), "%.0f"), cell(shmSide, median(shmP99s), "%.0f"),
             cell(workerSide, median(worker.steps), "%.0f"),
             cell(workerSide, median(worker.ratios), "%.3f"),
             cell(workerSide, median(worker.envShares), "%.2f"),
@@ -221,8 +248,11 @@ public final class BridgeBench {
     doc.put("python_cpus", cpus == null ? "any" : cpus);
     doc.put("modes", o.modes());
     doc.put("server_mode", "server-side inference: Java linear policy, one Python worker, "
-        + "SAME_STEP, one round trip per vector step, info omitted (the worker steps its lanes "
-        + "one by one)");
+        + "SAME_STEP, one round trip per vector step over the gRPC stream, info omitted (the "
+        + "worker steps its lanes one by one)");
+    doc.put("shm_mode", "the server mode with resets and steps through shared memory "
+        + "(capability shm_steps: a /dev/shm region, the same messages, sequence counters, "
+        + "spinning then backing off on both sides)");
     doc.put("worker_mode", "worker-side inference: the worker samples with numpy from a Java "
         + (o.hidden().isEmpty() ? "linear" : "MLP " + o.hidden() + " tanh")
         + " policy's parameters (observation normalizer on, theta changed and resent every "
@@ -285,15 +315,27 @@ public final class BridgeBench {
     }
   }
 
-  /** Server-side inference on one local worker: a Java linear policy picks every action. */
+  /**
+   * Server-side inference on one local worker: a Java linear policy picks every action; the
+   * resets and steps take the gRPC stream or, with {@code sharedMemory}, the shared-memory
+   * region (refused when the worker does not accept one).
+   */
   private static final class ServerSideBench implements AutoCloseable {
     private final EnvSource src;
     private final PolicyDriver driver;
 
-    ServerSideBench(String env, int lanes, String cpus) throws Exception {
+    ServerSideBench(String env, int lanes, String cpus, boolean sharedMemory) throws Exception {
       src = EnvSource.open("python", env, lanes, null, Duration.ofSeconds(60), cpus);
       try {
-        driver = new PolicyDriver(src.env, 0);
+        RemoteVectorEnv remote = (RemoteVectorEnv) src.env;
+        remote.setSharedMemorySteps(sharedMemory);
+        driver = new PolicyDriver(remote, 0);  // its reset makes (or not) the offer
+        String want = sharedMemory ? "shm" : "grpc";
+        if (!remote.transport().equals(want)) {
+          throw new IllegalStateException("--modes " + (sharedMemory ? "shm" : "server")
+              + ": expected resets and steps over " + want + ", got " + remote.transport()
+              + " (shared memory " + remote.sharedMemoryOutcome() + ")");
+        }
         driver.runFor(1.0);  // warm-up: JIT, caches, connection
       } catch (Exception | Error e) {
         src.close();

@@ -66,9 +66,10 @@ final class BenchCommand implements Callable<Integer> {
   int latencySteps;
 
   @Option(names = "--modes", paramLabel = "MODES", split = ",",
-      defaultValue = "server,worker,ahead",
+      defaultValue = "server,shm,worker,ahead",
       description = "Bridge modes, comma-separated: server (a Java linear policy picks every "
-          + "action, one round trip per vector step), worker (worker-side inference: the "
+          + "action, one round trip per vector step over gRPC), shm (the same through shared "
+          + "memory), worker (worker-side inference: the "
           + "worker samples and streams chunks), ahead (worker with collect-ahead).")
   List<String> modes;
 

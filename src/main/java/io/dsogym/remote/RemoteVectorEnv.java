@@ -57,6 +57,12 @@ import java.util.logging.Logger;
  * of every lane with actions sampled in the worker from policy parameters sent with the
  * request (worker-side inference; {@link io.dsogym.remote.WorkerSideCollector} drives it).
  *
+ * <p>Workers with the capability {@value SharedMemoryRegion#CAPABILITY} on this machine get
+ * their resets and steps through a shared-memory region instead of the stream (offered at the
+ * first reset or step; docs/protocol.md, "Shared-memory steps"): the same messages, checks and
+ * errors, and the stream's end still fails a pending call. {@link #transport} says which path
+ * they take.
+ *
  * <p>Calls are serialized: one request is in flight at a time, except within
  * {@link #collectAll}, which keeps the worker's next chunk queued.
  */
@@ -71,7 +77,9 @@ public final class RemoteVectorEnv implements VectorEnv {
   /** The capability of workers that serve {@link #configure}. */
   public static final String CONFIGURE = "configure";
 
-  private record Pending(long id, String what, CompletableFuture<WorkerMessage> reply) {}
+  /** A command sent; {@code region} is the region it went through, or null (the stream). */
+  private record Pending(long id, String what, CompletableFuture<WorkerMessage> reply,
+      SharedMemoryRegion region) {}
 
   private final WorkerInfo info;
   private final CommandSink sink;
@@ -92,6 +100,13 @@ public final class RemoteVectorEnv implements VectorEnv {
   private final ArrayDeque<Integer> submittedSteps = new ArrayDeque<>();
   /** At most this many collects submitted and not awaited. */
   public static final int MAX_SUBMITTED = 2;
+  // Capability "shm_steps": offered at the first reset or step, then resets and steps go
+  // through the region; guarded by callLock. Null when not offered, refused or retired.
+  private volatile SharedMemoryRegion region;  // volatile for transport()
+  private boolean regionOffered;
+  private boolean sharedMemorySteps = SharedMemoryRegion.supported();
+  private String regionOutcome = "not offered yet";
+  private volatile long regionCommands;
 
   /**
    * Transport side: the server makes one per worker after the handshake.
@@ -179,7 +194,7 @@ public final class RemoteVectorEnv implements VectorEnv {
       checkNothingSubmitted("configure");
       call(ServerCommand.newBuilder().setConfigure(ConfigureRequest.newBuilder()
           .setAutoresetMode(EnvSpecCodec.encode(newMode))), "configure",
-          WorkerMessage.MessageCase.CONFIGURED);
+          WorkerMessage.MessageCase.CONFIGURED, false);
       mode = newMode;
       book = new LaneBook(numEnvs(), newMode);
     } finally {
@@ -210,7 +225,7 @@ public final class RemoteVectorEnv implements VectorEnv {
       }
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setReset(ResultCodec.encodeReset(seeds, unseeded, options, mask));
-      WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT);
+      WorkerMessage reply = call(cmd, "reset", WorkerMessage.MessageCase.RESET_RESULT, true);
       VectorResetResult result = decode(() -> ResultCodec.decode(reply.getResetResult(), n,
           "reset_result"), "reset");
       book.recordReset(mask);
@@ -243,7 +258,7 @@ public final class RemoteVectorEnv implements VectorEnv {
       ServerCommand.Builder cmd = ServerCommand.newBuilder()
           .setStep(StepRequest.newBuilder().setActions(ValueCodec.encode(actions))
               .setOmitInfo(omitInfo));
-      WorkerMessage reply = call(cmd, "step", WorkerMessage.MessageCase.STEP_RESULT);
+      WorkerMessage reply = call(cmd, "step", WorkerMessage.MessageCase.STEP_RESULT, true);
       VectorStepResult result = decode(() -> ResultCodec.decode(reply.getStepResult(), n,
           "step_result"), "step");
       book.recordStep(result.terminated(), result.truncated());
@@ -313,7 +328,7 @@ public final class RemoteVectorEnv implements VectorEnv {
         while (next[0] < requests.size() && sent.size() < 2
             && !(next[0] == 1 && firstAlone && !firstAnswered[0])) {
           CollectRequest r = requests.get(next[0]++);
-          sent.add(dispatch(ServerCommand.newBuilder().setCollect(r), "collect"));
+          sent.add(dispatch(ServerCommand.newBuilder().setCollect(r), "collect", false));
           sentSteps.add(r.getStepsPerLane());
         }
       };
@@ -358,7 +373,7 @@ public final class RemoteVectorEnv implements VectorEnv {
             + MAX_SUBMITTED + " collects outstanding, got " + submitted.size()
             + " already; await one first");
       }
-      submitted.add(dispatch(ServerCommand.newBuilder().setCollect(request), "collect"));
+      submitted.add(dispatch(ServerCommand.newBuilder().setCollect(request), "collect", false));
       submittedSteps.add(request.getStepsPerLane());
     } finally {
       callLock.unlock();
@@ -499,12 +514,16 @@ public final class RemoteVectorEnv implements VectorEnv {
         try {
           Duration wait = timeout.compareTo(CLOSE_WAIT) < 0 ? timeout : CLOSE_WAIT;
           send(ServerCommand.newBuilder().setClose(CloseRequest.newBuilder()
-              .setReason(reason)), "close", wait);
+              .setReason(reason)), "close", wait, false);
         } catch (RuntimeException e) {
           log.log(Level.FINE, info.describe() + ": close not confirmed", e);
         }
       }
       sink.complete();
+      if (region != null) {
+        region.close();  // its file is long unlinked; the mapping goes with the buffer
+        region = null;
+      }
     } finally {
       callLock.unlock();
     }
@@ -550,12 +569,121 @@ public final class RemoteVectorEnv implements VectorEnv {
 
   // ---------------------------------------------------------------------------------------
 
+  /** @param regionEligible whether the command may go through the shared-memory region */
   private WorkerMessage call(ServerCommand.Builder cmd, String what,
-      WorkerMessage.MessageCase expected) {
+      WorkerMessage.MessageCase expected, boolean regionEligible) {
     if (closed) {
       throw new IllegalStateException(info.describe() + ": " + what + " after close");
     }
-    return check(send(cmd, what, timeout), what, expected);
+    if (regionEligible && !regionOffered) {
+      offerRegion();
+    }
+    return check(send(cmd, what, timeout, regionEligible), what, expected);
+  }
+
+  /**
+   * Whether resets and steps may go through shared memory (capability
+   * {@value SharedMemoryRegion#CAPABILITY}) when the worker is co-located: true by default
+   * where {@link SharedMemoryRegion#supported}. Read at the first reset or step, when the
+   * region is offered; false after that retires a region in use for good, and every command
+   * then takes the stream.
+   */
+  public void setSharedMemorySteps(boolean enabled) {
+    callLock.lock();
+    try {
+      sharedMemorySteps = enabled;
+      if (!enabled && region != null) {
+        retireRegion("turned off");
+      }
+    } finally {
+      callLock.unlock();
+    }
+  }
+
+  /** "shm" while resets and steps go through shared memory, else "grpc". */
+  public String transport() {
+    return region != null ? "shm" : "grpc";
+  }
+
+  /** How the shared-memory offer went: "accepted", or why there is no region. */
+  public String sharedMemoryOutcome() {
+    return regionOutcome;
+  }
+
+  /** Commands answered through the shared-memory region so far. */
+  public long sharedMemoryCommands() {
+    return regionCommands;
+  }
+
+  /**
+   * Offers the worker a region (once, at the first reset or step, on the caller's thread); on
+   * any failure the stream carries everything, as for a worker without the capability. The
+   * region's file is unlinked whatever the answer. The caller holds callLock.
+   */
+  private void offerRegion() {
+    regionOffered = true;
+    regionOutcome = !sharedMemorySteps ? "turned off"
+        : !info.capabilities().contains(SharedMemoryRegion.CAPABILITY)
+        ? "the worker lacks the capability " + SharedMemoryRegion.CAPABILITY : tryRegion();
+    log.info(() -> info.describe() + ": resets and steps " + (region != null
+        ? "through shared memory (" + regionOutcome + ")"
+        : "on the stream; shared memory " + regionOutcome));
+  }
+
+  /** Offers a region; returns the outcome, with {@link #region} set when accepted. */
+  private String tryRegion() {
+    SharedMemoryRegion offered;
+    try {
+      offered = SharedMemoryRegion.create(info.id(), requestBytes(), replyBytes());
+    } catch (java.io.IOException | RuntimeException e) {
+      return "cannot create a region: " + e;
+    }
+    try {
+      WorkerMessage reply = send(ServerCommand.newBuilder().setShmOffer(
+          io.dsogym.wire.v1.SharedMemoryOffer.newBuilder()
+              .setPath(offered.path().toString()).setSizeBytes(offered.size())
+              .setDoorbellPath(SharedMemoryRegion.doorbellPath(offered.path()).toString())
+              .setRequestCapacity(offered.requestCapacity())), "shm_offer", timeout, false);
+      if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
+        return "refused: " + reply.getError().getMessage();
+      }
+      if (reply.getMessageCase() != WorkerMessage.MessageCase.SHM_ACCEPTED
+          || !offered.proves(reply.getShmAccepted().getToken().toByteArray())) {
+        return "the worker did not read the token back (not the same /dev/shm)";
+      }
+      if (!offered.connectDoorbell()) {
+        return "the worker did not connect to the doorbell";
+      }
+      region = offered;
+      return "accepted";
+    } finally {
+      offered.unlink();
+      if (region != offered) {
+        offered.close();
+      }
+    }
+  }
+
+  /** Stops using the region (hanging up its doorbell ends the worker's side); callLock held. */
+  private void retireRegion(String why) {
+    if (region != null) {
+      region.close();
+    }
+    region = null;
+    regionOutcome = why;
+  }
+
+  /** The request area: N actions and the message's framing. */
+  private int requestBytes() {
+    return (int) Math.min(SharedMemoryRegion.MAX_AREA_BYTES,
+        (long) numEnvs() * SharedMemoryRegion.elementBytes(spec().actionSpace()) + 4096);
+  }
+
+  /** The reply area: N observations, N final ones, the rewards, flags and ended lanes, framing. */
+  private int replyBytes() {
+    long obs = SharedMemoryRegion.elementBytes(spec().observationSpace());
+    return (int) Math.min(SharedMemoryRegion.MAX_AREA_BYTES,
+        numEnvs() * (2 * obs + 32) + 65536);
   }
 
   /** Throws the worker's error, or for a reply of another kind than {@code expected}. */
@@ -574,14 +702,22 @@ public final class RemoteVectorEnv implements VectorEnv {
   }
 
   /** Sends one command and waits for its reply; the caller holds callLock. */
-  private WorkerMessage send(ServerCommand.Builder cmd, String what, Duration wait) {
-    return await(dispatch(cmd, what), wait);
+  private WorkerMessage send(ServerCommand.Builder cmd, String what, Duration wait,
+      boolean regionEligible) {
+    return await(dispatch(cmd, what, regionEligible), wait);
   }
 
-  /** Sends one command without waiting; the caller holds callLock, then awaits it. */
-  private Pending dispatch(ServerCommand.Builder cmd, String what) {
+  /**
+   * Sends one command without waiting: through the region when eligible and it fits, else on
+   * the stream. Either way it is registered for a reply from the stream, where a worker's reply
+   * too big for the region comes, and which the stream's end fails. The caller holds callLock,
+   * then awaits it.
+   */
+  private Pending dispatch(ServerCommand.Builder cmd, String what, boolean regionEligible) {
     long id = nextId++;
-    Pending p = new Pending(id, what, new CompletableFuture<>());
+    ServerCommand command = cmd.setId(id).build();
+    SharedMemoryRegion via = regionEligible ? region : null;
+    Pending p = new Pending(id, what, new CompletableFuture<>(), via);
     inFlight.put(id, p);
     // checked after registering: a disconnect either sees p or is seen here
     Throwable gone = failure;
@@ -590,7 +726,10 @@ public final class RemoteVectorEnv implements VectorEnv {
       throw unavailable(what, id, gone);
     }
     try {
-      sink.send(cmd.setId(id).build());
+      if (via == null || !via.offer(command)) {
+        p = new Pending(id, what, p.reply(), null);
+        sink.send(command);
+      }
     } catch (RuntimeException e) {
       inFlight.remove(id);
       throw unavailable(what, id, e);
@@ -603,6 +742,31 @@ public final class RemoteVectorEnv implements VectorEnv {
     String what = p.what();
     long id = p.id();
     try {
+      if (p.region() != null) {
+        WorkerMessage fromRegion;
+        try {
+          fromRegion = p.region().await(id, p.reply(), System.nanoTime() + wait.toNanos());
+        } catch (InterruptedException e) {
+          // the worker may still write this reply: the stream from now on
+          retireRegion("retired after an interrupt");
+          throw e;
+        } catch (IllegalArgumentException malformed) {
+          // the worker broke the region's protocol: the stream from now on
+          retireRegion("retired: " + malformed.getMessage());
+          throw new RemoteEnvException(Status.Code.INTERNAL, "", info.describe() + ": "
+              + "malformed " + what + " reply: " + malformed.getMessage(), "", malformed);
+        }
+        if (fromRegion != null) {
+          regionCommands++;
+          return fromRegion;
+        }
+        if (!p.reply().isDone()) {
+          // the deadline passed: the worker may still write this reply, so the region is not
+          // reused; later commands take the stream, whose late replies are dropped by id
+          retireRegion("retired after a timeout");
+        }
+        return p.reply().get(0, TimeUnit.NANOSECONDS);  // done, or the deadline passed
+      }
       return p.reply().get(wait.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       throw new EnvUnavailableException(EnvUnavailableException.Reason.DEADLINE_EXCEEDED, info.describe()

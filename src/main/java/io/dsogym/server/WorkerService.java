@@ -33,7 +33,8 @@ public final class WorkerService extends WorkerServiceGrpc.WorkerServiceImplBase
   private static final Logger log = Logger.getLogger(WorkerService.class.getName());
   /** What the server may use of a worker, in the ServerHello to workers. */
   static final List<String> CAPABILITIES = List.of("reset_mask", "same_step_final_observations",
-      "info_tensors", RemoteVectorEnv.WORKER_INFERENCE, RemoteVectorEnv.CONFIGURE);
+      "info_tensors", RemoteVectorEnv.WORKER_INFERENCE, RemoteVectorEnv.CONFIGURE,
+      io.dsogym.remote.SharedMemoryRegion.CAPABILITY);
 
   private final WorkerPool pool;
   private final ServerOptions options;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dsogym bench} end to end on CartPole-v1 with real Python processes (the raw
- * baseline and the workers): the three modes produce one row whose figures are the medians of
+ * baseline and the workers): the four modes produce one row whose figures are the medians of
  * interleaved windows. Figures are checked for shape and sense, never against a time.
  */
 class BenchCommandTest {
@@ -44,19 +44,22 @@ class BenchCommandTest {
     JsonObject row = results.get(0).getAsJsonObject();
     assertEquals(2, row.get("lanes").getAsInt());
     JsonObject samples = row.getAsJsonObject("samples");
-    // one raw window first, then one after every bridge window: 1 + 3 modes x 3 repeats
-    assertEquals(10, samples.getAsJsonArray("raw_steps_per_sec").size());
+    // one raw window first, then one after every bridge window: 1 + 4 modes x 3 repeats
+    assertEquals(13, samples.getAsJsonArray("raw_steps_per_sec").size());
     assertEquals(3, samples.getAsJsonArray("ratio").size());
+    assertEquals(3, samples.getAsJsonArray("shm_ratio").size());
     assertEquals(3, samples.getAsJsonArray("worker_ratio").size());
     assertEquals(3, samples.getAsJsonArray("ahead_ratio").size());
     for (String key : new String[] {"raw_steps_per_sec", "bridge_steps_per_sec", "ratio",
-        "round_trip_p50_us", "worker_steps_per_sec", "worker_ratio", "ahead_steps_per_sec",
-        "ahead_ratio"}) {
+        "round_trip_p50_us", "shm_steps_per_sec", "shm_ratio", "shm_round_trip_p50_us",
+        "worker_steps_per_sec", "worker_ratio", "ahead_steps_per_sec", "ahead_ratio"}) {
       double v = row.get(key).getAsDouble();
       assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
     }
     assertTrue(row.get("round_trip_p99_us").getAsDouble()
         >= row.get("round_trip_p50_us").getAsDouble(), row.toString());
+    assertTrue(row.get("shm_round_trip_p99_us").getAsDouble()
+        >= row.get("shm_round_trip_p50_us").getAsDouble(), row.toString());
     double envShare = row.get("worker_env_share").getAsDouble();
     assertTrue(envShare > 0 && envShare < 1, "worker_env_share = " + envShare);
     // each ratio is its bridge window over the mean of the raw windows around it

@@ -33,19 +33,49 @@ class PythonWorkerAutoresetModesContractTest {
     }
   }
 
-  @Nested
-  class NextStep extends CartPole {
+  abstract static class NextStep extends CartPole {
     @Override
     AutoresetMode mode() {
       return AutoresetMode.NEXT_STEP;
     }
   }
 
-  @Nested
-  class Disabled extends CartPole {
+  abstract static class Disabled extends CartPole {
     @Override
     AutoresetMode mode() {
       return AutoresetMode.DISABLED;
+    }
+  }
+
+  @Nested
+  class NextStepOverSharedMemory extends NextStep {
+    @Override
+    String transport() {
+      return "shm";
+    }
+  }
+
+  @Nested
+  class NextStepOverGrpc extends NextStep {
+    @Override
+    String transport() {
+      return "grpc";
+    }
+  }
+
+  @Nested
+  class DisabledOverSharedMemory extends Disabled {
+    @Override
+    String transport() {
+      return "shm";
+    }
+  }
+
+  @Nested
+  class DisabledOverGrpc extends Disabled {
+    @Override
+    String transport() {
+      return "grpc";
     }
   }
 }

@@ -2,35 +2,54 @@ package io.dsogym.integration;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.EnvSpec;
+import org.junit.jupiter.api.Nested;
 
 /**
  * The VectorEnv contract holds for a real Python worker hosting Gymnasium's CartPole-v1 (3
  * lanes, the server's default SAME_STEP autoreset). CartPole's episodes end by termination
  * well before its 500-step limit under random actions.
  */
-class PythonWorkerContractTest extends PythonWorkerContract {
-  @Override
-  String envId() {
-    return "CartPole-v1";
+class PythonWorkerContractTest {
+  abstract static class CartPoleSameStep extends PythonWorkerContract {
+    @Override
+    String envId() {
+      return "CartPole-v1";
+    }
+
+    @Override
+    AutoresetMode mode() {
+      return AutoresetMode.SAME_STEP;
+    }
+
+    @Override
+    protected boolean reachesTimeLimitUnderRandomActions() {
+      return false;
+    }
+
+    @Override
+    protected boolean terminatesUnderRandomActions() {
+      return true;
+    }
+
+    @Override
+    protected int timeLimitTestSteps(EnvSpec spec) {
+      return 120;
+    }
   }
 
-  @Override
-  AutoresetMode mode() {
-    return AutoresetMode.SAME_STEP;
+  @Nested
+  class OverSharedMemory extends CartPoleSameStep {
+    @Override
+    String transport() {
+      return "shm";
+    }
   }
 
-  @Override
-  protected boolean reachesTimeLimitUnderRandomActions() {
-    return false;
-  }
-
-  @Override
-  protected boolean terminatesUnderRandomActions() {
-    return true;
-  }
-
-  @Override
-  protected int timeLimitTestSteps(EnvSpec spec) {
-    return 120;
+  @Nested
+  class OverGrpc extends CartPoleSameStep {
+    @Override
+    String transport() {
+      return "grpc";
+    }
   }
 }

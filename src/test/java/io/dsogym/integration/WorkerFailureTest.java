@@ -30,13 +30,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What happens on the Java side when a real Python worker fails: its env raises (the error
  * arrives typed, the worker keeps serving), or the process is SIGKILLed (requests fail fast
  * naming the worker, the pool hears of it). Other workers on the same server never notice,
- * and the server keeps accepting workers.
+ * and the server keeps accepting workers. Each test runs with the failing worker's resets and
+ * steps over the stream ("grpc") and over shared memory ("shm": capability shm_steps).
  */
 class WorkerFailureTest {
   private static final String FAULTY = "dsogym.testing_envs:Faulty-v0";
@@ -67,9 +69,10 @@ class WorkerFailureTest {
     }
   }
 
-  @Test
-  void anExceptionRaisedInThePythonEnvArrivesAsRemoteEnvExceptionAndOtherWorkersKeepServing()
-      throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"shm", "grpc"})
+  void anExceptionRaisedInThePythonEnvArrivesAsRemoteEnvExceptionAndOtherWorkersKeepServing(
+      String transport) throws Exception {
     RemoteVectorEnv bystander = live.launchAndAwait("CartPole-v1", 2, null, "bystander");
     RemoteVectorEnv faulty = live.launchAndAwait(FAULTY, 2, "{\"raise_at_step\": 3}", "faulty");
     assertEquals(FAULTY_ID, faulty.spec().id());
@@ -78,7 +81,9 @@ class WorkerFailureTest {
     bystander.reset(new long[] {0});
     steps(bystander, 5, rng);
 
+    use(faulty, transport);
     faulty.reset(new long[] {0});
+    assertEquals(transport, faulty.transport(), faulty.sharedMemoryOutcome());
     steps(faulty, 2, rng);  // steps 1 and 2 are fine
     RemoteEnvException e = assertThrows(RemoteEnvException.class,
         () -> faulty.step(actions(faulty, rng)), "step 3 raises ValueError in Python");
@@ -95,6 +100,8 @@ class WorkerFailureTest {
     assertEquals(0.0, obs.getDouble(0), "step count after the reset");
     VectorEnv.VectorStepResult s = faulty.step(actions(faulty, rng));
     assertEquals(1.0, ((Tensor) s.observations()).getDouble(0), "step count after one step");
+    assertEquals(transport.equals("shm") ? 6 : 0, faulty.sharedMemoryCommands(),
+        "resets and steps answered through shared memory, the error included");
 
     // The other worker saw nothing.
     steps(bystander, 5, rng);
@@ -108,8 +115,10 @@ class WorkerFailureTest {
     assertEquals(3, live.server().pool().workers().size(), "connected workers");
   }
 
-  @Test
-  void aWorkerKilledWhileAStepIsPendingFailsThatStepFastNamingTheWorker() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"shm", "grpc"})
+  void aWorkerKilledWhileAStepIsPendingFailsThatStepFastNamingTheWorker(String transport)
+      throws Exception {
     // The victim's env stalls for 60 s in its 3rd step: that step is in flight at the kill.
     Process victimProcess = live.launch(FAULTY, 2,
         "{\"stall_at_step\": 3, \"stall_seconds\": 60}", "victim");
@@ -117,7 +126,9 @@ class WorkerFailureTest {
     RemoteVectorEnv bystander = live.launchAndAwait("CartPole-v1", 2, null, "bystander");
     SplittableRandom rng = new SplittableRandom(2);
     bystander.reset(new long[] {0});
+    use(victim, transport);
     victim.reset(new long[] {0});
+    assertEquals(transport, victim.transport(), victim.sharedMemoryOutcome());
     steps(victim, 2, rng);
 
     Value stalled = actions(victim, rng);
@@ -150,13 +161,17 @@ class WorkerFailureTest {
     assertVictimGoneAndOthersServe(victim, bystander, rng);
   }
 
-  @Test
-  void aWorkerKilledMidEpisodeFailsTheNextStepFastAndAReplacementCanServe() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"shm", "grpc"})
+  void aWorkerKilledMidEpisodeFailsTheNextStepFastAndAReplacementCanServe(String transport)
+      throws Exception {
     Process victimProcess = live.launch("CartPole-v1", 2, null, "victim");
     RemoteVectorEnv victim = live.await("CartPole-v1", victimProcess);
     RemoteVectorEnv bystander = live.launchAndAwait("Pendulum-v1", 2, null, "bystander");
     SplittableRandom rng = new SplittableRandom(3);
+    use(victim, transport);
     victim.reset(new long[] {0});
+    assertEquals(transport, victim.transport(), victim.sharedMemoryOutcome());
     bystander.reset(new long[] {0});
     steps(victim, 3, rng);  // mid-episode: CartPole does not end in 3 steps
     steps(bystander, 3, rng);
@@ -203,6 +218,11 @@ class WorkerFailureTest {
 
     steps(bystander, 5, rng);
     assertTrue(bystander.isAlive(), "the bystander is unaffected");
+  }
+
+  /** Resets and steps over shared memory ("shm") or the stream ("grpc"). */
+  private static void use(RemoteVectorEnv env, String transport) {
+    env.setSharedMemorySteps(transport.equals("shm"));
   }
 
   private static void assertNamesTheWorker(EnvUnavailableException e, RemoteVectorEnv w) {
