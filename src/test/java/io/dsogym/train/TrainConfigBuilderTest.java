@@ -20,6 +20,9 @@ class TrainConfigBuilderTest {
     assertEquals(200_000, pco.maxSteps());
     assertEquals(-200.0, pco.targetReturn());
     assertEquals(List.of(64, 64), pco.policyHidden());
+    assertEquals(16 * 128, pco.numEnvs() * pco.stepsPerLane());
+    assertEquals(10, pco.valueEpochs());
+    assertEquals(8, pco.surrogate().minibatches());
   }
 
   @Test

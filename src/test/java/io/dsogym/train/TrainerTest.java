@@ -363,6 +363,8 @@ class TrainerTest {
         "--num-envs", "4", "--steps-per-lane", "64", "--hidden", "8", "--init-log-std", "-2",
         "--lr", "0.01", "--anneal-lr", "false", "--eval-every", "100000",
         "--eval-episodes", "1"));
+    o.put("--minibatches", "4");  // the test's own settings, not the preset's
+    o.put("--value-epochs", "4");
     o.put("--max-steps", "256");
     trainer(TrainPresets.config("Pendulum-v1", o), lanes, null).run();
     Checkpoint.State start = Checkpoint.read(dir);
