@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
-import io.dsogym.env.EnvSpec;
 import io.dsogym.env.EnvUnavailableException;
 import io.dsogym.env.SyncVectorEnv;
 import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
+import io.dsogym.env.VectorEnvWrapper;
 import io.dsogym.envs.classic.CartPole;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -104,35 +104,14 @@ class MultiWorkerTrainingTest {
    * vector step, the slow worker's take {@code cost} per step, so the slow one runs at 1/cost
    * of the fast one's pace, whatever the machine's speed.
    */
-  private static final class PacedLanes implements VectorEnv {
-    final VectorEnv inner;
+  private static final class PacedLanes extends VectorEnvWrapper {
     final Semaphore permits;
     final int cost;  // 0: hands out a permit per step instead of taking any
 
     PacedLanes(int lanes, Semaphore permits, int cost) {
-      this.inner = cartPoles(lanes);
+      super(cartPoles(lanes));
       this.permits = permits;
       this.cost = cost;
-    }
-
-    @Override
-    public EnvSpec spec() {
-      return inner.spec();
-    }
-
-    @Override
-    public int numEnvs() {
-      return inner.numEnvs();
-    }
-
-    @Override
-    public AutoresetMode autoresetMode() {
-      return inner.autoresetMode();
-    }
-
-    @Override
-    public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
-      return inner.reset(seeds, options, mask);
     }
 
     @Override
@@ -149,11 +128,6 @@ class MultiWorkerTrainingTest {
         }
       }
       return inner.step(actions);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 
@@ -182,51 +156,6 @@ class MultiWorkerTrainingTest {
         + fastOnly + ", with a late chunk: " + withLate);
   }
 
-  /** Lanes whose worker "dies" after a number of vector steps. */
-  private static final class DyingLanes implements VectorEnv {
-    final VectorEnv inner;
-    int stepsLeft;
-
-    DyingLanes(int lanes, int steps) {
-      inner = cartPoles(lanes);
-      stepsLeft = steps;
-    }
-
-    @Override
-    public EnvSpec spec() {
-      return inner.spec();
-    }
-
-    @Override
-    public int numEnvs() {
-      return inner.numEnvs();
-    }
-
-    @Override
-    public AutoresetMode autoresetMode() {
-      return inner.autoresetMode();
-    }
-
-    @Override
-    public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
-      return inner.reset(seeds, options, mask);
-    }
-
-    @Override
-    public VectorStepResult step(Value actions) {
-      if (stepsLeft-- <= 0) {
-        throw new EnvUnavailableException(EnvUnavailableException.Reason.UNAVAILABLE,
-            "worker w-test disconnected (test)", null);
-      }
-      return inner.step(actions);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
-    }
-  }
-
   @Test
   void aLostWorkerLosesOnlyItsChunkAndIsReplaced() throws Exception {
     TrainConfig c = config(Map.of("--num-workers", "2", "--num-envs", "4",
@@ -234,7 +163,7 @@ class MultiWorkerTrainingTest {
         "--eval-episodes", "2"));
     Lanes lanes = new Lanes();
     Map<String, Object> summary = new Trainer(c, lanes, List.of(cartPoles(2),
-        new DyingLanes(2, 200)), dir, null,
+        new FailingLanes(cartPoles(2), 200)), dir, null,
         new PrintStream(console, true, StandardCharsets.UTF_8)).run();
     String out = console.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("lost worker 2 of 2") && out.contains("w-test disconnected")

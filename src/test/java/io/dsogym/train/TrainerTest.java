@@ -9,14 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dsogym.env.AutoresetMode;
 import io.dsogym.env.Env;
 import io.dsogym.envs.EnvRegistry;
-import io.dsogym.env.EnvSpec;
 import io.dsogym.env.SyncVectorEnv;
-import io.dsogym.env.Value;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.dso.PolicyRegularizer;
 import io.dsogym.policy.ObservationNormalizer;
 import io.dsogym.policy.Policy;
-import io.dsogym.env.EnvUnavailableException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -67,15 +64,15 @@ class TrainerTest {
       if (purpose.equals("train") && failTrainAfterSteps >= 0) {
         int failAt = failTrainAfterSteps;
         failTrainAfterSteps = -1;
-        return new FailingEnv(env, failAt);
+        return new FailingLanes(env, failAt);
       }
       if (purpose.equals("eval") && failEvalAfterSteps >= 0) {
         int failAt = failEvalAfterSteps;
         failEvalAfterSteps = -1;
-        return new FailingEnv(env, failAt);
+        return new FailingLanes(env, failAt);
       }
       if (purpose.equals("eval") && evalGate != null) {
-        return new FailingEnv(env, Integer.MAX_VALUE, evalGate);
+        return new FailingLanes(env, Integer.MAX_VALUE, evalGate);
       }
       return env;
     }
@@ -83,64 +80,6 @@ class TrainerTest {
     @Override
     public String replacementNote() {
       return "reopening test lanes";
-    }
-  }
-
-  /** A vector env whose worker "dies" after a number of steps; each step waits for a gate. */
-  private static final class FailingEnv implements VectorEnv {
-    private final VectorEnv inner;
-    private int stepsLeft;
-    private final CountDownLatch gate;
-
-    FailingEnv(VectorEnv inner, int steps) {
-      this(inner, steps, new CountDownLatch(0));
-    }
-
-    FailingEnv(VectorEnv inner, int steps, CountDownLatch gate) {
-      this.inner = inner;
-      this.stepsLeft = steps;
-      this.gate = gate;
-    }
-
-    @Override
-    public EnvSpec spec() {
-      return inner.spec();
-    }
-
-    @Override
-    public int numEnvs() {
-      return inner.numEnvs();
-    }
-
-    @Override
-    public AutoresetMode autoresetMode() {
-      return inner.autoresetMode();
-    }
-
-    @Override
-    public VectorResetResult reset(long[] seeds, Map<String, Object> options, boolean[] mask) {
-      return inner.reset(seeds, options, mask);
-    }
-
-    @Override
-    public VectorStepResult step(Value actions) {
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EnvUnavailableException(EnvUnavailableException.Reason.CANCELLED,
-            "interrupted (test)", e);
-      }
-      if (stepsLeft-- <= 0) {
-        throw new EnvUnavailableException(EnvUnavailableException.Reason.UNAVAILABLE,
-            "worker w-test disconnected (test)", null);
-      }
-      return inner.step(actions);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 
