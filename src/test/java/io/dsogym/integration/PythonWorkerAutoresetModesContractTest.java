@@ -1,7 +1,6 @@
 package io.dsogym.integration;
 
 import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.EnvSpec;
 import org.junit.jupiter.api.Nested;
 
 /**
@@ -17,20 +16,6 @@ class PythonWorkerAutoresetModesContractTest {
       return "CartPole-v1";
     }
 
-    @Override
-    protected boolean reachesTimeLimitUnderRandomActions() {
-      return false;
-    }
-
-    @Override
-    protected boolean terminatesUnderRandomActions() {
-      return true;
-    }
-
-    @Override
-    protected int timeLimitTestSteps(EnvSpec spec) {
-      return 120;
-    }
   }
 
   abstract static class NextStep extends CartPole {

@@ -1,7 +1,6 @@
 package io.dsogym.integration;
 
 import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.EnvSpec;
 import org.junit.jupiter.api.Nested;
 
 /**
@@ -21,20 +20,6 @@ class PythonWorkerContractTest {
       return AutoresetMode.SAME_STEP;
     }
 
-    @Override
-    protected boolean reachesTimeLimitUnderRandomActions() {
-      return false;
-    }
-
-    @Override
-    protected boolean terminatesUnderRandomActions() {
-      return true;
-    }
-
-    @Override
-    protected int timeLimitTestSteps(EnvSpec spec) {
-      return 120;
-    }
   }
 
   @Nested

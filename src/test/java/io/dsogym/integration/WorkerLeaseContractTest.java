@@ -3,7 +3,6 @@ package io.dsogym.integration;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.dsogym.env.AutoresetMode;
-import io.dsogym.env.EnvSpec;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.env.VectorEnvContractTest;
 import java.io.IOException;
@@ -48,20 +47,6 @@ class WorkerLeaseContractTest {
       return lease;
     }
 
-    @Override
-    protected boolean reachesTimeLimitUnderRandomActions() {
-      return false;
-    }
-
-    @Override
-    protected boolean terminatesUnderRandomActions() {
-      return true;
-    }
-
-    @Override
-    protected int timeLimitTestSteps(EnvSpec spec) {
-      return 120;
-    }
   }
 
   @Nested

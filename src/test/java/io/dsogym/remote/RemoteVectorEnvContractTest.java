@@ -93,20 +93,6 @@ class RemoteVectorEnvContractTest {
       return "CartPole-v1";
     }
 
-    @Override
-    protected boolean reachesTimeLimitUnderRandomActions() {
-      return false;
-    }
-
-    @Override
-    protected boolean terminatesUnderRandomActions() {
-      return true;
-    }
-
-    @Override
-    protected int timeLimitTestSteps(EnvSpec spec) {
-      return 120;
-    }
   }
 
   @Nested

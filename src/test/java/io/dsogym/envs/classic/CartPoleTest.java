@@ -202,20 +202,6 @@ class CartPoleTest {
       return new SyncVectorEnv(lanes, mode());
     }
 
-    @Override
-    protected boolean reachesTimeLimitUnderRandomActions() {
-      return false;
-    }
-
-    @Override
-    protected boolean terminatesUnderRandomActions() {
-      return true;
-    }
-
-    @Override
-    protected int timeLimitTestSteps(io.dsogym.env.EnvSpec spec) {
-      return 120;
-    }
   }
 
   @Nested

@@ -266,7 +266,7 @@ class TabularChainEnvTest {
     }
 
     @Override
-    protected boolean terminatesUnderRandomActions() {
+    protected boolean terminatesUnderRandomActions(io.dsogym.env.EnvSpec spec) {
       return true;
     }
 
