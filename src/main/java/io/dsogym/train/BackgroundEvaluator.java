@@ -30,7 +30,10 @@ final class BackgroundEvaluator implements AutoCloseable {
 
   private final LaneSource lanes;
   private final int numLanes;
-  /** The steps of freshly opened lanes: the server's (with a policy of this thread's own) or the worker's. */
+  /**
+   * The steps of freshly opened lanes: the server's (with a policy of this thread's own:
+   * policies keep work arrays) or the worker's.
+   */
   private final Function<VectorEnv, Evaluator.Steps> stepsOf;
   private final int obsDim;
   private final int episodes;
@@ -43,9 +46,9 @@ final class BackgroundEvaluator implements AutoCloseable {
   private VectorEnv env;
   private Evaluator.Steps steps;
 
-  BackgroundEvaluator(LaneSource lanes, int numLanes, Function<VectorEnv, Evaluator.Steps> stepsOf,
-      int obsDim, int episodes, LanePreparation prepare, BooleanSupplier stopping,
-      PrintStream console, boolean async) {
+  BackgroundEvaluator(LaneSource lanes, int numLanes,
+      Function<VectorEnv, Evaluator.Steps> stepsOf, int obsDim, int episodes,
+      LanePreparation prepare, BooleanSupplier stopping, PrintStream console, boolean async) {
     this.lanes = lanes;
     this.numLanes = numLanes;
     this.stepsOf = stepsOf;

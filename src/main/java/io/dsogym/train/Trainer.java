@@ -389,8 +389,8 @@ public final class Trainer {
     }
     evaluator = loop == null ? null : new BackgroundEvaluator(lanes,
         Math.min(config.evalEpisodes(), 32), this::evaluationSteps, policy.obsDim(),
-        config.evalEpisodes(),
-        this::prepareEvalLanes, () -> stopRequested != null, console, evalAsync);
+        config.evalEpisodes(), this::prepareEvalLanes, () -> stopRequested != null, console,
+        evalAsync);
     try (MetricsLog log = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
       metrics = log;
       console.printf(Locale.ROOT, "[train] %s from %s, %s, %s setting, %s, "
