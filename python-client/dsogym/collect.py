@@ -24,10 +24,12 @@ from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.policy import CATEGORICAL, GAUSSIAN, RELU, TANH, MlpPolicy, Normalizer, Sampler
 from dsogym.proto import pb
 
-__all__ = ["CAPABILITY", "LOOPS", "Chunk", "WorkerInference", "policy_from_proto", "policy_to_proto",
+__all__ = ["CAPABILITY", "DETERMINISTIC", "LOOPS", "Chunk", "WorkerInference", "policy_from_proto", "policy_to_proto",
            "max_steps_per_lane"]
 
 CAPABILITY = "worker_inference"
+# collects of the policy's deterministic action (CollectRequest.deterministic), for evaluations
+DETERMINISTIC = "deterministic_collect"
 
 _HEADS = {pb.PolicyParams.CATEGORICAL: CATEGORICAL, pb.PolicyParams.GAUSSIAN: GAUSSIAN}
 _ACTIVATIONS = {pb.PolicyParams.TANH: TANH, pb.PolicyParams.RELU: RELU}
@@ -182,13 +184,15 @@ class WorkerInference:
         self._obs = np.empty((steps + 1, self.n, *space.shape), space.dtype)
         self._steps = steps
 
-    def collect(self, envs: gym.vector.VectorEnv, observations: np.ndarray, steps: int) -> Chunk:
+    def collect(self, envs: gym.vector.VectorEnv, observations: np.ndarray, steps: int,
+                deterministic: bool = False) -> Chunk:
         """Runs K = ``steps`` steps of the SAME_STEP vector env from ``observations`` [N, ...]
-        (the lanes' current observations). Needs :meth:`install` first."""
+        (the lanes' current observations). Needs :meth:`install` first. ``deterministic``:
+        the policy's argmax or mean instead of samples; the generator is not touched."""
         self._buffers(steps)
         n = self.n
         obs = self._obs
-        self.sampler.draw(self.rng, steps)
+        self.sampler.draw(self.rng, steps, deterministic)
         obs[0] = observations
         ended: list[int] = []
         finals: list[np.ndarray] = []

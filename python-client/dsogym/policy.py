@@ -227,9 +227,10 @@ class Sampler:
             self._act_high = np.broadcast_to(np.asarray(high, f8), (p.outputs,)).copy()
             self._env_action = np.empty((num_lanes, p.outputs), dtype)
 
-    def draw(self, rng: np.random.Generator, steps: int) -> None:
+    def draw(self, rng: np.random.Generator | None, steps: int, deterministic: bool = False) -> None:
         """Draws the noise of ``steps`` steps (plus the output bias) and sizes the
-        recorded-action buffers."""
+        recorded-action buffers. ``deterministic``: no noise (``rng`` unused), so :meth:`act`
+        takes the argmax or the mean, as the Java ``Policy.mode``."""
         p = self.policy
         if steps != self._steps:
             self._steps = steps
@@ -238,7 +239,9 @@ class Sampler:
                 self.indices = np.empty((steps, self.n), np.int64)
             else:
                 self.samples = np.empty((steps, self.n, p.outputs), np.float64)
-        if self._categorical:
+        if deterministic:
+            self.noise[...] = 0.0
+        elif self._categorical:
             # standard Gumbel noise: argmax(logits + G) is distributed as softmax(logits)
             self.noise[...] = rng.gumbel(size=self.noise.shape)
         else:

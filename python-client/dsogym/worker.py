@@ -51,6 +51,7 @@ from gymnasium.vector.utils import concatenate, create_empty_array
 
 from dsogym import codec, mujoco_warnings, shm
 from dsogym.collect import CAPABILITY as WORKER_INFERENCE
+from dsogym.collect import DETERMINISTIC as DETERMINISTIC_COLLECT
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
 from dsogym.lanes import gather, lane_loop_possible, step_lanes
 from dsogym.proto import pb, pb_grpc
@@ -63,7 +64,7 @@ log = logging.getLogger("dsogym.worker")
 # "configure": the server may rebuild the lanes in another autoreset mode (a client session of
 # the hub takes the worker in its own mode, and gives it back fresh in the handshake's mode)
 CAPABILITIES = ("reset_mask", "same_step_final_observations", "info_tensors", WORKER_INFERENCE, "configure",
-                "unseeded_lanes")
+                "unseeded_lanes", DETERMINISTIC_COLLECT)
 
 # grpc status code numbers
 INVALID_ARGUMENT = 3
@@ -416,6 +417,9 @@ class Worker:
         steps = req.steps_per_lane
         if steps < 1:
             raise RequestError(f"collect.steps_per_lane: expected >= 1, actual {steps}")
+        if req.deterministic and req.HasField("seed"):
+            raise RequestError(f"collect.seed: expected absent when collect.deterministic is set (a deterministic "
+                               f"collect draws no random numbers), actual {req.seed}")
         never = np.flatnonzero(~self._was_reset)
         if never.size:
             raise PreconditionFailed(f"collect: lanes {never.tolist()} have not been reset (never, or not "
@@ -436,7 +440,7 @@ class Worker:
         rng = np.random.default_rng(req.seed) if req.HasField("seed") else None
         inference.install(policy, rng)
         try:
-            chunk = inference.collect(envs, self._obs, steps)
+            chunk = inference.collect(envs, self._obs, steps, req.deterministic)
         except BaseException:
             # the lanes moved an unknown number of steps: the next collect needs a reset first
             self._was_reset[:] = False

@@ -9,7 +9,7 @@ from gymnasium.vector import AutoresetMode
 
 import dsogym_test_envs  # noqa: F401  (registers ShiftedWalk-v0)
 from dsogym import codec
-from dsogym.collect import CAPABILITY, LOOPS, policy_to_proto
+from dsogym.collect import CAPABILITY, DETERMINISTIC, LOOPS, policy_to_proto
 from dsogym.policy import CATEGORICAL, GAUSSIAN, MlpPolicy, Normalizer, num_params
 from dsogym.proto import pb
 from dsogym.worker import Worker
@@ -36,8 +36,8 @@ def policy_for(w, hidden=(), version=1, seed=0, normalize=True, activation="tanh
     return MlpPolicy(head, obs_dim, list(hidden), activation, outputs, theta, normalizer, version=version)
 
 
-def collect(w, steps, policy=None, seed=None, cid=10):
-    req = pb.CollectRequest(steps_per_lane=steps)
+def collect(w, steps, policy=None, seed=None, cid=10, deterministic=False):
+    req = pb.CollectRequest(steps_per_lane=steps, deterministic=deterministic)
     if policy is not None:
         policy_to_proto(policy, req.policy)
     if seed is not None:
@@ -152,6 +152,29 @@ def test_collect_continues_from_steps_and_a_masked_reset_sees_current_observatio
 def test_hello_declares_the_capability():
     w = Worker("CartPole-v1", 1)
     assert CAPABILITY in w.hello().hello.capabilities
+    assert DETERMINISTIC in w.hello().hello.capabilities
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("env_id, hidden", [("CartPole-v1", (8,)), ("Pendulum-v1", (8, 8))])
+def test_deterministic_collect_takes_the_mode_replays_exactly_and_leaves_the_generator(env_id, hidden, loop):
+    """Each recorded action is the policy's argmax (exactly) or mean (the sampler's arithmetic
+    is rearranged, so up to rounding) at the observation the policy saw; the env got exactly
+    those actions (replay); nothing was drawn from the generator."""
+    n = 3
+    w = make_worker(env_id, n, loop=loop, seed=5)
+    p = policy_for(w, hidden, version=2)
+    c = decoded(collect(w, 60, p, deterministic=True))
+    params = p.forward(p.normalize(c["obs"].reshape(60 * n, -1).astype(np.float64)))
+    if p.head == CATEGORICAL:
+        np.testing.assert_array_equal(c["actions"].reshape(-1), params.argmax(1))
+    else:
+        np.testing.assert_allclose(c["actions"].reshape(60 * n, -1), params, rtol=0, atol=1e-12)
+    replay(env_id, n, 5, [c], w.single_action_space)
+    decoded(collect(w, 4, seed=3))  # a stochastic collect seeds the generator
+    state = w.inference.rng.bit_generator.state
+    decoded(collect(w, 9, deterministic=True))
+    assert w.inference.rng.bit_generator.state == state
 
 
 def error_of(reply):
@@ -197,6 +220,10 @@ def bad_requests(w):
          INVALID_ARGUMENT, "collect.policy.normalizer.var: expected finite values >= 0"),
         (pb.CollectRequest(steps_per_lane=5, policy=proto_with(p, normalizer_var=np.ones(obs_dim + 1))),
          INVALID_ARGUMENT, f"collect.policy.normalizer.var: expected FLOAT64 shape [{obs_dim}]"),
+        # the caller's loop adds a seed: a deterministic collect draws nothing, so a seed is refused
+        (pb.CollectRequest(steps_per_lane=5, deterministic=True), INVALID_ARGUMENT,
+         "collect.seed: expected absent when collect.deterministic is set (a deterministic collect "
+         "draws no random numbers), actual 12345"),
     ]
 
 

@@ -74,6 +74,8 @@ public final class RemoteVectorEnv implements VectorEnv {
   public static final String WORKER_INFERENCE = "worker_inference";
   /** The capability of workers that leave lanes unseeded when asked (ResetRequest.unseeded_lanes). */
   public static final String UNSEEDED_LANES = "unseeded_lanes";
+  /** The capability of workers that collect the policy's deterministic action (evaluations). */
+  public static final String DETERMINISTIC_COLLECT = "deterministic_collect";
   /** The capability of workers that serve {@link #configure}. */
   public static final String CONFIGURE = "configure";
 
@@ -268,6 +270,11 @@ public final class RemoteVectorEnv implements VectorEnv {
     }
   }
 
+  /** Whether the worker declared the capability {@value #DETERMINISTIC_COLLECT}. */
+  public boolean supportsDeterministicCollect() {
+    return supportsWorkerInference() && info.capabilities().contains(DETERMINISTIC_COLLECT);
+  }
+
   /** Whether the worker declared the capability {@value #WORKER_INFERENCE}. */
   public boolean supportsWorkerInference() {
     return info.capabilities().contains(WORKER_INFERENCE);
@@ -459,6 +466,11 @@ public final class RemoteVectorEnv implements VectorEnv {
       if (r.getStepsPerLane() < 1) {
         throw new IllegalArgumentException("steps_per_lane: expected >= 1, got "
             + r.getStepsPerLane());
+      }
+      if (r.getDeterministic() && !supportsDeterministicCollect()) {
+        // an older worker would ignore the field and sample: refuse rather than mislead
+        throw new IllegalArgumentException("deterministic: needs a worker with the capability "
+            + DETERMINISTIC_COLLECT + "; worker " + info.id() + " has " + info.capabilities());
       }
     }
     book.checkEveryLaneReset("collect");

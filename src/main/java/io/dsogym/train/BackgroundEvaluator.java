@@ -3,7 +3,6 @@ package io.dsogym.train;
 import io.dsogym.env.EnvUnavailableException;
 import io.dsogym.env.VectorEnv;
 import io.dsogym.policy.ObservationNormalizer;
-import io.dsogym.policy.Policy;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * The trainer's evaluations off its critical path: each evaluates a snapshot of θ and of the
@@ -30,8 +30,12 @@ final class BackgroundEvaluator implements AutoCloseable {
 
   private final LaneSource lanes;
   private final int numLanes;
-  /** This thread's own policy: policies keep work arrays, so one is never shared. */
-  private final Policy policy;
+  /**
+   * The steps of freshly opened lanes: the server's (with a policy of this thread's own:
+   * policies keep work arrays) or the worker's.
+   */
+  private final Function<VectorEnv, Evaluator.Steps> stepsOf;
+  private final int obsDim;
   private final int episodes;
   private final LanePreparation prepare;
   private final BooleanSupplier stopping;
@@ -40,12 +44,15 @@ final class BackgroundEvaluator implements AutoCloseable {
   private final ExecutorService thread;
   /** Used only by the evaluating thread (inline: the trainer's), closed by {@link #close}. */
   private VectorEnv env;
+  private Evaluator.Steps steps;
 
-  BackgroundEvaluator(LaneSource lanes, int numLanes, Policy policy, int episodes,
+  BackgroundEvaluator(LaneSource lanes, int numLanes,
+      Function<VectorEnv, Evaluator.Steps> stepsOf, int obsDim, int episodes,
       LanePreparation prepare, BooleanSupplier stopping, PrintStream console, boolean async) {
     this.lanes = lanes;
     this.numLanes = numLanes;
-    this.policy = policy;
+    this.stepsOf = stepsOf;
+    this.obsDim = obsDim;
     this.episodes = episodes;
     this.prepare = prepare;
     this.stopping = stopping;
@@ -93,9 +100,10 @@ final class BackgroundEvaluator implements AutoCloseable {
       try {
         if (env == null) {
           env = lanes.open(numLanes, "eval");
+          steps = stepsOf.apply(env);
         }
         prepare.apply(theta, env);
-        return Evaluator.evaluate(env, policy, theta, normalizer, episodes, seed);
+        return Evaluator.evaluate(steps, obsDim, theta, normalizer, episodes, seed);
       } catch (EnvUnavailableException e) {
         if (attempt > 0 || stopping.getAsBoolean()) {
           throw e;

@@ -422,8 +422,9 @@ public final class Trainer {
       }
     }
     evaluator = loop == null ? null : new BackgroundEvaluator(lanes,
-        Math.min(config.evalEpisodes(), 32), evalPolicy, config.evalEpisodes(),
-        this::prepareEvalLanes, () -> stopRequested != null, console, evalAsync);
+        Math.min(config.evalEpisodes(), 32), this::evaluationSteps, policy.obsDim(),
+        config.evalEpisodes(), this::prepareEvalLanes, () -> stopRequested != null, console,
+        evalAsync);
     try (MetricsLog log = new MetricsLog(outDir.resolve("metrics.csv"), state.iteration)) {
       metrics = log;
       console.printf(Locale.ROOT, "[train] %s from %s, %s, %s setting, %s, "
@@ -756,6 +757,16 @@ public final class Trainer {
         new SplittableRandom(samplerSeed));
     c.reset(resetSeed);
     return c;
+  }
+
+  /**
+   * The evaluation lanes' steps: the worker computes the deterministic action, K steps per
+   * round trip, where training would use worker-side inference on such lanes and the worker
+   * can (an older worker without {@value RemoteVectorEnv#DETERMINISTIC_COLLECT} steps one
+   * round trip per step, as do Java-native lanes).
+   */
+  private Evaluator.Steps evaluationSteps(VectorEnv env) {
+    return Evaluator.stepsFor(env, evalPolicy, useWorkerInference(env));
   }
 
   /**
