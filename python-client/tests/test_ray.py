@@ -130,7 +130,9 @@ def test_example_trains_with_workers_on_both_nodes(cluster, tmp_path):
 
 def test_worker_killed_mid_run_is_restarted_and_the_run_finishes(cluster, tmp_path):
     out = tmp_path / "run"
-    proc = _example(cluster, out, 1, max_steps=40_000)
+    # long enough (about 10 s of training here) that the kill lands mid-run, however late the
+    # example relays the learner's lines: a 40k-step run once ended before it was noticed
+    proc = _example(cluster, out, 1, max_steps=200_000)
     lines, pids, killed = [], {}, None
     try:
         for line in proc.stdout:
@@ -149,9 +151,9 @@ def test_worker_killed_mid_run_is_restarted_and_the_run_finishes(cluster, tmp_pa
     output = "".join(lines)
     assert killed is not None, output[-4000:]
     assert proc.returncode == 0, output[-4000:]
-    assert re.search(r"\[train\] lost the (env|evaluation) worker", output), output[-4000:]
+    assert re.search(r"\[train\] lost (the (env|evaluation) worker|worker \d+ of)", output), output[-4000:]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["env_steps"] >= 40_000, summary
+    assert summary["env_steps"] >= 200_000, summary
     placed = json.loads((out / "ray_workers.json").read_text())
     worker = placed["workers"][killed]
     assert worker["restarts"] == 1 and worker["pids"][0] == pids[killed] and worker["pid"] != pids[killed], placed
