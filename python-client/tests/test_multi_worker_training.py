@@ -15,14 +15,16 @@ def test_a_straggling_remote_workers_chunks_join_later_batches_off_chain(tmp_pat
     def follow(line):
         if "listening on" in line and not port:
             port.append(line.split("listening on ")[1].split(";")[0])
-            for delay in (0.0, 0.01):  # 2 lanes x 32 steps x 10 ms: 0.64 s a chunk for the slow one
+            # 2 lanes x 32 steps x 3 ms: 0.19 s a chunk for the slow one, about ten of the fast
+            # one's batches; the run (64 of them) lasts long enough for its chunks to come in
+            for delay in (0.0, 0.003):
                 spawn_worker("--server", port[0], "--env", ENV, "--num-envs", "2",
                              "--env-kwargs", json.dumps({"delay": delay}), "--name", f"delay-{delay}")
         if line.startswith(f"[train] {ENV} from python"):  # the evaluation's lanes come next
             spawn_worker("--server", port[0], "--env", ENV, "--num-envs", "2", "--name", "eval")
 
     summary = dsogym.train(ENV, source="python", out=out, workers="remote", port=0, num_workers=2,
-                           batch_quorum=0.5, num_envs=4, steps_per_lane=32, max_steps=2048,
+                           batch_quorum=0.5, num_envs=4, steps_per_lane=32, max_steps=4096,
                            eval_every=100000, eval_episodes=2, target_return=475, on_progress=follow)
     assert summary["workers"] == 2 and summary["batch_quorum"] == 0.5
     assert summary["chunks_late"] >= 1, summary
