@@ -141,8 +141,11 @@ def test_worker_killed_mid_run_is_restarted_and_the_run_finishes(cluster, tmp_pa
             if m:
                 pids[int(m.group(1))] = int(m.group(2))
             if killed is None and len(pids) == 2 and line.startswith("[train] steps"):
-                connected = re.findall(r"ray-(\d+)@", "".join(lines))
-                killed = int(connected[0])  # the first to connect: the training worker
+                # the training worker: the first whose lanes the learner reset (the server logs
+                # how each worker's resets and steps travel at its first one); the first to
+                # connect may wait idle for the evaluation
+                trained = re.findall(r"\(ray-(\d+)@[^)]*\): resets and steps", "".join(lines))
+                killed = int(trained[0])
                 os.kill(pids[killed], signal.SIGKILL)
         proc.wait(600)
     finally:
