@@ -74,6 +74,14 @@ public final class EnvSource implements LaneSource, AutoCloseable {
     return openLanes(numEnvs, "local-" + purpose);
   }
 
+  /** Not synchronized: an {@link #openLanes} in progress holds the lock while it waits. */
+  @Override
+  public void stopWaiting(String reason) {
+    if (server != null) {
+      server.pool().endWaits(reason);
+    }
+  }
+
   @Override
   public synchronized String replacementNote() {
     return server == null ? "reopening Java lanes" : launcher == null

@@ -50,6 +50,8 @@ public final class WorkerPool {
   private final AtomicLong ids = new AtomicLong();
   /** Set by {@link #closeIdle} (server shutdown): a worker given back then is closed too. */
   private volatile String closingReason;
+  /** Set by {@link #endWaits}: every wait for workers, present or future, ends with it. */
+  private String waitsEndedReason;
 
   public void addListener(Listener listener) {
     listeners.add(listener);
@@ -79,7 +81,8 @@ public final class WorkerPool {
    * Gymnasium's {@code module:EnvId} form (import the module, then make EnvId) matches workers
    * serving EnvId: that is the id a worker declares once its module has registered the env.
    *
-   * @throws EnvUnavailableException (DEADLINE_EXCEEDED) when fewer came within the timeout
+   * @throws EnvUnavailableException (DEADLINE_EXCEEDED) when fewer came within the timeout;
+   *     (CANCELLED) when interrupted or after {@link #endWaits}
    */
   public List<RemoteVectorEnv> awaitWorkers(String envId, int count, Duration timeout) {
     if (count < 1) {
@@ -89,6 +92,10 @@ public final class WorkerPool {
     String served = envId == null ? null : envId.substring(envId.lastIndexOf(':') + 1);
     synchronized (lock) {
       while (true) {
+        if (waitsEndedReason != null) {
+          throw new EnvUnavailableException(EnvUnavailableException.Reason.CANCELLED, "stopped "
+              + "waiting for a worker for env '" + envId + "': " + waitsEndedReason, null);
+        }
         List<RemoteVectorEnv> matching = new ArrayList<>();
         for (RemoteVectorEnv env : idle) {
           if (served == null || served.equals(env.spec().id())) {
@@ -114,6 +121,17 @@ public final class WorkerPool {
               "interrupted while waiting for a worker for env '" + envId + "'", e);
         }
       }
+    }
+  }
+
+  /**
+   * Ends every wait in {@link #awaitWorkers}, now and from now on, with CANCELLED saying
+   * {@code reason}: a stopping run is not held up by a worker that may never come.
+   */
+  public void endWaits(String reason) {
+    synchronized (lock) {
+      waitsEndedReason = reason;
+      lock.notifyAll();
     }
   }
 

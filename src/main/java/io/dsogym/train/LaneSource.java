@@ -15,6 +15,13 @@ public interface LaneSource {
    */
   VectorEnv open(int numEnvs, String purpose) throws Exception;
 
+  /**
+   * The run is stopping: an {@link #open} waiting for a worker, now or later, gives up at once
+   * with an {@link io.dsogym.env.EnvUnavailableException} (CANCELLED). Callable from any
+   * thread (a shutdown hook). Lanes that need no waiting may ignore it.
+   */
+  default void stopWaiting(String reason) {}
+
   /** How a lost worker is replaced, for the console ("starting a new local worker"). */
   String replacementNote();
 }

@@ -397,6 +397,9 @@ public final class Trainer {
    */
   public void requestStop(String reason) {
     stopRequested = reason;
+    if (lanes != null) {
+      lanes.stopWaiting(reason);  // a wait for a replacement or evaluation worker ends now
+    }
   }
 
   /** Whether the last {@link #run} ended on {@link #requestStop} before its budget. */
@@ -829,7 +832,16 @@ public final class Trainer {
     state.workersLost++;
     console.printf("[train] lost the env worker (%s); the batch in progress is dropped and "
         + "training goes on: %s%n", e.getMessage(), lanes.replacementNote());
-    loop.replaceCollector(newCollector(lanes.open(config.numEnvs(), "train")));
+    VectorEnv replacement;
+    try {
+      replacement = lanes.open(config.numEnvs(), "train");
+    } catch (EnvUnavailableException waitEnded) {
+      if (stopRequested == null) {
+        throw waitEnded;
+      }
+      return;  // stopping: the run ends with the checkpoint of the state so far
+    }
+    loop.replaceCollector(newCollector(replacement));
     console.println("[train] new lanes connected; continuing");
   }
 

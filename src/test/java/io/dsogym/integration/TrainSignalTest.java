@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dsogym.cli.Main;
+import io.dsogym.launch.WorkerLauncher;
 import io.dsogym.train.Checkpoint;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -96,7 +97,7 @@ class TrainSignalTest {
     CompletableFuture<Void> errorReader = readLines(train.getErrorStream(), errors);
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (errors.stream().noneMatch(l -> l.contains("start workers with"))
+      while (errors.stream().noneMatch(l -> l.contains("start a worker with"))
           && train.isAlive() && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
@@ -110,6 +111,82 @@ class TrainSignalTest {
     reader.get(10, TimeUnit.SECONDS);
     errorReader.get(10, TimeUnit.SECONDS);
     assertEquals(143, train.exitValue(), lines + "\n" + errors);
+  }
+
+  /**
+   * Training on a remote worker, then waiting for another: a replacement for the training
+   * worker, killed after a few iterations, or the evaluation's worker, which never comes.
+   * SIGTERM ends that wait at once: the run stops as it does elsewhere, with the checkpoint of
+   * the last iteration reported (before the fix it sat out the hook's 60 s and was halted with
+   * neither message nor checkpoint).
+   */
+  @ParameterizedTest(name = "waiting for the {0} worker")
+  @CsvSource({"replacement, 100000000", "evaluation, 64"})
+  void sigtermWhileTrainingWaitsForAWorkerStopsWithACheckpoint(String waitingFor,
+      String evalEvery) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process train = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "train", "--env", "CartPole-v1", "--source", "python",
+        "--workers", "remote", "--port", "0", "--max-steps", "100000000", "--num-envs", "2",
+        "--steps-per-lane", "32", "--eval-every", evalEvery, "--out", dir.toString())
+        .start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    List<String> errors = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> reader = readLines(train.getInputStream(), lines);
+    CompletableFuture<Void> errorReader = readLines(train.getErrorStream(), errors);
+    WorkerLauncher launcher = new WorkerLauncher(WorkerLauncher.defaultPython());
+    try {
+      String listening = awaitLine(errors, "start a worker with", train);
+      Matcher address = Pattern.compile("--server (\\S+)").matcher(listening);
+      assertTrue(address.find(), listening);
+      Process worker = launcher.start(address.group(1), "CartPole-v1", 2, null, "remote-test");
+      // with an evaluation pending, training holds up after MAX_EVALUATIONS_IN_FLIGHT
+      int iterations = waitingFor.equals("replacement") ? 3 : 1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (lines.stream().filter(l -> l.startsWith("[train] steps")).count() < iterations
+          && train.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(lines.stream().filter(l -> l.startsWith("[train] steps")).count()
+          >= iterations, "training runs: " + lines + errors);
+      if (waitingFor.equals("replacement")) {
+        worker.destroyForcibly();
+        awaitLine(lines, "[train] lost the env worker", train);
+      }
+      awaitLine(errors, "dsogym: waiting for a remote worker", train);
+      new ProcessBuilder("kill", "-TERM", Long.toString(train.pid())).start().waitFor();
+      assertTrue(train.waitFor(120, TimeUnit.SECONDS), "exited: " + lines + errors);
+    } finally {
+      train.destroyForcibly();
+      launcher.close();
+    }
+    reader.get(10, TimeUnit.SECONDS);
+    errorReader.get(10, TimeUnit.SECONDS);
+    String console = String.join("\n", lines) + "\nstderr:\n" + String.join("\n", errors);
+    assertEquals(143, train.exitValue(), console);
+    assertTrue(console.contains("[train] stopped (SIGINT or SIGTERM) at "), console);
+    long reported = lastReportedSteps(lines);
+    assertTrue(reported > 0, console);
+    assertEquals(reported, Checkpoint.read(dir).envSteps, "the checkpoint holds the last "
+        + "iteration reported: " + console);
+  }
+
+  /** The first of {@code lines} containing {@code text}, waiting for it while {@code p} runs. */
+  private static String awaitLine(List<String> lines, String text, Process p)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      for (String line : lines) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("expected a line with '" + text + "', got: " + lines);
   }
 
   private static CompletableFuture<Void> readLines(java.io.InputStream in, List<String> into) {
