@@ -290,10 +290,16 @@ public final class SharedMemoryRegion {
   }
 
   /** Reads the rings that came (their count does not matter: the sequences say what is new). */
-  private void drainDoorbell() throws IOException {
+  private void drainDoorbell() {
     int n;
-    while ((n = doorbell.read(drain.clear())) > 0) {
-      // keep reading
+    try {
+      while ((n = doorbell.read(drain.clear())) > 0) {
+        // keep reading
+      }
+    } catch (IOException e) {
+      // reset by a worker that died with rings unread: a hang-up like any other. It is not a
+      // malformed reply; the stream's end fails the wait with the worker's loss (UNAVAILABLE)
+      n = -1;
     }
     if (n < 0) {
       SelectionKey key = doorbell.keyFor(rung);
