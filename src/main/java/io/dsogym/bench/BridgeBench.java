@@ -134,11 +134,7 @@ public final class BridgeBench {
         // which cancels the machine's drift.
         List<Double> raws = new ArrayList<>();
         Series server = new Series(o.repeats());
-        double[] p50s = new double[o.repeats()];
-        double[] p99s = new double[o.repeats()];
         Series shm = new Series(o.repeats());
-        double[] shmP50s = new double[o.repeats()];
-        double[] shmP99s = new double[o.repeats()];
         Series worker = new Series(o.repeats());
         Series ahead = new Series(o.repeats());
         // One raw process and one worker per mode live for the whole row, each built and
@@ -166,18 +162,10 @@ public final class BridgeBench {
           };
           for (int r = 0; r < o.repeats(); r++) {
             if (serverBench != null) {
-              double steps = serverBench.stepsPerSecond(o.seconds());
-              long[] lat = serverBench.latencies(o.latencySteps());
-              p50s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.5);
-              p99s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.99);
-              record.accept(server, new double[] {steps, Double.NaN, Double.NaN});
+              record.accept(server, serverBench.measure(o.seconds(), o.latencySteps(), server, r));
             }
             if (shmBench != null) {
-              double steps = shmBench.stepsPerSecond(o.seconds());
-              long[] lat = shmBench.latencies(o.latencySteps());
-              shmP50s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.5);
-              shmP99s[r] = PolicyDriver.quantileMicros(lat, o.latencySteps(), 0.99);
-              record.accept(shm, new double[] {steps, Double.NaN, Double.NaN});
+              record.accept(shm, shmBench.measure(o.seconds(), o.latencySteps(), shm, r));
             }
             if (workerBench != null) {
               record.accept(worker, workerBench.measure(o.seconds()));
@@ -196,22 +184,10 @@ public final class BridgeBench {
         Map<String, Object> samples = new LinkedHashMap<>();
         samples.put("raw_steps_per_sec", rawSamples);
         if (serverSide) {
-          row.put("bridge_steps_per_sec", median(server.steps));
-          row.put("ratio", median(server.ratios));
-          row.put("round_trip_p50_us", median(p50s));
-          row.put("round_trip_p99_us", median(p99s));
-          samples.put("bridge_steps_per_sec", server.steps);
-          samples.put("ratio", server.ratios);
-          samples.put("round_trip_p50_us", p50s);
+          server.putRoundTrips("bridge_steps_per_sec", "", row, samples);
         }
         if (shmSide) {
-          row.put("shm_steps_per_sec", median(shm.steps));
-          row.put("shm_ratio", median(shm.ratios));
-          row.put("shm_round_trip_p50_us", median(shmP50s));
-          row.put("shm_round_trip_p99_us", median(shmP99s));
-          samples.put("shm_steps_per_sec", shm.steps);
-          samples.put("shm_ratio", shm.ratios);
-          samples.put("shm_round_trip_p50_us", shmP50s);
+          shm.putRoundTrips("shm_steps_per_sec", "shm_", row, samples);
         }
         if (workerSide) {
           worker.put("worker", row, samples);
@@ -225,9 +201,10 @@ public final class BridgeBench {
             + "%6s %11s %7s%n",
             env, n, median(rawSamples), cell(serverSide, median(server.steps), "%.0f"),
             cell(serverSide, median(server.ratios), "%.3f"),
-            cell(serverSide, median(p50s), "%.0f"), cell(serverSide, median(p99s), "%.0f"),
+            cell(serverSide, median(server.p50s), "%.0f"),
+            cell(serverSide, median(server.p99s), "%.0f"),
             cell(shmSide, median(shm.steps), "%.0f"), cell(shmSide, median(shm.ratios), "%.3f"),
-            cell(shmSide, median(shmP50s), "%.0f"), cell(shmSide, median(shmP99s), "%.0f"),
+            cell(shmSide, median(shm.p50s), "%.0f"), cell(shmSide, median(shm.p99s), "%.0f"),
             cell(workerSide, median(worker.steps), "%.0f"),
             cell(workerSide, median(worker.ratios), "%.3f"),
             cell(workerSide, median(worker.envShares), "%.2f"),
@@ -281,12 +258,17 @@ public final class BridgeBench {
     out.println("wrote " + o.out());
   }
 
-  /** One bridge mode's windows in a row: steps/s, ratio to raw, the worker's time shares. */
+  /**
+   * One bridge mode's windows in a row: steps/s, ratio to raw, the worker's time shares, and
+   * for the server-side modes the round trip's p50 and p99 per repeat (in µs).
+   */
   private static final class Series {
     final double[] steps;
     final double[] ratios;
     final double[] envShares;
     final double[] policyShares;
+    final double[] p50s;
+    final double[] p99s;
     private int size;
 
     Series(int repeats) {
@@ -294,6 +276,8 @@ public final class BridgeBench {
       ratios = new double[repeats];
       envShares = new double[repeats];
       policyShares = new double[repeats];
+      p50s = new double[repeats];
+      p99s = new double[repeats];
     }
 
     /** window: steps/s and the two shares (NaN where the mode has none). */
@@ -303,6 +287,18 @@ public final class BridgeBench {
       envShares[size] = window[1];
       policyShares[size] = window[2];
       size++;
+    }
+
+    /** A server-side mode's figures, under its keys (the server mode's predate the prefix). */
+    void putRoundTrips(String stepsKey, String prefix, Map<String, Object> row,
+        Map<String, Object> samples) {
+      row.put(stepsKey, median(steps));
+      row.put(prefix + "ratio", median(ratios));
+      row.put(prefix + "round_trip_p50_us", median(p50s));
+      row.put(prefix + "round_trip_p99_us", median(p99s));
+      samples.put(stepsKey, steps);
+      samples.put(prefix + "ratio", ratios);
+      samples.put(prefix + "round_trip_p50_us", p50s);
     }
 
     void put(String prefix, Map<String, Object> row, Map<String, Object> samples) {
@@ -350,11 +346,18 @@ public final class BridgeBench {
       return (driver.envSteps - stepsBefore) / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** The duration of each of {@code steps} vector steps. */
-    long[] latencies(int steps) {
-      long[] lat = new long[steps];
-      driver.run(steps, lat);
-      return lat;
+    /**
+     * One window of {@code seconds}, then {@code latencySteps} vector steps timed one by one
+     * into {@code series}' p50 and p99 of repeat {@code r}; returns the window for
+     * {@link Series#add}.
+     */
+    double[] measure(double seconds, int latencySteps, Series series, int r) {
+      double steps = stepsPerSecond(seconds);
+      long[] lat = new long[latencySteps];
+      driver.run(latencySteps, lat);
+      series.p50s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.5);
+      series.p99s[r] = PolicyDriver.quantileMicros(lat, latencySteps, 0.99);
+      return new double[] {steps, Double.NaN, Double.NaN};
     }
 
     @Override
