@@ -139,6 +139,12 @@ public final class Trainer {
       long scheduledEvalAt) {}
 
   private final ArrayDeque<PendingRow> pendingRows = new ArrayDeque<>();
+  private static final int VALUE_LOSS = MetricsLog.COLUMNS.indexOf("value_loss");
+  /** V̂'s refit overlaps the next collection; off only to check that this changes nothing. */
+  private boolean valueFitInBackground = true;
+  private BackgroundValueFit valueFit;
+  /** The last iteration's row and state, waiting for its V̂ fit's loss and V̂'s state. */
+  private PendingRow rowAwaitingValueFit;
 
   /**
    * Trains a policy on env lanes: the closed loop of {@code trainEnv} and the env's policy.
@@ -424,6 +430,7 @@ public final class Trainer {
         state.exactInitialTheta = state.theta.clone();
       }
     }
+    valueFit = new BackgroundValueFit(value, valueFitInBackground);
     evaluator = loop == null ? null : new BackgroundEvaluator(lanes,
         Math.min(config.evalEpisodes(), 32), this::evaluationSteps, policy.obsDim(),
         config.evalEpisodes(), this::prepareEvalLanes, () -> stopRequested != null, console,
@@ -470,6 +477,7 @@ public final class Trainer {
         // suits envs whose returns are 10 or 1000; predictions are scaled back here.
         valueInputs(batch, batch.features(), buf.valueIn);
         valueInputs(batch, batch.nextFeatures(), buf.valueNextIn);
+        finishValueFit();  // V̂ fitted on the previous batch, while this one was collected
         if (critic == null) {
           value.predictBatch(buf.valueIn, n, v);
           value.predictBatch(buf.valueNextIn, n, vNext);
@@ -520,14 +528,17 @@ public final class Trainer {
         optimizer.setLearningRate(lr);
         PolicyImprovement.Report report = improvement.improve(surrogate, state.theta, progress);
         state.improverState = improvement.state();
-        // §3f step 5: refit V̂ on this batch, for use at the next iteration.
+        // §3f step 5: refit V̂ on this batch, for use at the next iteration: it runs while
+        // the next batch is collected, and its loss completes this iteration's row.
         double valueLoss = Double.NaN;
         if (critic == null) {
           updateValueScale(targets);
           scale(targets, 1.0 / state.valueScale);
-          valueLoss = value.fit(buf.valueIn, targets, n, config.valueEpochs(),
-              config.valueMinibatch(), new SplittableRandom(config.seed() * 31
-                  + state.iteration));
+          valueFit.start(buf.valueIn, targets, n, config.valueEpochs(), config.valueMinibatch(),
+              config.seed() * 31 + state.iteration);
+          if (!valueFitInBackground) {
+            valueLoss = valueFit.finish();
+          }
         }
         source.afterUpdate(batch);
 
@@ -549,20 +560,29 @@ public final class Trainer {
         }
         state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;
         double stepsPerSecond = n / ((System.nanoTime() - iterStart) / 1e9);
-        pendingRows.add(new PendingRow(new double[] {state.iteration, state.envSteps,
+        PendingRow row = new PendingRow(new double[] {state.iteration, state.envSteps,
             state.episodes, state.wallSeconds, stepsPerSecond, trainReturn, Double.NaN,
             Double.NaN, valueLoss, report.gradNorm(), lr, policyStd(), report.kl(),
-            report.surrogateChange(), exactJ}, evaluating, evaluated, scheduledEvalAt));
+            report.surrogateChange(), exactJ}, evaluating, evaluated, scheduledEvalAt);
+        if (valueFit.pending()) {
+          rowAwaitingValueFit = row;
+        } else {
+          pendingRows.add(row);
+        }
+        boolean checkpointDue = state.envSteps >= config.maxSteps() || stopRequested != null
+            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS;
+        if (checkpointDue) {
+          finishValueFit();
+        }
         writeRows(evalAsync ? MAX_EVALUATIONS_IN_FLIGHT : 0);
         // With rows pending, the checkpoint waits: their evaluations write it (writeRow).
-        if (pendingRows.isEmpty() && (state.envSteps >= config.maxSteps()
-            || stopRequested != null
-            || System.nanoTime() - lastCheckpointNanos > CHECKPOINT_INTERVAL_NANOS)) {
+        if (checkpointDue && pendingRows.isEmpty()) {
           saveCheckpoint();
           lastCheckpointNanos = System.nanoTime();
         }
         progress(trainReturn, stepsPerSecond, stepsAtStart, startNanos, report.detail());
       }
+      finishValueFit();
       writeRows(0);  // the evaluations still running: the final one, or those a stop leaves
       state.wallSeconds = wallBefore + (System.nanoTime() - startNanos) / 1e9;  // with the wait
       saveCheckpoint();  // the whole state, every row written
@@ -573,6 +593,7 @@ public final class Trainer {
       }
     } finally {
       try {
+        valueFit.close();
         if (evaluator != null) {
           evaluator.close();
         }
@@ -810,6 +831,7 @@ public final class Trainer {
     }
     if (at == null) {
       try {
+        finishValueFit();
         writeRows(0);  // rows first: the checkpoint is of a state whose rows are all written
       } catch (Exception pending) {
         pending.addSuppressed(e);  // a refused evaluation has checkpointed its own state
@@ -1027,20 +1049,52 @@ public final class Trainer {
     return state.copy();
   }
 
-  /** Brings the optimizer's, V̂'s and the normalizer's state into {@link #state}. */
+  /**
+   * Brings the optimizer's, V̂'s and the normalizer's state into {@link #state}; while V̂ is
+   * being fit, its state is left to {@link #finishValueFit}, which completes the snapshot.
+   */
   private void captureState() {
     state.adamM = optimizer.m();
     state.adamV = optimizer.v();
     state.adamSteps = optimizer.steps();
-    state.valueTheta = value.theta();
-    state.valueAdamM = value.adamM();
-    state.valueAdamV = value.adamV();
-    state.valueAdamSteps = value.adamSteps();
+    if (valueFit == null || !valueFit.pending()) {
+      captureValue(state);
+    }
     if (normalizer != null) {
       state.obsMean = normalizer.mean();
       state.obsVar = normalizer.var();
       state.obsCount = normalizer.count();
     }
+  }
+
+  private void captureValue(Checkpoint.State into) {
+    into.valueTheta = value.theta();
+    into.valueAdamM = value.adamM();
+    into.valueAdamV = value.adamV();
+    into.valueAdamSteps = value.adamSteps();
+  }
+
+  /**
+   * Waits for V̂'s fit on the last batch, if one is running, and completes that iteration's
+   * row (its loss) and snapshot (V̂'s state), which then joins the rows to write.
+   */
+  private void finishValueFit() throws InterruptedException {
+    if (valueFit == null || !valueFit.pending()) {
+      return;
+    }
+    double loss = valueFit.finish();
+    PendingRow row = rowAwaitingValueFit;
+    rowAwaitingValueFit = null;
+    row.values()[VALUE_LOSS] = loss;
+    if (row.at() != null) {
+      captureValue(row.at());
+    }
+    pendingRows.add(row);
+  }
+
+  /** Sequential V̂ fits, for the test that the overlap leaves every figure unchanged. */
+  void fitValueInForeground() {
+    valueFitInBackground = false;
   }
 
   /** One console line per iteration; the eta uses the session's average rate. */

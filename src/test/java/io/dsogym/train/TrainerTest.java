@@ -161,6 +161,49 @@ class TrainerTest {
   }
 
   @Test
+  void valueFitOverlappingTheNextCollectionChangesNoFigure() throws Exception {
+    // evaluations every other batch, so best/ and the checkpoints are written while V̂ is fit
+    TrainConfig c = config(4096, Map.of("--eval-every", "1024"));
+    Map<String, Checkpoint.State> finals = new java.util.HashMap<>();
+    Map<String, List<double[]>> metrics = new java.util.HashMap<>();
+    for (String mode : List.of("overlapped", "sequential")) {
+      Path out = dir.resolve(mode);
+      Lanes lanes = new Lanes();
+      Trainer t = new Trainer(c, lanes, lanes.open(c.numEnvs(), "train"), out, null,
+          new PrintStream(console, true, StandardCharsets.UTF_8));
+      if (mode.equals("sequential")) {
+        t.fitValueInForeground();
+      }
+      t.run();
+      finals.put(mode, Checkpoint.read(out));
+      finals.put(mode + "/best", Checkpoint.read(out.resolve(Checkpoint.BEST_DIR)));
+      metrics.put(mode, MetricsLog.read(out.resolve("metrics.csv")));
+    }
+    List<double[]> overlapped = metrics.get("overlapped");
+    List<double[]> sequential = metrics.get("sequential");
+    assertEquals(sequential.size(), overlapped.size());
+    int loss = MetricsLog.COLUMNS.indexOf("value_loss");
+    for (int r = 0; r < overlapped.size(); r++) {
+      assertTrue(Double.isFinite(overlapped.get(r)[loss]), "row " + r + " has V̂'s loss");
+      for (int k = 0; k < MetricsLog.COLUMNS.size(); k++) {
+        String column = MetricsLog.COLUMNS.get(k);
+        if (!column.equals("wall_seconds") && !column.equals("steps_per_second")) {
+          assertEquals(sequential.get(r)[k], overlapped.get(r)[k], 0.0, column + ", row " + r);
+        }
+      }
+    }
+    for (String which : List.of("", "/best")) {
+      Checkpoint.State a = finals.get("overlapped" + which);
+      Checkpoint.State b = finals.get("sequential" + which);
+      assertEquals(b.envSteps, a.envSteps, which);
+      assertArrayEquals(b.theta, a.theta, 0.0, which);
+      assertArrayEquals(b.valueTheta, a.valueTheta, 0.0, "V̂ " + which);
+      assertArrayEquals(b.valueAdamV, a.valueAdamV, 0.0, "V̂'s Adam " + which);
+      assertEquals(b.valueScale, a.valueScale, 0.0, which);
+    }
+  }
+
+  @Test
   void lostWorkerDropsTheBatchInProgressAndTrainingGoesOnWithNewLanes() throws Exception {
     Lanes lanes = new Lanes();
     lanes.failTrainAfterSteps = 200;  // dies in the second batch (128 steps per lane)
