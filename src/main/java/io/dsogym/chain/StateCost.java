@@ -12,6 +12,21 @@ public interface StateCost {
   /** grad += weight · ∇θ L(x_i,θ); returns L(x_i,θ). */
   double accumulateGradient(double[] theta, int i, double weight, double[] grad);
 
+  /**
+   * costs[k - from] = L(x_i,θ) for i = order[k], k in [from, to), and unless grad is null,
+   * grad += Σ_k weight[k - from] · ∇θ L(x_i,θ): a minibatch in one call, which a cost on a
+   * network's outputs evaluates in one forward and one backward pass. By default one state at
+   * a time.
+   */
+  default void accumulateGradients(double[] theta, int[] order, int from, int to,
+      double[] weight, double[] grad, double[] costs) {
+    for (int k = from; k < to; k++) {
+      int i = order[k];
+      costs[k - from] = grad == null ? cost(theta, i)
+          : accumulateGradient(theta, i, weight[k - from], grad);
+    }
+  }
+
   /** No θ-dependent cost. */
   StateCost NONE = new StateCost() {
     @Override
@@ -22,6 +37,12 @@ public interface StateCost {
     @Override
     public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
       return 0;
+    }
+
+    @Override
+    public void accumulateGradients(double[] theta, int[] order, int from, int to,
+        double[] weight, double[] grad, double[] costs) {
+      java.util.Arrays.fill(costs, 0, to - from, 0.0);
     }
   };
 
@@ -44,6 +65,21 @@ public interface StateCost {
       public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
         return self.accumulateGradient(theta, i, weight, grad)
             + other.accumulateGradient(theta, i, weight, grad);
+      }
+
+      private double[] second = new double[0];
+
+      @Override
+      public void accumulateGradients(double[] theta, int[] order, int from, int to,
+          double[] weight, double[] grad, double[] costs) {
+        if (second.length < to - from) {
+          second = new double[to - from];
+        }
+        self.accumulateGradients(theta, order, from, to, weight, grad, costs);
+        other.accumulateGradients(theta, order, from, to, weight, grad, second);
+        for (int k = 0; k < to - from; k++) {
+          costs[k] += second[k];
+        }
       }
     };
   }

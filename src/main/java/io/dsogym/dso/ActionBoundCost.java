@@ -52,32 +52,43 @@ public final class ActionBoundCost implements StateCost {
     this.low = low.clone();
     this.high = high.clone();
     this.params = new double[2 * m];
-    this.dParams = new double[2 * m];  // the log σ half stays 0: the cost ignores σ
+    this.dParams = new double[2 * m];
   }
 
   @Override
   public double cost(double[] theta, int i) {
     policy.distributionParams(theta, obs, i * obsDim, params);
-    return costAndDerivative();
+    return bound(i, params, null);
   }
 
   @Override
   public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
     policy.distributionParams(theta, obs, i * obsDim, params);
-    double c = costAndDerivative();
+    double c = bound(i, params, dParams);
     policy.accumulateParamsGradient(theta, obs, i * obsDim, dParams, weight, grad);
     return c;
   }
 
-  /** The cost at {@link #params}, and its derivative in the means in dParams. */
-  private double costAndDerivative() {
+  @Override
+  public void accumulateGradients(double[] theta, int[] order, int from, int to,
+      double[] weight, double[] grad, double[] costs) {
+    policy.accumulateParamsFunction(theta, obs, order, from, to, this::bound, weight, grad,
+        costs);
+  }
+
+  /** The cost at the distribution parameters p; unless d is null, its derivative in them. */
+  private double bound(int i, double[] p, double[] d) {
     double c = 0;
-    for (int j = 0; j < low.length; j++) {
-      double mean = params[j];
+    int m = low.length;
+    for (int j = 0; j < m; j++) {
+      double mean = p[j];
       // NaN-free for infinite bounds: mean - ∞ < 0 and -∞ - mean < 0 give 0
       double excess = mean > high[j] ? mean - high[j] : mean < low[j] ? mean - low[j] : 0;
       c += excess * excess;
-      dParams[j] = 2 * coef * excess;
+      if (d != null) {
+        d[j] = 2 * coef * excess;
+        d[m + j] = 0;  // the cost ignores σ
+      }
     }
     return coef * c;
   }

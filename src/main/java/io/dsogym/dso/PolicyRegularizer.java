@@ -89,23 +89,30 @@ public final class PolicyRegularizer implements StateCost {
   @Override
   public double cost(double[] theta, int i) {
     policy.distributionParams(theta, obs, i * obsDim, params);
-    return costAndDerivative(i, false);
+    return costAndDerivative(i, params, null);
   }
 
   @Override
   public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
     policy.distributionParams(theta, obs, i * obsDim, params);
-    double c = costAndDerivative(i, true);
+    double c = costAndDerivative(i, params, dParams);
     policy.accumulateParamsGradient(theta, obs, i * obsDim, dParams, weight, grad);
     return c;
   }
 
-  /** The cost at {@link #params}; with {@code derivative}, also ∂cost/∂params in dParams. */
-  private double costAndDerivative(int i, boolean derivative) {
-    return categorical ? categorical(i, derivative) : gaussian(i, derivative);
+  @Override
+  public void accumulateGradients(double[] theta, int[] order, int from, int to,
+      double[] weight, double[] grad, double[] costs) {
+    policy.accumulateParamsFunction(theta, obs, order, from, to, this::costAndDerivative,
+        weight, grad, costs);
   }
 
-  private double categorical(int i, boolean derivative) {
+  /** The cost at state i's parameters; unless dParams is null, also ∂cost/∂params in it. */
+  private double costAndDerivative(int i, double[] params, double[] dParams) {
+    return categorical ? categorical(i, params, dParams) : gaussian(i, params, dParams);
+  }
+
+  private double categorical(int i, double[] params, double[] dParams) {
     int k = width;
     double lse = logSumExp(params, 0, k);
     double entropy = 0;
@@ -122,7 +129,7 @@ public final class PolicyRegularizer implements StateCost {
         kl += Math.exp(logp) * (logp - (refParams[i * k + j] - refLse));
       }
     }
-    if (derivative) {
+    if (dParams != null) {
       for (int j = 0; j < k; j++) {
         double logp = params[j] - lse;
         double p = Math.exp(logp);
@@ -137,7 +144,7 @@ public final class PolicyRegularizer implements StateCost {
     return -entropyCoef * entropy + klCoef * kl;
   }
 
-  private double gaussian(int i, boolean derivative) {
+  private double gaussian(int i, double[] params, double[] dParams) {
     int m = width / 2;
     double c = 0;
     for (int j = 0; j < m; j++) {
@@ -158,7 +165,7 @@ public final class PolicyRegularizer implements StateCost {
         dMean += klCoef * diff * refInvVar;
         dLogStd += klCoef * (varRatio - 1);
       }
-      if (derivative) {
+      if (dParams != null) {
         dParams[j] = dMean;
         dParams[m + j] = dLogStd;
       }

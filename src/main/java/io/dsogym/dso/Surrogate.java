@@ -47,6 +47,9 @@ public final class Surrogate {
   private final double[] probe;
   /** ln P and score weights of a minibatch, evaluated in one call each (matrix products). */
   private final double[] logBuf;
+  /** A minibatch's κ_i · N/|B| and L(x_i,θ). */
+  private final double[] kappaBuf;
+  private final double[] costBuf;
   private final double[] scoreWeight;
 
   /**
@@ -105,6 +108,8 @@ public final class Surrogate {
     this.gradMinus = new double[p];
     this.probe = new double[p];
     this.logBuf = new double[n];
+    this.kappaBuf = new double[n];
+    this.costBuf = new double[n];
     this.scoreWeight = new double[n];
   }
 
@@ -220,11 +225,14 @@ public final class Surrogate {
     int clipped = 0;
     model.logLikelihoods(theta, order, from, to, logBuf);
     for (int k = from; k < to; k++) {
+      kappaBuf[k - from] = stateWeight[order[k]] * scale;
+    }
+    cost.accumulateGradients(theta, order, from, to, kappaBuf, grad, costBuf);
+    for (int k = from; k < to; k++) {
       int i = order[k];
       double a = advantage[i] * scale;
-      double kappa = stateWeight[i] * scale;
-      double l = grad == null ? cost.cost(theta, i)
-          : cost.accumulateGradient(theta, i, kappa, grad);
+      double kappa = kappaBuf[k - from];
+      double l = costBuf[k - from];
       double r = Math.exp(logBuf[k - from] - logDenominator[i]);
       double term = r * a;
       boolean active = true;

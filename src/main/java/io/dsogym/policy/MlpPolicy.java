@@ -20,6 +20,9 @@ public final class MlpPolicy implements Policy {
   private final double[] out;
   /** weight · ∂ln π/∂outputs of a block of rows, where backpropagation starts. */
   private final double[] deltas;
+  /** One row's distribution parameters and a function's derivative in them. */
+  private final double[] rowParams;
+  private final double[] rowDParams;
 
   /** @param initLogStd the Gaussian head's initial log standard deviation (unused otherwise) */
   public MlpPolicy(PolicySpec spec, double initLogStd) {
@@ -29,6 +32,8 @@ public final class MlpPolicy implements Policy {
     this.logStdOffset = spec.netParams();
     this.out = new double[spec.outputs()];
     this.deltas = new double[BLOCK * spec.outputs()];
+    this.rowParams = new double[paramsWidth()];
+    this.rowDParams = new double[paramsWidth()];
   }
 
   @Override
@@ -230,6 +235,38 @@ public final class MlpPolicy implements Policy {
       }
     }
     net.backward(theta, 0, dParams, 0, weight, grad);
+  }
+
+  @Override
+  public void accumulateParamsFunction(double[] theta, double[] obs, int[] index, int from,
+      int to, ParamsFunction f, double[] weight, double[] grad, double[] values) {
+    int k = out.length;
+    boolean gaussian = !categorical();
+    for (int b = from; b < to; b += BLOCK) {
+      int e = Math.min(to, b + BLOCK);
+      double[] outs = net.forwardRows(theta, 0, obs, index, b, e);
+      for (int q = b; q < e; q++) {
+        System.arraycopy(outs, (q - b) * k, rowParams, 0, k);
+        if (gaussian) {
+          System.arraycopy(theta, logStdOffset, rowParams, k, k);
+        }
+        values[q - from] = f.apply(index[q], rowParams, grad == null ? null : rowDParams);
+        if (grad != null) {
+          double w = weight[q - from];
+          for (int j = 0; j < k; j++) {
+            deltas[(q - b) * k + j] = w * rowDParams[j];
+          }
+          if (gaussian) {
+            for (int j = 0; j < k; j++) {
+              grad[logStdOffset + j] += w * rowDParams[k + j];
+            }
+          }
+        }
+      }
+      if (grad != null) {
+        net.backward(theta, 0, deltas, 0, grad);
+      }
+    }
   }
 
   /** The mean entropy of the action distribution at x (nats). */

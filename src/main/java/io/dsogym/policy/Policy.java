@@ -90,4 +90,44 @@ public interface Policy {
    */
   void accumulateParamsGradient(double[] theta, double[] x, int xOff, double[] dParams,
       double weight, double[] grad);
+
+  /** The length of {@link #distributionParams}: the logits, or the means and log σ. */
+  default int paramsWidth() {
+    return spec().head() == PolicySpec.Head.CATEGORICAL ? spec().outputs()
+        : 2 * spec().outputs();
+  }
+
+  /**
+   * A function f_i of the distribution parameters at recorded state i: a cost built on
+   * π(·|x_i) (action bounds, entropy, KL), evaluated a minibatch at a time by {@link
+   * #accumulateParamsFunction}.
+   */
+  @FunctionalInterface
+  interface ParamsFunction {
+    /**
+     * f_i at {@code params} ({@link #distributionParams}' layout); unless {@code dParams} is
+     * null, writes ∂f_i/∂params into it (the same layout).
+     */
+    double apply(int i, double[] params, double[] dParams);
+  }
+
+  /**
+   * values[k - from] = f_i(params(x_i, θ)) for i = index[k], k in [from, to) (rows of obs as
+   * in {@link #logProbs}), and unless grad is null, grad += Σ_k weight[k - from] · ∇θ f_i.
+   * A network does it in one forward and one backward pass per block of rows; by default it
+   * is one state at a time (allocating its two row buffers per call).
+   */
+  default void accumulateParamsFunction(double[] theta, double[] obs, int[] index, int from,
+      int to, ParamsFunction f, double[] weight, double[] grad, double[] values) {
+    double[] params = new double[paramsWidth()];
+    double[] dParams = grad == null ? null : new double[paramsWidth()];
+    for (int k = from; k < to; k++) {
+      int i = index[k];
+      distributionParams(theta, obs, i * obsDim(), params);
+      values[k - from] = f.apply(i, params, dParams);
+      if (grad != null) {
+        accumulateParamsGradient(theta, obs, i * obsDim(), dParams, weight[k - from], grad);
+      }
+    }
+  }
 }

@@ -101,6 +101,81 @@ class BatchedLearnerPassesTest {
     assertClose(slow.meanKl(theta), fast.meanKl(theta), "sampled KL");
   }
 
+  /** Hides a cost's batched method: the surrogate falls back to one state at a time. */
+  private record OneCostAtATime(StateCost inner) implements StateCost {
+    public double cost(double[] theta, int i) {
+      return inner.cost(theta, i);
+    }
+
+    public double accumulateGradient(double[] theta, int i, double weight, double[] grad) {
+      return inner.accumulateGradient(theta, i, weight, grad);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(PolicySpec.Head.class)
+  void costsOnThePolicyOverMinibatchesEqualPerState(PolicySpec.Head head) {
+    SplittableRandom rng = new SplittableRandom(6);
+    int n = 600;
+    MlpPolicy pi = new MlpPolicy(new PolicySpec(head, 7, List.of(64, 64),
+        PolicySpec.Activation.TANH, 3), -0.2);
+    double[] thetaK = pi.initialTheta(3);
+    double[] obs = new double[n * 7];
+    for (int i = 0; i < obs.length; i++) {
+      obs[i] = rng.nextDouble(-2, 2);
+    }
+    double[] actions = new double[n * pi.actionDim()];
+    double[] advantage = new double[n];
+    double[] kappa = new double[n];
+    for (int i = 0; i < n; i++) {
+      pi.sample(thetaK, obs, i * 7, rng, actions, i * pi.actionDim());
+      advantage[i] = rng.nextDouble(-1, 1) / n;
+      kappa[i] = rng.nextDouble(0.5, 1.5) / n;
+    }
+    double[] thetaRef = thetaK.clone();
+    for (int j = 0; j < thetaRef.length; j++) {
+      thetaRef[j] += rng.nextDouble(-0.1, 0.1);
+    }
+    // entropy and KL to another policy; for a Gaussian, also means beyond the bounds ±0.3
+    StateCost cost = new PolicyRegularizer(pi, obs, n, 0.01, 0.5, thetaRef);
+    if (head == PolicySpec.Head.GAUSSIAN) {
+      // bounds the small initial means cross at some states and not at others
+      ActionBoundCost bound = new ActionBoundCost(pi, obs, 10, new double[] {-0.005, -0.008,
+          -0.003}, new double[] {0.005, 0.003, 0.008});
+      int active = 0;
+      for (int i = 0; i < n; i++) {
+        active += bound.cost(thetaK, i) > 0 ? 1 : 0;
+      }
+      assertTrue(active > n / 5 && active < n, active + " of " + n + " states beyond a bound");
+      cost = bound.plus(cost);
+    }
+    PolicyTransitions transitions = new PolicyTransitions(pi, obs, actions, n);
+    Surrogate fast = new Surrogate(transitions, cost, thetaK, advantage, kappa);
+    Surrogate slow = new Surrogate(new OneAtATime(transitions), new OneCostAtATime(cost),
+        thetaK, advantage, kappa);
+    double[] theta = thetaK.clone();
+    for (int j = 0; j < theta.length; j++) {
+      theta[j] += rng.nextDouble(-0.05, 0.05);
+    }
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = (i * 7919) % n;
+    }
+    double[] expected = new double[theta.length];
+    double[] actual = new double[theta.length];
+    assertClose(slow.gradient(theta, order, 100, 420, 0.2, expected, null),
+        fast.gradient(theta, order, 100, 420, 0.2, actual, null), "minibatch S̃");
+    assertClose(expected, actual, "minibatch ∇S̃");
+    assertClose(slow.gradient(theta, expected), fast.gradient(theta, actual), "S̃");
+    assertClose(expected, actual, "∇S̃");
+    assertClose(slow.value(theta), fast.value(theta), "S̃ without a gradient");
+    double[] costs = new double[320];
+    cost.accumulateGradients(theta, order, 100, 420, kappa, null, costs);
+    for (int k = 100; k < 420; k++) {
+      assertClose(cost.cost(theta, order[k]), costs[k - 100], "L at state " + order[k]);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(PolicySpec.Activation.class)
   void valueFitAndPredictionsEqualRowByRow(PolicySpec.Activation activation) {
