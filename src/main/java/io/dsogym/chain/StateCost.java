@@ -14,9 +14,9 @@ public interface StateCost {
 
   /**
    * costs[k - from] = L(x_i,θ) for i = order[k], k in [from, to), and unless grad is null,
-   * grad += Σ_k weight[k - from] · ∇θ L(x_i,θ): a minibatch in one call, which a cost on a
-   * network's outputs evaluates in one forward and one backward pass. By default one state at
-   * a time.
+   * grad += Σ_k weight[k - from] · ∇θ L(x_i,θ) (weight is not read when grad is null): a
+   * minibatch in one call, which a cost on a network's outputs evaluates in one forward and one
+   * backward pass. By default one state at a time.
    */
   default void accumulateGradients(double[] theta, int[] order, int from, int to,
       double[] weight, double[] grad, double[] costs) {

@@ -88,12 +88,8 @@ public final class Surrogate {
     this.advantage = Arrays.copyOf(advantage, n);
     this.stateWeight = Arrays.copyOf(stateWeight, n);
     this.logOld = new double[n];
-    this.costOld = costAtStart != null ? Arrays.copyOf(costAtStart, n) : new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      if (costAtStart == null) {
-        costOld[i] = this.cost.cost(this.thetaK, i);
-      }
       sum += stateWeight[i];
     }
     if (!(sum > 0)) {
@@ -102,6 +98,10 @@ public final class Surrogate {
     this.stateWeightSum = sum;
     this.all = new int[n];
     Arrays.setAll(all, i -> i);
+    this.costOld = costAtStart != null ? Arrays.copyOf(costAtStart, n) : new double[n];
+    if (costAtStart == null) {
+      this.cost.accumulateGradients(this.thetaK, all, 0, n, null, null, costOld);
+    }
     int p = model.numParams();
     this.score = new double[p];
     this.gradPlus = new double[p];
@@ -166,9 +166,7 @@ public final class Surrogate {
       return;
     }
     Arrays.fill(grad, 0);
-    for (int i = 0; i < n; i++) {
-      cost.accumulateGradient(thetaK, i, stateWeight[i], grad);
-    }
+    cost.accumulateGradients(thetaK, all, 0, n, stateWeight, grad, costBuf);
     model.accumulateScores(thetaK, all, 0, n, advantage, grad);
   }
 

@@ -113,7 +113,8 @@ public interface Policy {
 
   /**
    * values[k - from] = f_i(params(x_i, θ)) for i = index[k], k in [from, to) (rows of obs as
-   * in {@link #logProbs}), and unless grad is null, grad += Σ_k weight[k - from] · ∇θ f_i.
+   * in {@link #logProbs}), and unless grad is null, grad += Σ_k weight[k - from] · ∇θ f_i
+   * (weight is not read when grad is null).
    * A network does it in one forward and one backward pass per block of rows; by default it
    * is one state at a time (allocating its two row buffers per call).
    */

@@ -169,6 +169,9 @@ class BatchedLearnerPassesTest {
     assertClose(slow.gradient(theta, expected), fast.gradient(theta, actual), "S̃");
     assertClose(expected, actual, "∇S̃");
     assertClose(slow.value(theta), fast.value(theta), "S̃ without a gradient");
+    slow.gradientAtStart(expected);
+    fast.gradientAtStart(actual);
+    assertClose(expected, actual, "∇S̃(θ_k)");
     double[] costs = new double[320];
     cost.accumulateGradients(theta, order, 100, 420, kappa, null, costs);
     for (int k = 100; k < 420; k++) {
