@@ -47,4 +47,27 @@ public interface TransitionLikelihood {
       }
     }
   }
+
+  /** A transition's score weight given its ln P: the surrogate's ratio term and its clip. */
+  @FunctionalInterface
+  interface ScoreWeight {
+    /** The weight of the score of the transition at place k of the index. */
+    double of(int k, double logLikelihood);
+  }
+
+  /**
+   * logOut[k - from] = ln P(x'_i|x_i,θ) for i = index[k], k in [from, to), then grad +=
+   * Σ_k w_k · ∇θ ln P(x'_i|x_i,θ) with w_k = weight.of(k, ln P), called in the order of k: the
+   * ratios and the gradient from one evaluation, which a policy network makes in one forward
+   * pass instead of two. By default {@link #logLikelihoods} then {@link #accumulateScores}.
+   */
+  default void accumulateWeightedScores(double[] theta, int[] index, int from, int to,
+      ScoreWeight weight, double[] logOut, double[] grad) {
+    logLikelihoods(theta, index, from, to, logOut);
+    double[] w = new double[to - from];
+    for (int k = from; k < to; k++) {
+      w[k - from] = weight.of(k, logOut[k - from]);
+    }
+    accumulateScores(theta, index, from, to, w, grad);
+  }
 }

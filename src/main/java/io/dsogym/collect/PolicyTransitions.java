@@ -61,4 +61,11 @@ public final class PolicyTransitions implements TransitionLikelihood {
       double[] weight, double[] grad) {
     policy.accumulateScores(theta, obs, actions, index, from, to, weight, grad, null);
   }
+
+  @Override
+  public void accumulateWeightedScores(double[] theta, int[] index, int from, int to,
+      ScoreWeight weight, double[] logOut, double[] grad) {
+    policy.accumulateWeightedScores(theta, obs, actions, index, from, to, weight::of, logOut,
+        grad);
+  }
 }

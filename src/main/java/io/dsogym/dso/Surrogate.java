@@ -45,12 +45,11 @@ public final class Surrogate {
   private final double[] gradPlus;
   private final double[] gradMinus;
   private final double[] probe;
-  /** ln P and score weights of a minibatch, evaluated in one call each (matrix products). */
+  /** ln P of a minibatch, evaluated in one call (matrix products). */
   private final double[] logBuf;
   /** A minibatch's κ_i · N/|B| and L(x_i,θ). */
   private final double[] kappaBuf;
   private final double[] costBuf;
-  private final double[] scoreWeight;
 
   /**
    * @param thetaK the parameters the transitions were recorded under
@@ -110,7 +109,6 @@ public final class Surrogate {
     this.logBuf = new double[n];
     this.kappaBuf = new double[n];
     this.costBuf = new double[n];
-    this.scoreWeight = new double[n];
   }
 
   public int size() {
@@ -219,19 +217,48 @@ public final class Surrogate {
       logDenominator = logOld;
     }
     double scale = (double) n / (to - from);
-    double s = 0;
-    int clipped = 0;
-    model.logLikelihoods(theta, order, from, to, logBuf);
     for (int k = from; k < to; k++) {
       kappaBuf[k - from] = stateWeight[order[k]] * scale;
     }
     cost.accumulateGradients(theta, order, from, to, kappaBuf, grad, costBuf);
-    for (int k = from; k < to; k++) {
+    Terms terms = new Terms(order, from, scale, clip, logDenominator);
+    if (grad == null) {
+      model.logLikelihoods(theta, order, from, to, logBuf);
+      for (int k = from; k < to; k++) {
+        terms.scoreWeight(k, logBuf[k - from]);
+      }
+    } else {
+      model.accumulateWeightedScores(theta, order, from, to, terms::scoreWeight, logBuf, grad);
+    }
+    if (clippedOut != null) {
+      clippedOut[0] = (double) terms.clipped / (to - from);
+    }
+    return terms.sum;
+  }
+
+  /** A minibatch's terms of S̃, added up transition by transition as their ln P arrive. */
+  private final class Terms {
+    private final int[] order;
+    private final int from;
+    private final double scale;
+    private final double clip;
+    private final double[] logDenominator;
+    double sum;
+    int clipped;
+
+    Terms(int[] order, int from, double scale, double clip, double[] logDenominator) {
+      this.order = order;
+      this.from = from;
+      this.scale = scale;
+      this.clip = clip;
+      this.logDenominator = logDenominator;
+    }
+
+    /** Adds transition order[k]'s term; returns the weight of its score (0 when clipped). */
+    double scoreWeight(int k, double logLikelihood) {
       int i = order[k];
       double a = advantage[i] * scale;
-      double kappa = kappaBuf[k - from];
-      double l = costBuf[k - from];
-      double r = Math.exp(logBuf[k - from] - logDenominator[i]);
+      double r = Math.exp(logLikelihood - logDenominator[i]);
       double term = r * a;
       boolean active = true;
       if (clip > 0) {
@@ -242,16 +269,9 @@ public final class Surrogate {
           clipped++;
         }
       }
-      scoreWeight[k - from] = active ? a * r : 0.0;
-      s += kappa * (l - costOld[i]) + term - a;
+      sum += kappaBuf[k - from] * (costBuf[k - from] - costOld[i]) + term - a;
+      return active ? a * r : 0.0;
     }
-    if (grad != null) {
-      model.accumulateScores(theta, order, from, to, scoreWeight, grad);
-    }
-    if (clippedOut != null) {
-      clippedOut[0] = (double) clipped / (to - from);
-    }
-    return s;
   }
 
   /**

@@ -201,6 +201,25 @@ public final class MlpPolicy implements Policy {
   }
 
   @Override
+  public void accumulateWeightedScores(double[] theta, double[] obs, double[] actions,
+      int[] index, int from, int to, RowWeight weight, double[] logProb, double[] grad) {
+    int k = out.length;
+    int actionDim = spec.actionDim();
+    for (int b = from; b < to; b += BLOCK) {
+      int e = Math.min(to, b + BLOCK);
+      double[] outs = net.forwardRows(theta, 0, obs, index, b, e);
+      for (int q = b; q < e; q++) {
+        int aOff = index[q] * actionDim;
+        double logp = headLogProb(theta, outs, (q - b) * k, actions, aOff);
+        logProb[q - from] = logp;
+        headScore(theta, outs, (q - b) * k, actions, aOff, weight.of(q, logp), deltas,
+            (q - b) * k, grad);
+      }
+      net.backward(theta, 0, deltas, 0, grad);
+    }
+  }
+
+  @Override
   public void mode(double[] theta, double[] x, int xOff, double[] action, int aOff) {
     evaluate(theta, x, xOff);
     if (categorical()) {

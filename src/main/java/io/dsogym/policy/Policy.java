@@ -73,6 +73,29 @@ public interface Policy {
     }
   }
 
+  /** A row's score weight given its ln π, for {@link #accumulateWeightedScores}. */
+  @FunctionalInterface
+  interface RowWeight {
+    /** The weight of the score of the row at place k of the index. */
+    double of(int k, double logProb);
+  }
+
+  /**
+   * logProb[k - from] = ln π(a_i|x_i, θ) for i = index[k], k in [from, to) (rows as in {@link
+   * #logProbs}), then grad += Σ_k w_k · ∇θ ln π(a_i|x_i, θ) with w_k = weight.of(k, ln π),
+   * called in the order of k. By default {@link #logProbs} then {@link #accumulateScores}
+   * (allocating the weights per call); a network makes one forward pass.
+   */
+  default void accumulateWeightedScores(double[] theta, double[] obs, double[] actions,
+      int[] index, int from, int to, RowWeight weight, double[] logProb, double[] grad) {
+    logProbs(theta, obs, actions, index, from, to, logProb);
+    double[] w = new double[to - from];
+    for (int k = from; k < to; k++) {
+      w[k - from] = weight.of(k, logProb[k - from]);
+    }
+    accumulateScores(theta, obs, actions, index, from, to, w, grad, null);
+  }
+
   /** The deterministic action used for evaluation: the argmax (discrete) or the mean. */
   void mode(double[] theta, double[] x, int xOff, double[] action, int aOff);
 
