@@ -53,7 +53,7 @@ from dsogym import codec, mujoco_warnings, shm
 from dsogym.collect import CAPABILITY as WORKER_INFERENCE
 from dsogym.collect import DETERMINISTIC as DETERMINISTIC_COLLECT
 from dsogym.collect import WorkerInference, max_steps_per_lane, policy_from_proto
-from dsogym.lanes import gather, lane_loop_possible, step_lanes
+from dsogym.lanes import gather, lane_loop_possible, packed_flags, packed_rewards, stack_rows, step_lanes
 from dsogym.proto import pb, pb_grpc
 from dsogym.transport import (AUTH_TOKEN_VARIABLE, AUTORESET_FROM_PB, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
                               add_cpus_option, apply_cpus_option, channel_credentials, open_aio_channel,
@@ -379,9 +379,7 @@ class Worker:
         reply = pb.WorkerMessage(id=cmd_id)
         r = reply.step_result
         self._obs_leaf.encode(obs, r.observations.tensor)
-        self._encode_lane_values(r, np.array(rewards, np.float64).tobytes(),
-                                 np.array(terminated, np.bool_).tobytes(),
-                                 np.array(truncated, np.bool_).tobytes())
+        self._encode_lane_values(r, packed_rewards(rewards), packed_flags(terminated), packed_flags(truncated))
         if ended:
             self._encode_finals(ended, finals, r)
         return reply
@@ -396,8 +394,14 @@ class Worker:
 
     def _encode_finals(self, ended: list[int], finals: list, r: Any) -> None:
         space = self.single_observation_space
-        batch = concatenate(space, finals, create_empty_array(space, n=len(ended)))
         r.ended_lanes.extend(ended)
+        if isinstance(space, gym.spaces.Box) and self._obs_leaf is not None:
+            # a few lanes end in most steps: stacked as gymnasium's concatenate would, at a
+            # fifth of its cost (profiled: 10 µs of a 64-lane CartPole step)
+            batch = stack_rows(finals, np.empty((len(ended), *space.shape), space.dtype))
+            self._obs_leaf.encode(batch, r.final_observations.tensor)
+            return
+        batch = concatenate(space, finals, create_empty_array(space, n=len(ended)))
         codec.encode_value(batch, space, r.final_observations, "final_observations")
 
     def _collect(self, cmd: Any) -> Any:
