@@ -15,7 +15,8 @@ request area at 256, of ``request_capacity`` bytes; the reply area after it to t
 sequence is the command id. A reply's format is 0 for a serialized WorkerMessage, or, where the
 offer says the server reads them (``packed_step_replies``), 1 for a packed step: a lane-loop
 step's arrays written straight into the reply area (``_pack_step``), which skips building and
-serializing a message (about 15 µs of a 64-lane CartPole step, profiled).
+serializing a message (64 CartPole lanes: 5 µs in a tight loop against 1.5 µs packed, and about
+three times that inside a step, whose caches the envs have cooled).
 
 The doorbell: a Unix socket the worker connects to before it answers the offer. After
 publishing a command or a reply, its writer sends one byte there, so that the reader, after a

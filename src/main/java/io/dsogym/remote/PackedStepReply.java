@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  * info as the int32 K and 4 zero bytes, the N rewards (float64), the N observations, the K
  * final observations, the N terminated and N truncated flags (a byte each) and the K ended
  * lanes (int32), all little-endian, instead of serializing a {@code WorkerMessage}: that saves
- * the Python worker building and serializing one (about 15 µs of a 64-lane CartPole step).
+ * the Python worker building and serializing one (64 CartPole lanes: 5 µs in a tight loop
+ * against 1.5 µs packed, and about three times that inside a step).
  * This side turns the arrays back into the {@code StepResult} the stream would have carried,
  * so everything after the region is the same.
  *
