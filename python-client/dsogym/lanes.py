@@ -10,13 +10,14 @@ SyncVectorEnv's time (py-spy).
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-__all__ = ["lane_loop_possible", "step_lanes", "gather"]
+__all__ = ["lane_loop_possible", "step_lanes", "gather", "stack_rows", "packed_rewards", "packed_flags"]
 
 
 def lane_loop_possible(envs: Any, n: int) -> bool:
@@ -53,10 +54,38 @@ def step_lanes(envs: gym.vector.SyncVectorEnv, actions: Any, rewards: list, term
 
 def gather(envs: gym.vector.SyncVectorEnv, out: np.ndarray) -> np.ndarray:
     """The lanes' current observations batched into ``out`` [N, *obs_shape] (Box spaces)."""
-    current = envs._env_obs
+    return stack_rows(envs._env_obs, out)
+
+
+def stack_rows(rows: list, out: np.ndarray) -> np.ndarray:
+    """``rows`` (Box elements) stacked into ``out`` [len(rows), *shape], cast as Gymnasium's
+    ``concatenate`` casts them (same kind)."""
     if out.ndim > 1:
-        # the lanes' rows end to end: one concatenate is cheaper than an assignment per lane
-        np.concatenate(current, out=out.reshape(out.shape[0] * out.shape[1], *out.shape[2:]))
+        # the rows end to end: one concatenate is cheaper than an assignment per row, and than
+        # np.stack(out=...) or gymnasium's concatenate (3-4 times, profiled)
+        np.concatenate(rows, out=out.reshape(out.shape[0] * out.shape[1], *out.shape[2:]))
     else:
-        out[:] = current
+        out[:] = rows
     return out
+
+
+def packed_rewards(rewards: list) -> bytes:
+    """The lanes' rewards as little-endian float64 bytes, the same as
+    ``np.array(rewards, np.float64).tobytes()`` at a third of its cost (struct reads Python and
+    numpy floats and ints alike); anything struct refuses takes numpy's way."""
+    try:
+        return struct.pack(f"<{len(rewards)}d", *rewards)
+    except (struct.error, TypeError, ValueError, OverflowError):
+        return np.array(rewards, np.float64).tobytes()
+
+
+def packed_flags(flags: list) -> bytes:
+    """The lanes' terminated or truncated flags as BOOL bytes, the same as
+    ``np.array(flags, np.bool_).tobytes()``: Python bools (what Gymnasium envs return) are their
+    own bytes, at a quarter of numpy's cost; anything else (numpy bools, other truthy values)
+    takes numpy's way."""
+    try:
+        data = bytes(flags)
+    except (TypeError, ValueError):
+        return np.array(flags, np.bool_).tobytes()
+    return np.array(flags, np.bool_).tobytes() if data.translate(None, b"\x00\x01") else data

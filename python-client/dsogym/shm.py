@@ -10,8 +10,13 @@ stays open throughout: it carries every other command, and its end is each side'
 the other is gone.
 
 Layout (little-endian): [0, 32) the token; at 64 the request sequence (int64) and at 72 its
-length (int32); at 128 the reply sequence and at 136 its length; the request area at 256, of
-``request_capacity`` bytes; the reply area after it to the end. A sequence is the command id.
+length (int32); at 128 the reply sequence, at 136 its length and at 140 its format (int32); the
+request area at 256, of ``request_capacity`` bytes; the reply area after it to the end. A
+sequence is the command id. A reply's format is 0 for a serialized WorkerMessage, or, where the
+offer says the server reads them (``packed_step_replies``), 1 for a packed step: a lane-loop
+step's arrays written straight into the reply area (``_pack_step``), which skips building and
+serializing a message (64 CartPole lanes: 5 µs in a tight loop against 1.5 µs packed, and about
+three times that inside a step, whose caches the envs have cooled).
 
 The doorbell: a Unix socket the worker connects to before it answers the offer. After
 publishing a command or a reply, its writer sends one byte there, so that the reader, after a
@@ -55,8 +60,10 @@ CAPABILITY = "shm_steps"
 DIRECTORY = "/dev/shm"
 TOKEN_BYTES = 32
 REQUEST_SEQ, REQUEST_LENGTH = 64, 72
-REPLY_SEQ, REPLY_LENGTH = 128, 136
+REPLY_SEQ, REPLY_LENGTH, REPLY_FORMAT = 128, 136, 140
 HEADER_BYTES = 256
+MESSAGE_FORMAT, PACKED_STEP_FORMAT = 0, 1
+PACKED_HEADER_BYTES = 8
 # Waiting for a command: spin this long, then sleep in the doorbell's recv, waking this often to
 # see whether the stream has ended.
 SPIN_SECONDS = 50e-6
@@ -123,6 +130,7 @@ class _Region:
         self.words = np.frombuffer(self.mm, dtype="<i8", count=HEADER_BYTES // 8)
         self.request_end = HEADER_BYTES + request_capacity
         self.reply_capacity = size - self.request_end
+        self.packed = offer.packed_step_replies
 
     def close(self) -> None:
         self.doorbell.close()
@@ -137,13 +145,17 @@ class SharedMemorySteps:
     """One stream's region: ``accept`` an offer, serve it on a daemon thread, ``stop`` with the
     stream.
 
-    ``handle`` answers a command (the worker's, behind the lock the stream's loop shares);
-    ``send_on_stream`` sends a reply that does not fit the reply area.
+    ``handle(cmd, packed)`` answers a command (the worker's, behind the lock the stream's loop
+    shares); with ``packed`` it may answer a step with a ``dsogym.worker.LaneStep`` instead of a
+    message, and ``to_message`` turns one into its message. ``send_on_stream`` sends a reply that
+    does not fit the reply area.
     """
 
-    def __init__(self, handle: Callable[[Any], Any], send_on_stream: Callable[[Any], None]):
+    def __init__(self, handle: Callable[[Any, bool], Any], send_on_stream: Callable[[Any], None],
+                 to_message: Callable[[Any], Any]):
         self._handle = handle
         self._send_on_stream = send_on_stream
+        self._to_message = to_message
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._region: _Region | None = None
@@ -176,6 +188,7 @@ class SharedMemorySteps:
         unpack, pack = struct.Struct("<i").unpack_from, struct.Struct("<i").pack_into
         reply_start, reply_capacity = region.request_end, region.reply_capacity
         ring = region.doorbell.send
+        packed = region.packed
         try:
             while True:
                 seq = words[req]
@@ -185,11 +198,21 @@ class SharedMemorySteps:
                     seq = words[req]
                 length = unpack(mm, REQUEST_LENGTH)[0]
                 cmd = pb.ServerCommand.FromString(mm[HEADER_BYTES:HEADER_BYTES + length])
-                reply = self._handle(cmd)
-                data = reply.SerializeToString()
-                if len(data) <= reply_capacity:
-                    mm[reply_start:reply_start + len(data)] = data
-                    pack(mm, REPLY_LENGTH, len(data))
+                reply = self._handle(cmd, packed)
+                if isinstance(reply, tuple):  # a LaneStep: packed straight into the reply area
+                    length, form = _pack_step(mm, reply_start, reply_capacity, reply), PACKED_STEP_FORMAT
+                    if length < 0:
+                        reply = self._to_message(reply)
+                if not isinstance(reply, tuple):
+                    data = reply.SerializeToString()
+                    length, form = len(data), MESSAGE_FORMAT
+                    if length <= reply_capacity:
+                        mm[reply_start:reply_start + length] = data
+                    else:
+                        length = -1
+                if length >= 0:
+                    pack(mm, REPLY_LENGTH, length)
+                    pack(mm, REPLY_FORMAT, form)
                     words[rep] = seq  # after the bytes: x86-TSO keeps the stores in order
                     ring(b"\x01")
                 else:
@@ -220,6 +243,39 @@ class SharedMemorySteps:
             if poll(timeout_ms) and not _drain(region.doorbell):
                 return False
         return True
+
+
+def _pack_step(mm: mmap.mmap, start: int, capacity: int, s: Any) -> int:
+    """Writes LaneStep ``s`` at ``start`` as a packed step (docs/protocol.md, "Shared-memory
+    steps"); returns its length, or -1 (nothing written) when it exceeds ``capacity``.
+
+    N lanes, K of which ended, observations of E bytes each: the int32 K and 4 zero bytes; the
+    N rewards (float64); the N observations; the K final observations; the N terminated and
+    the N truncated flags (one byte each, 0 or 1); the K ended lanes (int32, ascending)."""
+    obs, ended = s.observations, s.ended
+    n, k = obs.shape[0], len(ended)
+    obs_bytes = obs.nbytes
+    finals_bytes = obs_bytes // n * k
+    length = PACKED_HEADER_BYTES + 8 * n + obs_bytes + finals_bytes + 2 * n + 4 * k
+    if length > capacity:
+        return -1
+    _HEADER.pack_into(mm, start, k, 0)
+    at = start + PACKED_HEADER_BYTES
+    mm[at:at + 8 * n] = s.rewards
+    at += 8 * n
+    mm[at:at + obs_bytes] = memoryview(obs).cast("B")
+    at += obs_bytes
+    if k:
+        mm[at:at + finals_bytes] = memoryview(s.final_observations).cast("B")
+        at += finals_bytes
+    mm[at:at + n] = s.terminated
+    mm[at + n:at + 2 * n] = s.truncated
+    if k:
+        struct.pack_into(f"<{k}i", mm, at + 2 * n, *ended)
+    return length
+
+
+_HEADER = struct.Struct("<ii")
 
 
 def _drain(doorbell: socket.socket) -> bool:

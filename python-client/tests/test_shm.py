@@ -31,7 +31,11 @@ pytestmark = pytest.mark.skipif(not shm.supported(), reason="shared-memory steps
 class ServerRegion:
     """The server's side of a region, as RemoteVectorEnv/SharedMemoryRegion run it in Java."""
 
-    def __init__(self, request_capacity: int = 4096, reply_capacity: int = 65536):
+    def __init__(self, request_capacity: int = 4096, reply_capacity: int = 65536, packed: tuple | None = None):
+        """``packed``: (lanes, observation dtype, observation shape) for an offer of packed step
+        replies, which ``reply`` then decodes into the WorkerMessage they stand for."""
+        self.packed = packed
+        self.formats: list[int] = []
         self.path = f"{shm.DIRECTORY}/dsogym-test-{os.getpid()}-{secrets.token_hex(8)}"
         self.request_capacity = request_capacity
         self.size = shm.HEADER_BYTES + request_capacity + reply_capacity
@@ -53,7 +57,7 @@ class ServerRegion:
 
     def offer(self) -> pb.SharedMemoryOffer:
         return pb.SharedMemoryOffer(path=self.path, size_bytes=self.size, request_capacity=self.request_capacity,
-                                    doorbell_path=self.doorbell_path)
+                                    doorbell_path=self.doorbell_path, packed_step_replies=self.packed is not None)
 
     def send(self, cid: int, **command) -> None:
         if self.bell is None:
@@ -73,9 +77,43 @@ class ServerRegion:
         while self.words[shm.REPLY_SEQ // 8] != cid:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no reply to command {cid} in the region within {timeout} s")
-        length = struct.unpack_from("<i", self.mm, shm.REPLY_LENGTH)[0]
+        length, form = struct.unpack_from("<ii", self.mm, shm.REPLY_LENGTH)
         start = shm.HEADER_BYTES + self.request_capacity
-        return pb.WorkerMessage.FromString(self.mm[start:start + length])
+        self.formats.append(form)
+        if form == 0:
+            return pb.WorkerMessage.FromString(self.mm[start:start + length])
+        assert form == 1 and self.packed is not None, f"reply format {form}"
+        return self._unpack_step(cid, bytes(self.mm[start:start + length]))
+
+    def _unpack_step(self, cid: int, data: bytes):
+        """A packed step (docs/protocol.md): K and 4 zero bytes, N float64 rewards, N
+        observations, K final observations, N + N flag bytes, K int32 ended lanes."""
+        n, dtype, shape = self.packed
+        dtype = np.dtype(dtype)
+        element = int(np.prod(shape)) * dtype.itemsize
+        k, zero = struct.unpack_from("<ii", data, 0)
+        assert zero == 0 and 0 <= k <= n
+        assert len(data) == 8 + 8 * n + n * element + k * element + 2 * n + 4 * k
+        at = 8
+        rewards = np.frombuffer(data, "<f8", n, at)
+        at += 8 * n
+        obs = np.frombuffer(data, dtype, n * element // dtype.itemsize, at).reshape(n, *shape)
+        at += n * element
+        finals = np.frombuffer(data, dtype, k * element // dtype.itemsize, at).reshape(k, *shape)
+        at += k * element
+        flags = np.frombuffer(data, np.uint8, 2 * n, at)
+        assert set(flags.tolist()) <= {0, 1}
+        ended = np.frombuffer(data, "<i4", k, at + 2 * n)
+        m = pb.WorkerMessage(id=cid)
+        r = m.step_result
+        codec.encode_value(obs, None, r.observations)
+        codec.encode_tensor(rewards, r.rewards)
+        codec.encode_tensor(flags[:n].astype(bool), r.terminated)
+        codec.encode_tensor(flags[n:].astype(bool), r.truncated)
+        r.ended_lanes.extend(ended.tolist())
+        if k:
+            codec.encode_value(finals, None, r.final_observations)
+        return m
 
     def command(self, cid: int, **command):
         self.send(cid, **command)
@@ -111,9 +149,24 @@ def connect(driver, spawn_worker, env, n, mode=pb.SAME_STEP, transport="aio", ex
     return proc, session
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
-def test_steps_through_the_region_match_a_local_sync_vector_env(driver, spawn_worker, region, transport):
+@pytest.mark.parametrize("transport, packed", [(t, False) for t in TRANSPORTS] + [("aio", True)])
+def test_steps_through_the_region_match_a_local_sync_vector_env(driver, spawn_worker, transport, packed):
+    """With packed step replies offered, the steps that omit info come packed (format 1) and
+    carry the same arrays; resets, steps with info and errors stay messages (format 0)."""
     n = 3
+    region = ServerRegion(packed=(n, np.float32, (4,)) if packed else None)
+    try:
+        _check_steps_through_the_region(driver, spawn_worker, region, transport, n)
+    finally:
+        region.close()
+    omit_info_steps = [f for t, f in zip(range(100, 202), region.formats) if t % 2 == 0 and 101 <= t <= 200]
+    info_steps = [f for t, f in zip(range(100, 202), region.formats) if t % 2 == 1 or t in (100, 201)]
+    assert len(region.formats) == 102
+    assert set(omit_info_steps) == {1 if packed else 0}
+    assert set(info_steps) == {0}
+
+
+def _check_steps_through_the_region(driver, spawn_worker, region, transport, n):
     proc, s = connect(driver, spawn_worker, "CartPole-v1", n, transport=transport)
     assert shm.CAPABILITY in s.worker_hello.capabilities
     r = s.command(shm_offer=region.offer())

@@ -109,6 +109,7 @@ public final class RemoteVectorEnv implements VectorEnv {
   private boolean sharedMemorySteps = SharedMemoryRegion.supported();
   private String regionOutcome = "not offered yet";
   private volatile long regionCommands;
+  private volatile long packedStepReplies;
 
   /**
    * Transport side: the server makes one per worker after the handshake.
@@ -627,6 +628,11 @@ public final class RemoteVectorEnv implements VectorEnv {
     return regionCommands;
   }
 
+  /** Of those, the steps the worker answered packed (docs/protocol.md, "Packed steps"). */
+  public long packedStepReplies() {
+    return packedStepReplies;
+  }
+
   /**
    * Offers the worker a region (once, at the first reset or step, on the caller's thread); on
    * any failure the stream carries everything, as for a worker without the capability. The
@@ -646,7 +652,8 @@ public final class RemoteVectorEnv implements VectorEnv {
   private String tryRegion() {
     SharedMemoryRegion offered;
     try {
-      offered = SharedMemoryRegion.create(info.id(), requestBytes(), replyBytes());
+      offered = SharedMemoryRegion.create(info.id(), requestBytes(), replyBytes(),
+          PackedStepReply.forSpace(spec().observationSpace(), numEnvs()));
     } catch (java.io.IOException | RuntimeException e) {
       return "cannot create a region: " + e;
     }
@@ -655,7 +662,8 @@ public final class RemoteVectorEnv implements VectorEnv {
           io.dsogym.wire.v1.SharedMemoryOffer.newBuilder()
               .setPath(offered.path().toString()).setSizeBytes(offered.size())
               .setDoorbellPath(SharedMemoryRegion.doorbellPath(offered.path()).toString())
-              .setRequestCapacity(offered.requestCapacity())), "shm_offer", timeout, false);
+              .setRequestCapacity(offered.requestCapacity())
+              .setPackedStepReplies(offered.readsPackedSteps())), "shm_offer", timeout, false);
       if (reply.getMessageCase() == WorkerMessage.MessageCase.ERROR) {
         return "refused: " + reply.getError().getMessage();
       }
@@ -770,6 +778,9 @@ public final class RemoteVectorEnv implements VectorEnv {
         }
         if (fromRegion != null) {
           regionCommands++;
+          if (p.region().lastReplyPacked()) {
+            packedStepReplies++;
+          }
           return fromRegion;
         }
         if (!p.reply().isDone()) {

@@ -33,9 +33,10 @@ import java.util.concurrent.CompletableFuture;
  * both paths run the same codec and the worker the same handler.
  *
  * <p>Layout (little-endian): [0, 32) a random token, the co-location proof; at 64 the request
- * sequence (int64) and at 72 the request length (int32); at 128 the reply sequence and at 136
- * the reply length; the request area at 256 of {@code requestCapacity} bytes; the reply area
- * after it to the end. A sequence is the command id. A writer fills an area and its length with
+ * sequence (int64) and at 72 the request length (int32); at 128 the reply sequence, at 136
+ * the reply length and at 140 its format (int32: 0 a serialized WorkerMessage, 1 a
+ * {@link PackedStepReply}, when offered); the request area at 256 of {@code requestCapacity}
+ * bytes; the reply area after it to the end. A sequence is the command id. A writer fills an area and its length with
  * plain stores, then publishes the sequence with a release store; the reader loads the sequence
  * with an acquire load before it reads the area, then rings the doorbell: one byte on a Unix
  * socket, so that the other side, after a short spin, sleeps in a blocking read (here a
@@ -56,6 +57,9 @@ public final class SharedMemoryRegion {
   static final int REQUEST_LENGTH = 72;
   static final int REPLY_SEQ = 128;
   static final int REPLY_LENGTH = 136;
+  static final int REPLY_FORMAT = 140;
+  static final int MESSAGE_FORMAT = 0;
+  static final int PACKED_STEP_FORMAT = 1;
   static final int HEADER_BYTES = 256;
   /** The largest region offered; bigger messages take the stream anyway. */
   static final int MAX_AREA_BYTES = 8 << 20;
@@ -63,8 +67,11 @@ public final class SharedMemoryRegion {
   private static final VarHandle LONGS =
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** A wait spins this long (Thread.onSpinWait) before it sleeps until the doorbell rings. */
-  private static final long SPIN_NANOS = 30_000;
+  /**
+   * A wait spins this long (Thread.onSpinWait) before it sleeps until the doorbell rings, when
+   * spinning pays (see {@link #spinsNextWait}).
+   */
+  static final long SPIN_NANOS = 30_000;
   /** The longest sleep between looks at the deadline. */
   private static final long MAX_SLEEP_MILLIS = 100;
 
@@ -73,15 +80,28 @@ public final class SharedMemoryRegion {
   private final int requestCapacity;
   private final int replyCapacity;
   private final MappedByteBuffer buffer;
+  /** How this region's packed step replies are laid out; null: none are offered. */
+  private final PackedStepReply packedSteps;
   private final ServerSocketChannel doorbellListener;
   private SocketChannel doorbell;
   private Selector rung;
   private final ByteBuffer ring = ByteBuffer.allocateDirect(1);
   private final ByteBuffer drain = ByteBuffer.allocateDirect(256);
+  /**
+   * Whether the next wait spins: whether the last reply came within the spin window. A worker
+   * whose step takes longer (64 CartPole lanes, 16 HalfCheetah lanes: hundreds of µs) is never
+   * caught by the spin, and on a busy machine the scheduler often wakes this thread on the
+   * worker's own CPU (the doorbell's wake-up is a synchronous one): its spin then only delays
+   * the worker it waits for (profiled: 30 µs a step, and one involuntary context switch of the
+   * worker per step).
+   */
+  private boolean spinsNextWait = true;
+  private boolean lastReplyPacked;
 
   private SharedMemoryRegion(Path path, byte[] token, int requestCapacity, int replyCapacity,
-      MappedByteBuffer buffer, ServerSocketChannel doorbellListener) {
+      MappedByteBuffer buffer, PackedStepReply packedSteps, ServerSocketChannel doorbellListener) {
     this.path = path;
+    this.packedSteps = packedSteps;
     this.doorbellListener = doorbellListener;
     this.token = token;
     this.requestCapacity = requestCapacity;
@@ -103,9 +123,11 @@ public final class SharedMemoryRegion {
   /**
    * Creates and maps a region file (readable and writable by this user only) with a fresh
    * token. The caller offers it, then {@link #unlink}s it whatever the answer.
+   *
+   * @param packedSteps the layout of the packed step replies it reads, or null for none
    */
-  static SharedMemoryRegion create(String workerId, int requestCapacity, int replyCapacity)
-      throws IOException {
+  static SharedMemoryRegion create(String workerId, int requestCapacity, int replyCapacity,
+      PackedStepReply packedSteps) throws IOException {
     if (requestCapacity < 1 || replyCapacity < 1 || requestCapacity > MAX_AREA_BYTES
         || replyCapacity > MAX_AREA_BYTES) {
       throw new IllegalArgumentException("region areas: expected 1.." + MAX_AREA_BYTES
@@ -135,7 +157,7 @@ public final class SharedMemoryRegion {
           throw e;
         }
         return new SharedMemoryRegion(path, token, requestCapacity, replyCapacity, buffer,
-            listener);
+            packedSteps, listener);
       } catch (IOException | RuntimeException e) {
         Files.deleteIfExists(path);
         Files.deleteIfExists(doorbellPath(path));
@@ -164,6 +186,11 @@ public final class SharedMemoryRegion {
 
   int requestCapacity() {
     return requestCapacity;
+  }
+
+  /** Whether the worker may answer steps with packed replies (the offer says so). */
+  boolean readsPackedSteps() {
+    return packedSteps != null;
   }
 
   /** Whether the worker read this region's token (constant time, though nothing depends on it). */
@@ -247,21 +274,27 @@ public final class SharedMemoryRegion {
   /**
    * Waits for the worker's reply to command {@code id}: from the region, or from the stream
    * ({@code streamReply} completes: a reply too big for the region, or the stream's end, which
-   * fails it). Spins briefly, then sleeps until the doorbell rings.
+   * fails it). Spins briefly when that pays ({@link #spinsNextWait}), then sleeps until the
+   * doorbell rings.
    *
    * @return the reply from the region, or null when {@code streamReply} completed first or the
    *     deadline passed (the caller tells which)
    */
   WorkerMessage await(long id, CompletableFuture<WorkerMessage> streamReply, long deadlineNanos)
       throws InterruptedException {
-    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    long start = System.nanoTime();
+    long spinUntil = start + (spinsNextWait ? SPIN_NANOS : 0);
     boolean wakeOnStream = false;
+    boolean slept = false;
     while (true) {
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
       // one acquire load per check: the reply bytes are read only after it saw the id
       if ((long) LONGS.getAcquire(buffer, REPLY_SEQ) == id) {
+        // found before any sleep, or after a sleep shorter than the spin window: a spin would
+        // have caught it
+        spinsNextWait = !slept || System.nanoTime() - start < SPIN_NANOS;
         return readReply(id);
       }
       if (streamReply.isDone()) {
@@ -279,6 +312,7 @@ public final class SharedMemoryRegion {
         streamReply.whenComplete((m, e) -> rung.wakeup());  // a reply or the end on the stream
         wakeOnStream = true;
       }
+      slept = true;
       try {
         rung.select(Math.max(1, Math.min(MAX_SLEEP_MILLIS, (deadlineNanos - now) / 1_000_000)));
         rung.selectedKeys().clear();
@@ -287,6 +321,16 @@ public final class SharedMemoryRegion {
         throw new IllegalArgumentException("region doorbell: " + e.getMessage(), e);
       }
     }
+  }
+
+  /** Whether the last reply read from the region was a packed step. */
+  boolean lastReplyPacked() {
+    return lastReplyPacked;
+  }
+
+  /** Whether the next {@link #await} spins before it sleeps (the last reply came quickly). */
+  boolean spinsNextWait() {
+    return spinsNextWait;
   }
 
   /** Reads the rings that came (their count does not matter: the sequences say what is new). */
@@ -339,8 +383,19 @@ public final class SharedMemoryRegion {
       throw new IllegalArgumentException("region reply #" + id + " length: expected 0.."
           + replyCapacity + ", got " + length);
     }
+    int format = buffer.getInt(REPLY_FORMAT);
+    lastReplyPacked = format == PACKED_STEP_FORMAT;
+    java.nio.ByteBuffer reply = buffer.slice(HEADER_BYTES + requestCapacity, length);
+    if (format == PACKED_STEP_FORMAT && packedSteps != null) {
+      return packedSteps.decode(id, reply);
+    }
+    if (format != MESSAGE_FORMAT) {
+      throw new IllegalArgumentException("region reply #" + id + " format: expected "
+          + MESSAGE_FORMAT + (packedSteps != null ? " or " + PACKED_STEP_FORMAT : "") + ", got "
+          + format);
+    }
     try {
-      return WorkerMessage.parseFrom(buffer.slice(HEADER_BYTES + requestCapacity, length));
+      return WorkerMessage.parseFrom(reply);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("region reply #" + id + ": not a WorkerMessage ("
           + e.getMessage() + ")", e);

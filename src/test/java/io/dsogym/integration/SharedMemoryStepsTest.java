@@ -1,5 +1,6 @@
 package io.dsogym.integration;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +63,45 @@ class SharedMemoryStepsTest {
     assertThrows(EnvUnavailableException.class, () -> env.step(actions(4, 0)),
         "a step on a killed worker fails instead of waiting on the region");
     assertEquals(List.of(), regionFiles(), "region files after the worker was killed");
+  }
+
+  @Test
+  void packedStepsCarryExactlyWhatTheStreamCarries() throws Exception {
+    // two CartPole workers from the same seed and actions: one answers through the region
+    // (its steps without info packed), the other on the stream
+    RemoteVectorEnv packed = live.launchAndAwait("CartPole-v1", 4, null, "packed");
+    RemoteVectorEnv stream = live.launchAndAwait("CartPole-v1", 4, null, "stream");
+    stream.setSharedMemorySteps(false);
+    packed.reset(new long[] {3});
+    stream.reset(new long[] {3});
+    assertEquals("shm", packed.transport(), packed.sharedMemoryOutcome());
+    assertEquals("grpc", stream.transport());
+    int ended = 0;
+    for (int t = 0; t < 60; t++) {
+      // each lane pushes one way all along: its episodes end every 10 steps or so
+      VectorEnv.VectorStepResult a = packed.stepWithoutInfo(actions(4, 0));
+      VectorEnv.VectorStepResult b = stream.stepWithoutInfo(actions(4, 0));
+      Tensor obs = (Tensor) a.observations();
+      assertEquals(DType.FLOAT32, obs.dtype());
+      assertArrayEquals(((Tensor) b.observations()).shape(), obs.shape());
+      assertArrayEquals(((Tensor) b.observations()).toDoubleArray(), obs.toDoubleArray());
+      assertArrayEquals(b.rewards(), a.rewards());
+      assertArrayEquals(b.terminated(), a.terminated());
+      assertArrayEquals(b.truncated(), a.truncated());
+      assertArrayEquals(b.endedLanes(), a.endedLanes());
+      if (a.endedLanes().length > 0) {
+        ended += a.endedLanes().length;
+        assertArrayEquals(((Tensor) b.finalObservations()).shape(),
+            ((Tensor) a.finalObservations()).shape());
+        assertArrayEquals(((Tensor) b.finalObservations()).toDoubleArray(),
+            ((Tensor) a.finalObservations()).toDoubleArray());
+      }
+    }
+    assertTrue(ended > 0, "no episode ended: the final observations went untested");
+    assertEquals(60, packed.packedStepReplies(), "every step without info came packed");
+    packed.step(actions(4, 0));  // with info: a message
+    assertEquals(60, packed.packedStepReplies());
+    assertEquals(62, packed.sharedMemoryCommands(), "the reset and 61 steps");
   }
 
   @Test
