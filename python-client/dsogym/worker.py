@@ -530,9 +530,17 @@ async def serve_aio(worker: Worker, target: str, credentials: grpc.ChannelCreden
             log.info("worker %s connected to %s as %r (autoreset %s)", worker.name, target,
                      worker.worker_id, worker.autoreset_mode.name)
             loop = asyncio.get_running_loop()
+            # One write at a time: the region's thread sends a reply too big for the region on
+            # the stream, and a second write started while one is pending breaks the call.
+            write_lock = asyncio.Lock()
+
+            async def write(reply: Any) -> None:
+                async with write_lock:
+                    await call.write(reply)
+
             handle, region = _stream_handler(
-                worker, lambda reply: asyncio.run_coroutine_threadsafe(call.write(reply), loop))
-            read, write = call.read, call.write
+                worker, lambda reply: asyncio.run_coroutine_threadsafe(write(reply), loop))
+            read = call.read
             while True:
                 cmd = await read()
                 if cmd is grpc.aio.EOF:
