@@ -23,6 +23,19 @@ class TrainConfigBuilderTest {
     assertEquals(16 * 128, pco.numEnvs() * pco.stepsPerLane());
     assertEquals(10, pco.valueEpochs());
     assertEquals(8, pco.surrogate().minibatches());
+    // Algorithm 1 has its own: larger batches, annealed steps and the bound cost, over 1M
+    TrainConfig gradient = TrainConfig.builder("Pendulum-v1").algo("gradient").build();
+    assertEquals(1_000_000, gradient.maxSteps());
+    assertEquals(16 * 64, gradient.numEnvs() * gradient.stepsPerLane());
+    assertEquals(0.006, gradient.learningRate());
+    assertTrue(gradient.annealLearningRate());
+    assertEquals(10.0, gradient.surrogate().boundCoef());
+    assertEquals(-250.0, gradient.targetReturn());
+    // which other algorithms do not get
+    TrainConfig natural = TrainConfig.builder("Pendulum-v1").algo("natural").build();
+    assertEquals(500_000, natural.maxSteps());
+    assertEquals(16 * 16, natural.numEnvs() * natural.stepsPerLane());
+    assertEquals(0.0, natural.surrogate().boundCoef());
   }
 
   @Test
