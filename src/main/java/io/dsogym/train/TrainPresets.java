@@ -13,6 +13,14 @@ public final class TrainPresets {
 
   /** Defaults as option strings: for every env, then per env id, then per env id and algo. */
   static Map<String, String> defaults(String envId, String algo) {
+    return defaults(envId, algo, null);
+  }
+
+  /**
+   * The defaults for a run whose {@code --hidden} is {@code hidden} (null: not given, the presets'
+   * own). A preset for MLP policies applies where the hidden sizes in effect are not empty.
+   */
+  static Map<String, String> defaults(String envId, String algo, String hidden) {
     Map<String, String> d = new java.util.LinkedHashMap<>(Map.ofEntries(
         Map.entry("--source", "python"), Map.entry("--algo", "gradient"),
         Map.entry("--inference", "auto"), Map.entry("--collect-ahead", "false"),
@@ -37,15 +45,29 @@ public final class TrainPresets {
         Map.entry("--on-non-finite", "stop"), Map.entry("--num-workers", "1"),
         Map.entry("--batch-quorum", "1")));
     for (Preset p : PRESETS) {
-      if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))) {
+      boolean mlp = !sizes(Map.of("--hidden", hidden != null ? hidden : d.get("--hidden")),
+          "--hidden").isEmpty();
+      if (envId.startsWith(p.envPrefix) && (p.algo == null || p.algo.equals(algo))
+          && (p.policy == PolicyKind.ANY || mlp)) {
         d.putAll(p.options);
       }
     }
     return d;
   }
 
-  /** Options for env ids starting with envPrefix, and only for one algo unless algo is null. */
-  private record Preset(String envPrefix, String algo, Map<String, String> options) {}
+  /** The policies a preset applies to: any, or MLPs only (hidden layers in effect). */
+  private enum PolicyKind { ANY, MLP }
+
+  /**
+   * Options for env ids starting with envPrefix, only for one algo unless algo is null, and for
+   * the policies of the given kind.
+   */
+  private record Preset(String envPrefix, String algo, PolicyKind policy,
+      Map<String, String> options) {
+    Preset(String envPrefix, String algo, Map<String, String> options) {
+      this(envPrefix, algo, PolicyKind.ANY, options);
+    }
+  }
 
   private static Map<String, String> opts(String... kv) {
     Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -88,6 +110,11 @@ public final class TrainPresets {
           "--steps-per-lane", "256", "--init-log-std", "-2", "--gamma", "0.98",
           "--lambda", "0.92", "--lr", "0.001", "--max-kl", "0.02", "--eval-every", "50000",
           "--eval-episodes", "5", "--target-return", "3430")),
+      // A 64x64 tanh MLP policy (--hidden) with natural: the linear preset's σ = 0.14 and KL
+      // step 0.02 leave it at ~3,470 after 300k steps; σ = 0.37 and a step of 0.1 reach ~5,000
+      // on seed 1 (docs/results.md, "MLP policies on MuJoCo").
+      new Preset("HalfCheetah", "natural", PolicyKind.MLP, opts("--max-kl", "0.1",
+          "--init-log-std", "-1")),
       // Swimmer's return hinges on long-horizon credit: γ = 0.9999, as in the zoo's PPO.
       new Preset("Swimmer", null, opts("--max-steps", "500000", "--num-envs", "16",
           "--steps-per-lane", "256", "--gamma", "0.9999", "--max-kl", "0.02",
@@ -95,7 +122,8 @@ public final class TrainPresets {
 
   /** Builds the config of a fresh run from the defaults and the given options. */
   public static TrainConfig config(String envId, Map<String, String> opts) {
-    Map<String, String> o = defaults(envId, opts.getOrDefault("--algo", "gradient"));
+    Map<String, String> o = defaults(envId, opts.getOrDefault("--algo", "gradient"),
+        opts.get("--hidden"));
     o.putAll(opts);
     if ("finite-horizon".equals(o.get("--setting")) && !opts.containsKey("--gamma")) {
       o.put("--gamma", "1");  // docs/math.md §1c: an episode's undiscounted total
