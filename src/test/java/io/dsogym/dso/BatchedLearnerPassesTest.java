@@ -56,38 +56,56 @@ class BatchedLearnerPassesTest {
     }
   }
 
-  @ParameterizedTest
-  @EnumSource(PolicySpec.Head.class)
-  void surrogateOverBatchedPolicyPassesEqualsPerTransition(PolicySpec.Head head) {
-    SplittableRandom rng = new SplittableRandom(5);
-    int n = 600;
-    MlpPolicy pi = new MlpPolicy(new PolicySpec(head, 7, List.of(64, 64),
-        PolicySpec.Activation.TANH, 3), -0.2);
-    double[] thetaK = pi.initialTheta(3);
-    double[] obs = new double[n * 7];
-    for (int i = 0; i < obs.length; i++) {
-      obs[i] = rng.nextDouble(-2, 2);
+  /** n transitions sampled from a 64x64 policy over 7 observations, with their weights. */
+  private record Sampled(MlpPolicy pi, double[] thetaK, double[] obs, double[] actions,
+      double[] advantage, double[] kappa) {
+    static final int N = 600;
+
+    /** @param unevenKappa κ_i drawn from [0.5, 1.5]/N instead of 1/N */
+    static Sampled draw(PolicySpec.Head head, SplittableRandom rng, boolean unevenKappa) {
+      MlpPolicy pi = new MlpPolicy(new PolicySpec(head, 7, List.of(64, 64),
+          PolicySpec.Activation.TANH, 3), -0.2);
+      double[] thetaK = pi.initialTheta(3);
+      double[] obs = new double[N * 7];
+      for (int i = 0; i < obs.length; i++) {
+        obs[i] = rng.nextDouble(-2, 2);
+      }
+      double[] actions = new double[N * pi.actionDim()];
+      double[] advantage = new double[N];
+      double[] kappa = new double[N];
+      for (int i = 0; i < N; i++) {
+        pi.sample(thetaK, obs, i * 7, rng, actions, i * pi.actionDim());
+        advantage[i] = rng.nextDouble(-1, 1) / N;
+        kappa[i] = unevenKappa ? rng.nextDouble(0.5, 1.5) / N : 1.0 / N;
+      }
+      return new Sampled(pi, thetaK, obs, actions, advantage, kappa);
     }
-    double[] actions = new double[n * pi.actionDim()];
-    double[] advantage = new double[n];
-    double[] kappa = new double[n];
-    for (int i = 0; i < n; i++) {
-      pi.sample(thetaK, obs, i * 7, rng, actions, i * pi.actionDim());
-      advantage[i] = rng.nextDouble(-1, 1) / n;
-      kappa[i] = 1.0 / n;
+
+    PolicyTransitions transitions() {
+      return new PolicyTransitions(pi, obs, actions, N);
     }
-    PolicyTransitions batched = new PolicyTransitions(pi, obs, actions, n);
-    Surrogate fast = new Surrogate(batched, StateCost.NONE, thetaK, advantage, kappa);
-    Surrogate slow = new Surrogate(new OneAtATime(batched), StateCost.NONE, thetaK, advantage,
-        kappa);
-    double[] theta = thetaK.clone();
-    for (int j = 0; j < theta.length; j++) {
-      theta[j] += rng.nextDouble(-0.05, 0.05);  // ratios away from 1, some clipped
+
+    /** θ_k moved by up to ±0.05 a coordinate: ratios away from 1, some clipped. */
+    double[] nearby(SplittableRandom rng) {
+      double[] theta = thetaK.clone();
+      for (int j = 0; j < theta.length; j++) {
+        theta[j] += rng.nextDouble(-0.05, 0.05);
+      }
+      return theta;
     }
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = (i * 7919) % n;
+
+    static int[] shuffled() {
+      int[] order = new int[N];
+      for (int i = 0; i < N; i++) {
+        order[i] = (i * 7919) % N;
+      }
+      return order;
     }
+  }
+
+  /** The surrogate's values and gradients, one minibatch and whole, at θ and at θ_k. */
+  private static void assertSurrogatesAgree(Surrogate slow, Surrogate fast, double[] theta,
+      int[] order) {
     double[] expected = new double[theta.length];
     double[] actual = new double[theta.length];
     assertClose(slow.gradient(theta, order, 100, 420, 0.2, expected, null),
@@ -95,10 +113,23 @@ class BatchedLearnerPassesTest {
     assertClose(expected, actual, "minibatch ∇S̃");
     assertClose(slow.gradient(theta, expected), fast.gradient(theta, actual), "S̃");
     assertClose(expected, actual, "∇S̃");
+    assertClose(slow.value(theta), fast.value(theta), "S̃ without a gradient");
     slow.gradientAtStart(expected);
     fast.gradientAtStart(actual);
     assertClose(expected, actual, "∇S̃(θ_k)");
     assertClose(slow.meanKl(theta), fast.meanKl(theta), "sampled KL");
+  }
+
+  @ParameterizedTest
+  @EnumSource(PolicySpec.Head.class)
+  void surrogateOverBatchedPolicyPassesEqualsPerTransition(PolicySpec.Head head) {
+    SplittableRandom rng = new SplittableRandom(5);
+    Sampled b = Sampled.draw(head, rng, false);
+    Surrogate fast = new Surrogate(b.transitions(), StateCost.NONE, b.thetaK(), b.advantage(),
+        b.kappa());
+    Surrogate slow = new Surrogate(new OneAtATime(b.transitions()), StateCost.NONE, b.thetaK(),
+        b.advantage(), b.kappa());
+    assertSurrogatesAgree(slow, fast, b.nearby(rng), Sampled.shuffled());
   }
 
   /** Hides a cost's batched method: the surrogate falls back to one state at a time. */
@@ -116,64 +147,33 @@ class BatchedLearnerPassesTest {
   @EnumSource(PolicySpec.Head.class)
   void costsOnThePolicyOverMinibatchesEqualPerState(PolicySpec.Head head) {
     SplittableRandom rng = new SplittableRandom(6);
-    int n = 600;
-    MlpPolicy pi = new MlpPolicy(new PolicySpec(head, 7, List.of(64, 64),
-        PolicySpec.Activation.TANH, 3), -0.2);
-    double[] thetaK = pi.initialTheta(3);
-    double[] obs = new double[n * 7];
-    for (int i = 0; i < obs.length; i++) {
-      obs[i] = rng.nextDouble(-2, 2);
-    }
-    double[] actions = new double[n * pi.actionDim()];
-    double[] advantage = new double[n];
-    double[] kappa = new double[n];
-    for (int i = 0; i < n; i++) {
-      pi.sample(thetaK, obs, i * 7, rng, actions, i * pi.actionDim());
-      advantage[i] = rng.nextDouble(-1, 1) / n;
-      kappa[i] = rng.nextDouble(0.5, 1.5) / n;
-    }
-    double[] thetaRef = thetaK.clone();
+    Sampled b = Sampled.draw(head, rng, true);
+    int n = Sampled.N;
+    double[] thetaRef = b.thetaK().clone();
     for (int j = 0; j < thetaRef.length; j++) {
       thetaRef[j] += rng.nextDouble(-0.1, 0.1);
     }
-    // entropy and KL to another policy; for a Gaussian, also means beyond the bounds ±0.3
-    StateCost cost = new PolicyRegularizer(pi, obs, n, 0.01, 0.5, thetaRef);
+    // entropy and KL to another policy; for a Gaussian, also means beyond tight bounds
+    StateCost cost = new PolicyRegularizer(b.pi(), b.obs(), n, 0.01, 0.5, thetaRef);
     if (head == PolicySpec.Head.GAUSSIAN) {
       // bounds the small initial means cross at some states and not at others
-      ActionBoundCost bound = new ActionBoundCost(pi, obs, 10, new double[] {-0.005, -0.008,
-          -0.003}, new double[] {0.005, 0.003, 0.008});
+      ActionBoundCost bound = new ActionBoundCost(b.pi(), b.obs(), 10, new double[] {-0.005,
+          -0.008, -0.003}, new double[] {0.005, 0.003, 0.008});
       int active = 0;
       for (int i = 0; i < n; i++) {
-        active += bound.cost(thetaK, i) > 0 ? 1 : 0;
+        active += bound.cost(b.thetaK(), i) > 0 ? 1 : 0;
       }
       assertTrue(active > n / 5 && active < n, active + " of " + n + " states beyond a bound");
       cost = bound.plus(cost);
     }
-    PolicyTransitions transitions = new PolicyTransitions(pi, obs, actions, n);
-    Surrogate fast = new Surrogate(transitions, cost, thetaK, advantage, kappa);
-    Surrogate slow = new Surrogate(new OneAtATime(transitions), new OneCostAtATime(cost),
-        thetaK, advantage, kappa);
-    double[] theta = thetaK.clone();
-    for (int j = 0; j < theta.length; j++) {
-      theta[j] += rng.nextDouble(-0.05, 0.05);
-    }
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = (i * 7919) % n;
-    }
-    double[] expected = new double[theta.length];
-    double[] actual = new double[theta.length];
-    assertClose(slow.gradient(theta, order, 100, 420, 0.2, expected, null),
-        fast.gradient(theta, order, 100, 420, 0.2, actual, null), "minibatch S̃");
-    assertClose(expected, actual, "minibatch ∇S̃");
-    assertClose(slow.gradient(theta, expected), fast.gradient(theta, actual), "S̃");
-    assertClose(expected, actual, "∇S̃");
-    assertClose(slow.value(theta), fast.value(theta), "S̃ without a gradient");
-    slow.gradientAtStart(expected);
-    fast.gradientAtStart(actual);
-    assertClose(expected, actual, "∇S̃(θ_k)");
+    Surrogate fast = new Surrogate(b.transitions(), cost, b.thetaK(), b.advantage(), b.kappa());
+    Surrogate slow = new Surrogate(new OneAtATime(b.transitions()), new OneCostAtATime(cost),
+        b.thetaK(), b.advantage(), b.kappa());
+    double[] theta = b.nearby(rng);
+    int[] order = Sampled.shuffled();
+    assertSurrogatesAgree(slow, fast, theta, order);
     double[] costs = new double[320];
-    cost.accumulateGradients(theta, order, 100, 420, kappa, null, costs);
+    cost.accumulateGradients(theta, order, 100, 420, b.kappa(), null, costs);
     for (int k = 100; k < 420; k++) {
       assertClose(cost.cost(theta, order[k]), costs[k - 100], "L at state " + order[k]);
     }
