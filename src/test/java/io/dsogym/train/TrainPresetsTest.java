@@ -56,5 +56,19 @@ class TrainPresetsTest {
     assertEquals(pcoLinear.initLogStd(), pco.initLogStd());
   }
 
+  @Test
+  void walker2dHasAnMlpPresetForNaturalAndNoLinearOne() {
+    TrainConfig mlp = TrainPresets.config("Walker2d-v5",
+        Map.of("--algo", "natural", "--hidden", "64,64"));
+    TrainConfig linear = TrainPresets.config("Walker2d-v5", Map.of("--algo", "natural"));
+    assertEquals(16 * 256, mlp.numEnvs() * mlp.stepsPerLane());
+    assertEquals(0.1, mlp.surrogate().maxKl());
+    assertEquals(3479.0, mlp.targetReturn());
+    assertEquals(1_000_000L, mlp.maxSteps());
+    // the generic defaults for a linear policy, as before
+    assertEquals(8 * 128, linear.numEnvs() * linear.stepsPerLane());
+    assertEquals(null, linear.targetReturn());
+  }
+
   private static final double MLP_INIT_LOG_STD = -1.0;
 }
