@@ -2,12 +2,10 @@ package io.dsogym.train;
 
 import io.dsogym.dso.ValueFunction;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
 
 /**
  * V̂'s refit on batch k, run on a thread of its own while batch k+1 is collected. V̂ fitted on
@@ -22,14 +20,13 @@ final class BackgroundValueFit implements AutoCloseable {
   private double[] targets = new double[0];
   private Future<Double> running;
 
-  /** @param background false runs each fit at once on the caller's thread */
-  BackgroundValueFit(ValueFunction value, boolean background) {
+  BackgroundValueFit(ValueFunction value) {
     this.value = value;
-    this.thread = background ? Executors.newSingleThreadExecutor(r -> {
+    this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "dsogym-value-fit");
       t.setDaemon(true);  // a fit never keeps the JVM alive
       return t;
-    }) : null;
+    });
   }
 
   /**
@@ -47,15 +44,8 @@ final class BackgroundValueFit implements AutoCloseable {
     }
     System.arraycopy(xs, 0, inputs, 0, rows * width);
     System.arraycopy(targetsIn, 0, targets, 0, rows);
-    Callable<Double> fit = () -> value.fit(inputs, targets, rows, epochs, minibatch,
-        new SplittableRandom(seed));
-    if (thread != null) {
-      running = thread.submit(fit);
-    } else {
-      FutureTask<Double> now = new FutureTask<>(fit);
-      now.run();
-      running = now;
-    }
+    running = thread.submit(() -> value.fit(inputs, targets, rows, epochs, minibatch,
+        new SplittableRandom(seed)));
   }
 
   /** Whether a fit was started and not yet {@link #finish}ed. */
@@ -79,8 +69,6 @@ final class BackgroundValueFit implements AutoCloseable {
 
   @Override
   public void close() {
-    if (thread != null) {
-      thread.shutdownNow();
-    }
+    thread.shutdownNow();
   }
 }

@@ -140,8 +140,11 @@ public final class Trainer {
 
   private final ArrayDeque<PendingRow> pendingRows = new ArrayDeque<>();
   private static final int VALUE_LOSS = MetricsLog.COLUMNS.indexOf("value_loss");
-  /** V̂'s refit overlaps the next collection; off only to check that this changes nothing. */
-  private boolean valueFitInBackground = true;
+  /**
+   * V̂'s refit overlaps the next collection; off (each fit waited for at once) only to check
+   * that the overlap changes nothing.
+   */
+  private boolean valueFitOverlapped = true;
   private BackgroundValueFit valueFit;
   /** The last iteration's row and state, waiting for its V̂ fit's loss and V̂'s state. */
   private PendingRow rowAwaitingValueFit;
@@ -430,7 +433,7 @@ public final class Trainer {
         state.exactInitialTheta = state.theta.clone();
       }
     }
-    valueFit = new BackgroundValueFit(value, valueFitInBackground);
+    valueFit = new BackgroundValueFit(value);
     evaluator = loop == null ? null : new BackgroundEvaluator(lanes,
         Math.min(config.evalEpisodes(), 32), this::evaluationSteps, policy.obsDim(),
         config.evalEpisodes(), this::prepareEvalLanes, () -> stopRequested != null, console,
@@ -536,7 +539,7 @@ public final class Trainer {
           scale(targets, 1.0 / state.valueScale);
           valueFit.start(buf.valueIn, targets, n, config.valueEpochs(), config.valueMinibatch(),
               config.seed() * 31 + state.iteration);
-          if (!valueFitInBackground) {
+          if (!valueFitOverlapped) {
             valueLoss = valueFit.finish();
           }
         }
@@ -1092,9 +1095,9 @@ public final class Trainer {
     pendingRows.add(row);
   }
 
-  /** Sequential V̂ fits, for the test that the overlap leaves every figure unchanged. */
-  void fitValueInForeground() {
-    valueFitInBackground = false;
+  /** Each V̂ fit waited for at once: the test that the overlap changes no figure. */
+  void fitValueSequentially() {
+    valueFitOverlapped = false;
   }
 
   /** One console line per iteration; the eta uses the session's average rate. */

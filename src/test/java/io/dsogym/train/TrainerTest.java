@@ -172,7 +172,7 @@ class TrainerTest {
       Trainer t = new Trainer(c, lanes, lanes.open(c.numEnvs(), "train"), out, null,
           new PrintStream(console, true, StandardCharsets.UTF_8));
       if (mode.equals("sequential")) {
-        t.fitValueInForeground();
+        t.fitValueSequentially();
       }
       t.run();
       finals.put(mode, Checkpoint.read(out));
