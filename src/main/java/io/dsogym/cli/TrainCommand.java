@@ -62,9 +62,10 @@ final class TrainCommand implements Callable<Integer> {
       + "workers: local ones started here, or remote ones with --workers remote).")
   String source;
 
-  @Option(names = "--algo", paramLabel = "ALGO", description = "The optimizer: gradient "
-      + "(Algorithm 1 + Adam), pco (proximal chain optimization), natural (natural gradient "
-      + "with a KL trust region) or chain-iteration (damped Newton steps on the surrogate).")
+  @Option(names = "--algo", paramLabel = "ALGO", showDefaultValue = Visibility.NEVER,
+      description = {"The optimizer: gradient (Algorithm 1 + Adam), pco (proximal chain "
+          + "optimization), natural (natural gradient with a KL trust region) or "
+          + "chain-iteration (damped Newton steps on the surrogate).", PRESET})
   String algo;
 
   @Option(names = "--setting", paramLabel = "SETTING", description = "The cost setting: "

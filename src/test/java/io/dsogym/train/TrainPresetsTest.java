@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Presets keyed on the policy: an MLP preset applies when the hidden sizes in effect are not empty. */
+/**
+ * Presets keyed on the optimizer and the policy: an env picks its default of each, and a preset
+ * for an optimizer or for MLPs applies when the one in effect (given, else the env's) is its own.
+ */
 class TrainPresetsTest {
   @Test
   void anMlpPresetAppliesOnlyWhenHiddenLayersAreGiven() {
@@ -60,7 +63,8 @@ class TrainPresetsTest {
   void walker2dHasAnMlpPresetForNaturalAndNoLinearOne() {
     TrainConfig mlp = TrainPresets.config("Walker2d-v5",
         Map.of("--algo", "natural", "--hidden", "64,64"));
-    TrainConfig linear = TrainPresets.config("Walker2d-v5", Map.of("--algo", "natural"));
+    TrainConfig linear = TrainPresets.config("Walker2d-v5",
+        Map.of("--algo", "natural", "--hidden", "none"));
     assertEquals(16 * 256, mlp.numEnvs() * mlp.stepsPerLane());
     assertEquals(0.1, mlp.surrogate().maxKl());
     assertEquals(3479.0, mlp.targetReturn());
@@ -68,6 +72,46 @@ class TrainPresetsTest {
     // the generic defaults for a linear policy, as before
     assertEquals(8 * 128, linear.numEnvs() * linear.stepsPerLane());
     assertEquals(null, linear.targetReturn());
+  }
+
+  @Test
+  void anEnvsPresetPicksItsDefaultOptimizerAndTheOptimizersPresetFollows() {
+    TrainConfig pendulum = TrainPresets.config("Pendulum-v1", Map.of());
+    assertEquals("pco", pendulum.algo());
+    // pco's Pendulum preset, not only the env's
+    assertEquals(-200.0, pendulum.targetReturn());
+    assertEquals(10.0, pendulum.surrogate().boundCoef());
+    assertEquals(pendulum, TrainPresets.config("Pendulum-v1", Map.of("--algo", "pco")));
+    // an --algo given wins, with its own preset
+    TrainConfig gradient = TrainPresets.config("Pendulum-v1", Map.of("--algo", "gradient"));
+    assertEquals("gradient", gradient.algo());
+    assertEquals(1_000_000L, gradient.maxSteps());
+    assertEquals("natural", TrainPresets.config("HalfCheetah-v5", Map.of()).algo());
+    assertEquals("natural", TrainPresets.config("InvertedPendulum-v5", Map.of()).algo());
+    assertEquals("natural", TrainPresets.config("Swimmer-v5", Map.of()).algo());
+    // no preset: Algorithm 1
+    assertEquals("gradient", TrainPresets.config("CartPole-v1", Map.of()).algo());
+    assertEquals("gradient", TrainPresets.config("Ant-v5", Map.of()).algo());
+  }
+
+  @Test
+  void anMlpPresetFollowsTheDefaultOptimizerAndTheDefaultPolicy() {
+    // HalfCheetah with hidden layers and no --algo: natural's MLP preset
+    TrainConfig cheetah = TrainPresets.config("HalfCheetah-v5", Map.of("--hidden", "64,64"));
+    assertEquals(TrainPresets.config("HalfCheetah-v5",
+        Map.of("--algo", "natural", "--hidden", "64,64")), cheetah);
+    assertEquals(0.1, cheetah.surrogate().maxKl());
+    // Walker2d with nothing given: natural and a 64x64 MLP, so the MLP preset
+    TrainConfig walker = TrainPresets.config("Walker2d-v5", Map.of());
+    assertEquals("natural", walker.algo());
+    assertEquals(List.of(64, 64), walker.policyHidden());
+    assertEquals(3479.0, walker.targetReturn());
+    assertEquals(TrainPresets.config("Walker2d-v5",
+        Map.of("--algo", "natural", "--hidden", "64,64")), walker);
+    // another optimizer keeps the env's default policy, without natural's preset
+    TrainConfig walkerPco = TrainPresets.config("Walker2d-v5", Map.of("--algo", "pco"));
+    assertEquals(List.of(64, 64), walkerPco.policyHidden());
+    assertEquals(null, walkerPco.targetReturn());
   }
 
   private static final double MLP_INIT_LOG_STD = -1.0;
