@@ -41,6 +41,13 @@ import java.util.stream.Stream;
  * steps_per_second (collect + update of one iteration) over the iterations that did not
  * evaluate.
  *
+ * <p>And where the CPU went: the CPU time of this JVM (the learner, its server and its threads)
+ * and of the Python processes started for the run (training and evaluation workers) per env
+ * step, and {@code cpu_bound_ratio}, the highest ratio that much work per step allows on this
+ * machine's cores were they kept busy: cores / (CPU seconds per step × raw steps/s). The JVM's
+ * CPU includes its JIT compiler's and its collector's, as the run's wall clock does. A target
+ * above it needs less work per step, not better overlap.
+ *
  * <p>With several worker counts, a row per env and count: the preset's lanes split over that
  * many local workers ({@code train --num-workers}), so the scaling of training throughput with
  * the workers is measured against the same raw baseline.
@@ -109,9 +116,9 @@ public final class TrainBench {
     // the machine may be shared: its load when the bench began goes into the JSON
     double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     List<Map<String, Object>> rows = new ArrayList<>();
-    out.printf(Locale.ROOT, "%-16s %-8s %5s %7s %9s %10s %10s %10s %7s %9s %7s%n", "env",
-        "algo", "lanes", "workers", "steps", "train st/s", "no-eval/s", "raw st/s", "ratio",
-        "no-eval r", "target");
+    out.printf(Locale.ROOT, "%-16s %-8s %5s %7s %9s %10s %10s %10s %7s %9s %7s %8s %8s %7s%n",
+        "env", "algo", "lanes", "workers", "steps", "train st/s", "no-eval/s", "raw st/s",
+        "ratio", "no-eval r", "target", "learn µs", "work µs", "cpu max");
     for (String env : o.envs()) {
       for (int workers : o.workers()) {
         rows.add(measure(env, workers, o, python, out));
@@ -164,6 +171,8 @@ public final class TrainBench {
     double[] trainNoEval = new double[o.repeats()];
     double[] ratios = new double[o.repeats()];
     double[] ratiosNoEval = new double[o.repeats()];
+    double[] learnerCpu = new double[o.repeats()];
+    double[] workerCpu = new double[o.repeats()];
     long steps = 0;
     // one raw process for the whole row, idle (blocked on stdin) while a run trains
     try (RawBaseline raw = RawBaseline.start(python, env, config.numEnvs(), o.pythonCpus())) {
@@ -173,6 +182,8 @@ public final class TrainBench {
         steps = (long) run[0];
         train[r] = run[1];
         trainNoEval[r] = run[2];
+        learnerCpu[r] = run[3] / steps;
+        workerCpu[r] = run[4] / steps;
         raws[r + 1] = raw.stepsPerSecond(o.rawSeconds());
         double rawAround = (raws[r] + raws[r + 1]) / 2;
         ratios[r] = train[r] / rawAround;
@@ -192,36 +203,83 @@ public final class TrainBench {
     row.put("ratio", median(ratios));
     row.put("ratio_without_eval", median(ratiosNoEval));
     row.put("target_ratio", d[2]);
+    double cpuPerStep = median(learnerCpu) + median(workerCpu);
+    int cores = Runtime.getRuntime().availableProcessors();
+    row.put("learner_cpu_us_per_step", median(learnerCpu) * 1e6);
+    row.put("workers_cpu_us_per_step", median(workerCpu) * 1e6);
+    row.put("cpu_bound_ratio", cores / (cpuPerStep * median(raws)));
     Map<String, Object> samples = new LinkedHashMap<>();
     samples.put("raw_steps_per_s", raws);
     samples.put("train_steps_per_s", train);
     samples.put("train_steps_per_s_without_eval", trainNoEval);
     samples.put("ratio", ratios);
     samples.put("ratio_without_eval", ratiosNoEval);
+    samples.put("learner_cpu_s_per_step", learnerCpu);
+    samples.put("workers_cpu_s_per_step", workerCpu);
     row.put("samples", samples);
     out.printf(Locale.ROOT,
-        "%-16s %-8s %5d %7d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s%n", env, algo,
-        config.numEnvs(), workers, steps, median(train), median(trainNoEval), median(raws),
-        median(ratios), median(ratiosNoEval),
-        d[2] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[2]));
+        "%-16s %-8s %5d %7d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s %8.1f %8.1f %7.3f%n", env,
+        algo, config.numEnvs(), workers, steps, median(train), median(trainNoEval),
+        median(raws), median(ratios), median(ratiosNoEval),
+        d[2] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[2]),
+        median(learnerCpu) * 1e6, median(workerCpu) * 1e6,
+        cores / (cpuPerStep * median(raws)));
     out.flush();
     return row;
   }
 
-  /** One training run: [env steps, steps/s overall, median steps/s of non-eval iterations]. */
+  /**
+   * One training run: [env steps, steps/s overall, median steps/s of non-eval iterations, CPU
+   * seconds of this JVM, CPU seconds of the processes started for it], the CPU times from
+   * before the workers start to the end of the run (start-up included).
+   */
   private static double[] trainOnce(TrainConfig config, String cpus) throws Exception {
     Path dir = Files.createTempDirectory("dsogym-bench-train");
+    double childrenBefore = childCpuSeconds();
+    long learnerBefore = processCpuNanos();
     try (EnvSource src = EnvSource.open("python", config.envId(), config.numEnvs(),
         config.numWorkers(), config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
       // the trainer's per-iteration progress would bury the table
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       Map<String, Object> summary = new Trainer(config, src, src.envs, dir, null, quiet).run();
-      return figures(MetricsLog.read(dir.resolve("metrics.csv")),
+      double learner = (processCpuNanos() - learnerBefore) / 1e9;
+      double workers = childCpuSeconds() - childrenBefore;
+      double[] f = figures(MetricsLog.read(dir.resolve("metrics.csv")),
           (double) summary.get("wall_seconds"));
+      return new double[] {f[0], f[1], f[2], learner, workers};
     } finally {
       deleteTree(dir);
     }
   }
+
+  /** This JVM's CPU time: every thread's, the learner's, the server's and the runtime's. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /**
+   * The CPU seconds of the processes under this one: the live ones' (the idle raw baseline's
+   * too) and those of the children that ended and were reaped (cutime and cstime of
+   * /proc/self/stat), so a worker that exits between two readings still counts. NaN without
+   * /proc.
+   */
+  static double childCpuSeconds() {
+    double live = ProcessHandle.current().descendants().mapToDouble(p -> p.info()
+        .totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      // after the command's closing parenthesis, field k of proc(5) is at index k - 3
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" +");
+      long ticks = Long.parseLong(f[16 - 3]) + Long.parseLong(f[17 - 3]);  // cutime, cstime
+      return live + ticks / (double) CLOCK_TICKS_PER_SECOND;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Linux's USER_HZ, the unit of /proc's CPU times on every architecture Java runs on. */
+  private static final int CLOCK_TICKS_PER_SECOND = 100;
 
   /**
    * metrics.csv's rows and the run's wall clock (evaluations running behind training end after

@@ -101,7 +101,8 @@ class BenchCommandTest {
     assertEquals(3072, row.get("train_steps").getAsLong());
     assertEquals(0.5, row.get("target_ratio").getAsDouble());
     for (String key : new String[] {"train_steps_per_s", "train_steps_per_s_without_eval",
-        "raw_steps_per_s", "ratio", "ratio_without_eval"}) {
+        "raw_steps_per_s", "ratio", "ratio_without_eval", "learner_cpu_us_per_step",
+        "workers_cpu_us_per_step", "cpu_bound_ratio"}) {
       double v = row.get(key).getAsDouble();
       assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
     }
@@ -115,6 +116,11 @@ class BenchCommandTest {
         row.get("ratio").getAsDouble(), 1e-12);
     assertEquals(row.get("train_steps_per_s_without_eval").getAsDouble() / rawAround,
         row.get("ratio_without_eval").getAsDouble(), 1e-12);
+    // the CPU bound: the cores over the CPU of a step at the raw rate
+    double cpuPerStep = (row.get("learner_cpu_us_per_step").getAsDouble()
+        + row.get("workers_cpu_us_per_step").getAsDouble()) / 1e6;
+    assertEquals(Runtime.getRuntime().availableProcessors() / (cpuPerStep * rawAround),
+        row.get("cpu_bound_ratio").getAsDouble(), 1e-9);
   }
 
   @Test
