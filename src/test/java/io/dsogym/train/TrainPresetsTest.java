@@ -88,8 +88,8 @@ class TrainPresetsTest {
     assertEquals(1_000_000L, gradient.maxSteps());
     assertEquals("natural", TrainPresets.config("HalfCheetah-v5", Map.of()).algo());
     assertEquals("natural", TrainPresets.config("InvertedPendulum-v5", Map.of()).algo());
-    assertEquals("natural", TrainPresets.config("Swimmer-v5", Map.of()).algo());
-    // no preset: Algorithm 1
+    // no default of its own: Algorithm 1
+    assertEquals("gradient", TrainPresets.config("Swimmer-v5", Map.of()).algo());
     assertEquals("gradient", TrainPresets.config("CartPole-v1", Map.of()).algo());
     assertEquals("gradient", TrainPresets.config("Ant-v5", Map.of()).algo());
   }
