@@ -91,6 +91,10 @@ class TrainPresetsTest {
     // no default of its own: Algorithm 1
     assertEquals("gradient", TrainPresets.config("Swimmer-v5", Map.of()).algo());
     assertEquals("gradient", TrainPresets.config("CartPole-v1", Map.of()).algo());
+    // and an optimizer's preset over the env's: PCO's many steps a batch take a smaller one
+    assertEquals(0.03, TrainPresets.config("CartPole-v1", Map.of()).learningRate());
+    assertEquals(0.01, TrainPresets.config("CartPole-v1", Map.of("--algo", "pco"))
+        .learningRate());
     assertEquals("gradient", TrainPresets.config("Ant-v5", Map.of()).algo());
   }
 
