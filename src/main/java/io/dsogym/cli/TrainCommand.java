@@ -196,8 +196,8 @@ final class TrainCommand implements Callable<Integer> {
   String maxGradNorm;
 
   @Option(names = "--anneal-lr", paramLabel = "true|false", showDefaultValue =
-      Visibility.NEVER, description = {"Shrink the learning rate linearly to 5%% over the "
-      + "run.", PRESET})
+      Visibility.NEVER, description = {"Shrink the step linearly to 5%% over the run: the "
+      + "learning rate, and natural's KL radius (--max-kl).", PRESET})
   String annealLr;
 
   @Option(names = "--epochs", paramLabel = "N", description = "pco: passes over each batch.")

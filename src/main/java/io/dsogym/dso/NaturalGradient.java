@@ -9,7 +9,9 @@ import java.util.Locale;
  * quadratic model's KL budget, ½ βwᵀFw = maxKl, then backtrack (halving) until the sampled
  * chain KL is within 1.5 × maxKl and the surrogate decreases relative to its value at θ_k,
  * S̃(θ) < S̃(θ_k). Off-chain S̃(θ_k) is not 0 (§4b), so the test is never S̃(θ) < 0. Without an
- * acceptable step θ stays at θ_k.
+ * acceptable step θ stays at θ_k. Annealed, the radius shrinks linearly over the run to 5% of
+ * maxKl, as Adam's step does for the other optimizers: a policy that found its gait late in a
+ * run is moved less.
  */
 public final class NaturalGradient implements PolicyImprovement {
   /**
@@ -17,8 +19,10 @@ public final class NaturalGradient implements PolicyImprovement {
    * @param cgIterations conjugate-gradient iterations
    * @param damping δ, added to F for a well-posed solve with few samples
    * @param backtracks halvings tried by the line search
+   * @param anneal whether the radius shrinks with the run's progress
    */
-  public record Options(double maxKl, int cgIterations, double damping, int backtracks) {
+  public record Options(double maxKl, int cgIterations, double damping, int backtracks,
+      boolean anneal) {
     public Options {
       if (!(maxKl > 0)) {
         throw new IllegalArgumentException("max-kl: expected > 0, got " + maxKl);
@@ -29,6 +33,15 @@ public final class NaturalGradient implements PolicyImprovement {
       if (!(damping >= 0)) {
         throw new IllegalArgumentException("cg-damping: expected >= 0, got " + damping);
       }
+    }
+
+    public Options(double maxKl, int cgIterations, double damping, int backtracks) {
+      this(maxKl, cgIterations, damping, backtracks, false);
+    }
+
+    /** The radius at {@code progress} in [0, 1] of the run. */
+    double maxKlAt(double progress) {
+      return maxKl * (anneal ? Math.max(0.05, 1 - progress) : 1);
     }
   }
 
@@ -60,7 +73,8 @@ public final class NaturalGradient implements PolicyImprovement {
     if (!(wFw > 0)) {
       return new Report(gradNorm, 0, 0, "no step (zero gradient)");
     }
-    double beta = Math.sqrt(2 * options.maxKl / wFw);
+    double maxKl = options.maxKlAt(progress);
+    double beta = Math.sqrt(2 * maxKl / wFw);
     double step = beta;
     for (int b = 0; b <= options.backtracks; b++, step *= 0.5) {
       for (int j = 0; j < p; j++) {
@@ -68,7 +82,7 @@ public final class NaturalGradient implements PolicyImprovement {
       }
       double change = s.value(theta) - startValue;  // ΔS̃, relative to S̃(θ_k) (§4b)
       double kl = s.meanKl(theta);
-      if (change < 0 && kl <= 1.5 * options.maxKl) {
+      if (change < 0 && kl <= 1.5 * maxKl) {
         return new Report(gradNorm, change, kl, String.format(Locale.ROOT,
             "step %.3g (%d backtracks)", step, b));
       }

@@ -337,7 +337,8 @@ public final class Trainer {
           new ProximalChainOptimization.Options(s.epochs(), s.minibatches(), s.clip(),
               s.annealClip(), s.targetKl(), config.maxGradNorm()), config.seed() * 7919 + 17);
       case "natural" -> new NaturalGradient(
-          new NaturalGradient.Options(s.maxKl(), s.cgIterations(), s.cgDamping(), 10));
+          new NaturalGradient.Options(s.maxKl(), s.cgIterations(), s.cgDamping(), 10,
+              config.annealLearningRate()));
       case "chain-iteration" -> new ChainIteration(new ChainIteration.Options(s.newtonSteps(),
           s.cgIterations(), Math.max(s.cgDamping(), 1e-6), 1e-3, s.maxKl()));
       default -> throw new IllegalArgumentException("--algo: expected one of "

@@ -156,6 +156,30 @@ class SurrogateTest {
     assertTrue(after < s.objective, "J went from " + s.objective + " to " + after);
   }
 
+  @Test
+  @DisplayName("natural gradient, annealed: at 3/4 of the run the quadratic model's KL is a quarter")
+  void annealedNaturalGradientShrinksItsRadiusWithProgress() {
+    ExactCase e = ExactCase.of("chain6_discounted");
+    double maxKl = 1e-3;
+    double[] quadraticKl = new double[2];
+    double[] progress = {0.0, 0.75};
+    for (int i = 0; i < 2; i++) {
+      double[] next = e.theta().clone();
+      new NaturalGradient(new NaturalGradient.Options(maxKl, 50, 0.0, 0, true))
+          .improve(e.surrogate(), next, progress[i]);
+      double[] step = new double[next.length];
+      for (int j = 0; j < step.length; j++) {
+        step[j] = e.theta()[j] - next[j];
+      }
+      double[] fStep = new double[step.length];
+      e.surrogate().fisherVector(step, fStep);
+      quadraticKl[i] = 0.5 * Vectors.dot(step, fStep);
+    }
+    // no backtracking allowed: each step fills its budget exactly, maxKl then maxKl × (1 - 3/4)
+    assertEquals(maxKl, quadraticKl[0], 1e-9 * maxKl);
+    assertEquals(maxKl / 4, quadraticKl[1], 1e-9 * maxKl);
+  }
+
   @ParameterizedTest(name = "{0}")
   @EnumSource(PolicySpec.Head.class)
   @DisplayName("Lemma 2, sampled-action route: ∇S̃(θ_k) is Algorithm 1's Σ w_i ∇ln π(a_i|x_i)")
