@@ -118,5 +118,29 @@ class TrainPresetsTest {
     assertEquals(null, walkerPco.targetReturn());
   }
 
+  @Test
+  void hopperDefaultsToNaturalWithAnMlpAndAnAnnealedTrustRegion() {
+    TrainConfig hopper = TrainPresets.config("Hopper-v5", Map.of());
+    assertEquals("natural", hopper.algo());
+    assertEquals(List.of(64, 64), hopper.policyHidden());
+    assertEquals(0.01, hopper.surrogate().maxKl());
+    assertTrue(hopper.annealLearningRate());
+    assertEquals(-0.5, hopper.initLogStd());
+    assertEquals(8 * 256, hopper.numEnvs() * hopper.stepsPerLane());
+    assertEquals(3618.0, hopper.targetReturn());
+    assertEquals(1_000_000L, hopper.maxSteps());
+    // a linear policy gets none of the MLP preset
+    TrainConfig linear = TrainPresets.config("Hopper-v5", Map.of("--hidden", "none"));
+    assertEquals(null, linear.targetReturn());
+    assertEquals(false, linear.annealLearningRate());
+  }
+
+  @Test
+  void halfCheetahAnnealsPcosStepOnly() {
+    assertTrue(TrainPresets.config("HalfCheetah-v5", Map.of("--algo", "pco"))
+        .annealLearningRate());
+    assertEquals(false, TrainPresets.config("HalfCheetah-v5", Map.of()).annealLearningRate());
+  }
+
   private static final double MLP_INIT_LOG_STD = -1.0;
 }
