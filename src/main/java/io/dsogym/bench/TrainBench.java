@@ -233,16 +233,18 @@ public final class TrainBench {
   /**
    * One training run: [env steps, steps/s overall, median steps/s of non-eval iterations, CPU
    * seconds of this JVM, CPU seconds of the processes started for it], the CPU times from
-   * before the workers start to the end of the run (start-up included).
+   * the training workers' connection to the end of the run: the evaluation worker's start-up
+   * and the JIT compiler's warm-up are in, so a short run overstates the work per step.
    */
   private static double[] trainOnce(TrainConfig config, String cpus) throws Exception {
     Path dir = Files.createTempDirectory("dsogym-bench-train");
-    double childrenBefore = childCpuSeconds();
-    long learnerBefore = processCpuNanos();
     try (EnvSource src = EnvSource.open("python", config.envId(), config.numEnvs(),
         config.numWorkers(), config.envKwargsJson(), Duration.ofSeconds(120), cpus)) {
       // the trainer's per-iteration progress would bury the table
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      // from here: the training workers have started (their imports are not the run's work)
+      double childrenBefore = childCpuSeconds();
+      long learnerBefore = processCpuNanos();
       Map<String, Object> summary = new Trainer(config, src, src.envs, dir, null, quiet).run();
       double learner = (processCpuNanos() - learnerBefore) / 1e9;
       double workers = childCpuSeconds() - childrenBefore;
