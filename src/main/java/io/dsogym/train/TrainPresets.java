@@ -23,22 +23,22 @@ public final class TrainPresets {
    */
   static Map<String, String> defaults(String envId, String algo, String hidden) {
     Map<String, String> d = new java.util.LinkedHashMap<>(GENERIC);
-    for (Preset p : PRESETS) {
-      if (p.appliesTo(envId) && p.algo == null && p.policy == PolicyKind.ANY) {
-        d.putAll(p.options);
-      }
-    }
+    applyPresets(d, envId, null, false);  // the env's own: its optimizer and policy
     String algoInEffect = algo != null ? algo : d.get("--algo");
     boolean mlp = !sizes(Map.of("--hidden", hidden != null ? hidden : d.get("--hidden")),
         "--hidden").isEmpty();
+    applyPresets(d, envId, algoInEffect, mlp);
+    d.put("--algo", algoInEffect);
+    return d;
+  }
+
+  private static void applyPresets(Map<String, String> d, String envId, String algo,
+      boolean mlp) {
     for (Preset p : PRESETS) {
-      if (p.appliesTo(envId) && (p.algo == null || p.algo.equals(algoInEffect))
-          && (p.policy == PolicyKind.ANY || mlp)) {
+      if (p.appliesTo(envId, algo, mlp)) {
         d.putAll(p.options);
       }
     }
-    d.put("--algo", algoInEffect);
-    return d;
   }
 
   /** The defaults of an env that no preset matches. */
@@ -88,8 +88,10 @@ public final class TrainPresets {
       this(envPrefix, algo, PolicyKind.ANY, options);
     }
 
-    boolean appliesTo(String envId) {
-      return envId.startsWith(envPrefix);
+    /** Whether it applies to envId run with algo (null: none chosen yet) and an MLP or not. */
+    boolean appliesTo(String envId, String algo, boolean mlp) {
+      return envId.startsWith(envPrefix) && (this.algo == null || this.algo.equals(algo))
+          && (policy == PolicyKind.ANY || mlp);
     }
   }
 
