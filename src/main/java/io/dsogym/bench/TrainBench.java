@@ -206,10 +206,10 @@ public final class TrainBench {
     row.put("ratio_without_eval", median(ratiosNoEval));
     row.put("target_ratio", d[1]);
     double cpuPerStep = median(learnerCpu) + median(workerCpu);
-    int cores = Runtime.getRuntime().availableProcessors();
+    double cpuBound = Runtime.getRuntime().availableProcessors() / (cpuPerStep * median(raws));
     row.put("learner_cpu_us_per_step", median(learnerCpu) * 1e6);
     row.put("workers_cpu_us_per_step", median(workerCpu) * 1e6);
-    row.put("cpu_bound_ratio", cores / (cpuPerStep * median(raws)));
+    row.put("cpu_bound_ratio", cpuBound);
     Map<String, Object> samples = new LinkedHashMap<>();
     samples.put("raw_steps_per_s", raws);
     samples.put("train_steps_per_s", train);
@@ -224,8 +224,7 @@ public final class TrainBench {
         algo, config.numEnvs(), workers, steps, median(train), median(trainNoEval),
         median(raws), median(ratios), median(ratiosNoEval),
         d[1] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[1]),
-        median(learnerCpu) * 1e6, median(workerCpu) * 1e6,
-        cores / (cpuPerStep * median(raws)));
+        median(learnerCpu) * 1e6, median(workerCpu) * 1e6, cpuBound);
     out.flush();
     return row;
   }

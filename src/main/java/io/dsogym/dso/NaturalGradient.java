@@ -41,7 +41,7 @@ public final class NaturalGradient implements PolicyImprovement {
 
     /** The radius at {@code progress} in [0, 1] of the run. */
     double maxKlAt(double progress) {
-      return maxKl * (anneal ? Math.max(0.05, 1 - progress) : 1);
+      return maxKl * (anneal ? PolicyImprovement.annealing(progress) : 1);
     }
   }
 

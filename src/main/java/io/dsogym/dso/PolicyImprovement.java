@@ -30,6 +30,14 @@ public interface PolicyImprovement {
 
   default void restoreState(double[] state) {}
 
+  /**
+   * The one annealing schedule of the steps (Adam's learning rate, PCO's clip, natural's KL
+   * radius): the factor at {@code progress} in [0, 1], from 1 linearly down to 5%.
+   */
+  static double annealing(double progress) {
+    return Math.max(0.05, 1 - progress);
+  }
+
   /** Scales v to at most maxNorm (no clipping when maxNorm <= 0); returns the raw norm. */
   static double clipNorm(double[] v, double maxNorm) {
     double n = Vectors.norm(v);

@@ -57,7 +57,8 @@ public final class ProximalChainOptimization implements PolicyImprovement {
         order[i] = i;
       }
     }
-    double clip = options.clip * (options.annealClip ? Math.max(0.05, 1 - progress) : 1);
+    double clip = options.clip
+        * (options.annealClip ? PolicyImprovement.annealing(progress) : 1);
     s.gradientAtStart(grad);  // Algorithm 1's gradient (Lemma 2), for the report
     double gradNorm = Vectors.norm(grad);
     double[] clipped = new double[1];

@@ -527,8 +527,8 @@ public final class Trainer {
           offChainBatches++;
         }
         double progress = Math.min(1.0, (double) state.envSteps / config.maxSteps());
-        double lr = config.learningRate() * (config.annealLearningRate()
-            ? Math.max(0.05, 1.0 - progress) : 1.0);
+        double lr = config.learningRate()
+            * (config.annealLearningRate() ? PolicyImprovement.annealing(progress) : 1.0);
         optimizer.setLearningRate(lr);
         PolicyImprovement.Report report = improvement.improve(surrogate, state.theta, progress);
         state.improverState = improvement.state();
