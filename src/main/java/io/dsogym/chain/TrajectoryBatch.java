@@ -1,7 +1,5 @@
 package io.dsogym.chain;
 
-import io.dsogym.remote.WorkerSideCollector;
-
 /**
  * A batch of chain transitions x_t -> x_{t+1} recorded under one theta_k (docs/math.md §3f step 1),
  * step-major: transition {@code i = k * numLanes + lane} is lane {@code lane}'s k-th step of the
@@ -33,7 +31,7 @@ public final class TrajectoryBatch {
   public int[] episodeStep = new int[0];
   /**
    * True when the batch was sampled under an earlier policy than the theta its collect was
-   * given (collect-ahead, {@link WorkerSideCollector#setCollectAhead}): {@link #logProb} is
+   * given (collect-ahead, {@code remote.WorkerSideCollector.setCollectAhead}): {@link #logProb} is
    * then the behaviour policy's, the denominator of the surrogate's ratios (docs/math.md §4b).
    */
   public boolean offChain;

@@ -1,16 +1,14 @@
 package io.dsogym.chain;
 
-import io.dsogym.collect.PolicyTransitions;
-import io.dsogym.oracle.ChainTransitions;
-
 /**
  * The recorded transitions x_i -> x'_i of a batch, seen as functions of θ: ln P(x'_i|x_i,θ) and
  * its score. This is all the surrogate of docs/math.md §4b needs for its importance ratios
  * r_i(θ) = P(x'_i|x_i,θ) / P(x'_i|x_i,θ_k).
  *
- * <p>Two routes (docs/math.md §2c, §4b): {@link PolicyTransitions} uses the sampled action, so
- * ln P is ln π(a_i|x_i,θ) and r_i is the PPO ratio; {@link ChainTransitions} uses the exact
- * marginal ln P(x'|x,θ) of a known chain.
+ * <p>Two routes, implemented in the layers above (docs/math.md §2c, §4b):
+ * {@code collect.PolicyTransitions} uses the sampled action, so ln P is ln π(a_i|x_i,θ) and r_i
+ * is the PPO ratio; {@code oracle.ChainTransitions} uses the exact marginal ln P(x'|x,θ) of a
+ * known chain.
  */
 public interface TransitionLikelihood {
   /** The number of recorded transitions. */
