@@ -90,6 +90,11 @@ class TrainPresetsTest {
     assertEquals("natural", TrainPresets.config("InvertedPendulum-v5", Map.of()).algo());
     // no default of its own: Algorithm 1
     assertEquals("gradient", TrainPresets.config("Swimmer-v5", Map.of()).algo());
+    // Swimmer's λ for every optimizer: its γ 0.9999 needs long returns, not V̂'s bootstraps
+    TrainConfig swimmer = TrainPresets.config("Swimmer-v5", Map.of("--algo", "natural"));
+    assertEquals(0.98, swimmer.lambda());
+    assertEquals(0.5, swimmer.initLogStd());
+    assertEquals(0.0, TrainPresets.config("Swimmer-v5", Map.of()).initLogStd());
     assertEquals("gradient", TrainPresets.config("CartPole-v1", Map.of()).algo());
     // and an optimizer's preset over the env's: PCO's many steps a batch take a smaller one
     assertEquals(0.03, TrainPresets.config("CartPole-v1", Map.of()).learningRate());
