@@ -53,15 +53,18 @@ import java.util.stream.Stream;
  * the workers is measured against the same raw baseline.
  */
 public final class TrainBench {
+  /** An env's training budget in env steps, and its target ratio (null: none). */
+  record EnvDefaults(long trainSteps, Double targetRatio) {}
+
   /**
-   * Env-id prefix -> [budget in env steps, target ratio] (the targets of the issue that asked
-   * for this bench). The optimizer and the policy are the env's defaults.
+   * Env-id prefix -> its defaults (the targets of the issue that asked for this bench). The
+   * optimizer and the policy are the env's defaults.
    */
-  private static final Map<String, Object[]> DEFAULTS = Map.of(
-      "CartPole", new Object[] {50_000L, 0.5},
-      "HalfCheetah", new Object[] {100_000L, 0.9},
-      "Pendulum", new Object[] {50_000L, 0.3});
-  private static final long OTHER_ENV_STEPS = 50_000L;
+  private static final Map<String, EnvDefaults> DEFAULTS = Map.of(
+      "CartPole", new EnvDefaults(50_000L, 0.5),
+      "HalfCheetah", new EnvDefaults(100_000L, 0.9),
+      "Pendulum", new EnvDefaults(50_000L, 0.3));
+  private static final EnvDefaults OTHER_ENV = new EnvDefaults(50_000L, null);
 
   /**
    * What one training bench measures. Invalid values throw {@link IllegalArgumentException}
@@ -106,11 +109,10 @@ public final class TrainBench {
 
   private TrainBench() {}
 
-  /** The training budget and target ratio (or null) of {@code envId}. */
-  static Object[] defaults(String envId) {
+  /** The training budget and target ratio of {@code envId}. */
+  static EnvDefaults defaults(String envId) {
     return DEFAULTS.entrySet().stream().filter(e -> envId.startsWith(e.getKey()))
-        .map(Map.Entry::getValue).findFirst()
-        .orElse(new Object[] {OTHER_ENV_STEPS, null});
+        .map(Map.Entry::getValue).findFirst().orElse(OTHER_ENV);
   }
 
   /** Runs the bench: prints a row per env and worker count, then writes {@code o.out()}. */
@@ -163,8 +165,8 @@ public final class TrainBench {
   /** One row: raw windows around each training run of {@code env} with {@code workers}. */
   private static Map<String, Object> measure(String env, int workers, Options o, String python,
       PrintStream out) throws Exception {
-    Object[] d = defaults(env);
-    long budget = o.trainSteps() > 0 ? o.trainSteps() : (Long) d[0];
+    EnvDefaults d = defaults(env);
+    long budget = o.trainSteps() > 0 ? o.trainSteps() : d.trainSteps();
     TrainConfig config = TrainPresets.config(env, Map.of("--source", "python",
         "--max-steps", Long.toString(budget), "--num-workers", Integer.toString(workers)));
     String algo = config.algo();
@@ -204,11 +206,13 @@ public final class TrainBench {
     row.put("raw_steps_per_s", median(raws));
     row.put("ratio", median(ratios));
     row.put("ratio_without_eval", median(ratiosNoEval));
-    row.put("target_ratio", d[1]);
-    double cpuPerStep = median(learnerCpu) + median(workerCpu);
-    double cpuBound = Runtime.getRuntime().availableProcessors() / (cpuPerStep * median(raws));
-    row.put("learner_cpu_us_per_step", median(learnerCpu) * 1e6);
-    row.put("workers_cpu_us_per_step", median(workerCpu) * 1e6);
+    row.put("target_ratio", d.targetRatio());
+    double learnerS = median(learnerCpu);
+    double workersS = median(workerCpu);
+    double cpuBound = Runtime.getRuntime().availableProcessors()
+        / ((learnerS + workersS) * median(raws));
+    row.put("learner_cpu_us_per_step", learnerS * 1e6);
+    row.put("workers_cpu_us_per_step", workersS * 1e6);
     row.put("cpu_bound_ratio", cpuBound);
     Map<String, Object> samples = new LinkedHashMap<>();
     samples.put("raw_steps_per_s", raws);
@@ -223,8 +227,8 @@ public final class TrainBench {
         "%-16s %-8s %5d %7d %9d %10.0f %10.0f %10.0f %7.3f %9.3f %7s %8.1f %8.1f %7.3f%n", env,
         algo, config.numEnvs(), workers, steps, median(train), median(trainNoEval),
         median(raws), median(ratios), median(ratiosNoEval),
-        d[1] == null ? "-" : String.format(Locale.ROOT, ">= %.1f", (Double) d[1]),
-        median(learnerCpu) * 1e6, median(workerCpu) * 1e6, cpuBound);
+        d.targetRatio() == null ? "-" : String.format(Locale.ROOT, ">= %.1f", d.targetRatio()),
+        learnerS * 1e6, workersS * 1e6, cpuBound);
     out.flush();
     return row;
   }

@@ -35,10 +35,6 @@ public final class NaturalGradient implements PolicyImprovement {
       }
     }
 
-    public Options(double maxKl, int cgIterations, double damping, int backtracks) {
-      this(maxKl, cgIterations, damping, backtracks, false);
-    }
-
     /** The radius at {@code progress} in [0, 1] of the run. */
     double maxKlAt(double progress) {
       return maxKl * (anneal ? PolicyImprovement.annealing(progress) : 1);

@@ -69,7 +69,7 @@ class OffChainSurrogateChangeTest {
     double maxKl = 1e-3;
     double[] theta = b.thetaK().clone();
     PolicyImprovement.Report r = new NaturalGradient(new NaturalGradient.Options(maxKl, 50,
-        1e-6, 10)).improve(s, theta, 0);
+        1e-6, 10, false)).improve(s, theta, 0);
     assertFalse(Arrays.equals(b.thetaK(), theta), "the natural gradient refused to move: " + r);
     double after = s.value(theta);
     assertTrue(after < start, "S̃ went from " + start + " to " + after);
@@ -132,13 +132,13 @@ class OffChainSurrogateChangeTest {
 
     double[] theta = {1.0};
     PolicyImprovement.Report r = new NaturalGradient(new NaturalGradient.Options(3.125, 5, 0.0,
-        0)).improve(s, theta, 0);
+        0, false)).improve(s, theta, 0);
     assertArrayEquals(new double[] {1.0}, theta, 0.0,
         "with no backtrack the only candidate, θ = -1.5, raises S̃ and is refused: " + r);
     assertEquals(0.0, r.surrogateChange(), 0.0, "no step, no change: " + r);
 
     theta[0] = 1.0;
-    r = new NaturalGradient(new NaturalGradient.Options(3.125, 5, 0.0, 2)).improve(s, theta, 0);
+    r = new NaturalGradient(new NaturalGradient.Options(3.125, 5, 0.0, 2, false)).improve(s, theta, 0);
     assertEquals(-0.25, theta[0], 1e-9, "one halving, to the improving θ = -0.25: " + r);
     assertEquals(toyValue(-0.25) - toyValue(1.0), r.surrogateChange(), 1e-9,
         "ΔS̃ = S̃(-0.25) - S̃(1) ≈ -2.68: " + r);

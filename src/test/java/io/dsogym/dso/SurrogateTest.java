@@ -136,7 +136,7 @@ class SurrogateTest {
     Surrogate sur = e.surrogate();
     double maxKl = 1e-3;
     double[] next = theta.clone();
-    new NaturalGradient(new NaturalGradient.Options(maxKl, 50, 0.0, 10))
+    new NaturalGradient(new NaturalGradient.Options(maxKl, 50, 0.0, 10, false))
         .improve(sur, next, 0);
     double[] step = new double[theta.length];
     for (int j = 0; j < step.length; j++) {
